@@ -1,0 +1,117 @@
+"""JSON and JSONL metadata records → flat ``{key: value}`` dicts with their location."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ImportFailed
+
+#: The id column / key, in order of preference, when ``--id-column`` is not given.
+ID_COLUMNS = ("file_fullpath", "path", "filepath", "filename", "image", "media_id")
+
+
+@dataclass
+class Record:
+    """One image's metadata from one place in a file."""
+
+    row: int  # 1-based record number (JSON array index + 1, or JSONL line number)
+    values: dict  # flat key → JSON value (str, int, float, bool, list)
+    problems: list  # (key, value, reason) found while reading
+
+
+def flatten(obj: dict, prefix: str = "", out: dict | None = None) -> dict:
+    """Nested objects flatten with dots (``capture.gps.lat``); JSON nulls are dropped."""
+    out = {} if out is None else out
+    for key, value in obj.items():
+        name = f"{prefix}{key}"
+        if value is None:
+            continue
+        if isinstance(value, dict):
+            flatten(value, name + ".", out)
+        else:
+            out[name] = value
+    return out
+
+
+def _load_json(path: Path, text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ImportFailed(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            help="fix the file so that it parses (e.g. python -m json.tool FILE)",
+        ) from None
+
+
+def read_text(path: Path) -> str:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportFailed(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ImportFailed(
+            f"{path} is not UTF-8 (invalid byte at line {line})",
+            help=f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > fixed.json",
+        ) from None
+
+
+def _record(row: int, obj) -> Record:
+    if not isinstance(obj, dict):
+        return Record(row, {}, [(None, obj, f"record {row} is not a JSON object")])
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        base = {k: v for k, v in obj.items() if k != "metadata"}
+        obj = {**base, **meta}
+    return Record(row, flatten(obj), [])
+
+
+def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
+    """Read a JSON array of records, one JSON object holding a ``records`` list, or JSONL."""
+    text = read_text(path)
+    if jsonl is None:
+        jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
+    if jsonl:
+        out = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                out.append(Record(lineno, {}, [(None, line[:80], f"line {lineno} is not valid JSON ({exc.msg})")]))
+                continue
+            out.append(_record(lineno, obj))
+        return out
+    data = _load_json(path, text)
+    if isinstance(data, dict) and isinstance(data.get("records"), list):
+        data = data["records"]
+    if not isinstance(data, list):
+        raise ImportFailed(
+            f"{path}: expected a JSON array of records (or JSONL), found a JSON {type(data).__name__}",
+            help='write [{"path": "a.jpg", "key": "value"}, …], one object per image',
+        )
+    return [_record(i, obj) for i, obj in enumerate(data, 1)]
+
+
+def pick_id_key(keys, id_column: str | None, where: str) -> str:
+    """The id column: ``--id-column`` if given, else the first of ID_COLUMNS present."""
+    keys = list(keys)
+    if id_column is not None:
+        if id_column not in keys:
+            raise ImportFailed(
+                f"{where}: no column '{id_column}' (given with --id-column)",
+                help=f"columns are: {', '.join(keys[:20])}",
+            )
+        return id_column
+    for name in ID_COLUMNS:
+        if name in keys:
+            return name
+    raise ImportFailed(
+        f"{where}: no id column; expected one of {', '.join(ID_COLUMNS)}",
+        help="name the column holding image paths with --id-column NAME",
+    )

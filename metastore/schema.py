@@ -1,0 +1,155 @@
+"""What the catalog knows about its keys: names, types, storage columns. Pure; no I/O.
+
+The store builds a :class:`Schema` from its ``fields`` table; the query checker resolves keys
+against it; the compiler takes storage column names only from it (identifiers come only from
+the catalog).
+
+Storage layout (the store's ``images`` table, one row per image, one typed column per key):
+
+=============  =====================  =============================================
+column         type                   meaning
+=============  =====================  =============================================
+``id``         BIGINT                 internal row id
+``path``       VARCHAR                image path as given, ``/``-separated
+``media_id``   VARCHAR                stable id assigned on first sight
+``tags``       VARCHAR[]              plain labels, never NULL (empty list)
+``v<N>``       see ``SQL_TYPES``      the value of field N; NULL when absent
+``s<N>``       INTEGER                the source (import or edit id) of ``v<N>``
+=============  =====================  =============================================
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+STRING = "string"
+NUMBER = "number"
+BOOLEAN = "boolean"
+DATETIME = "datetime"
+ENUM = "enum"
+MULTI_ENUM = "multi-enum"
+LINK = "link"
+
+TYPES = (STRING, NUMBER, BOOLEAN, DATETIME, ENUM, MULTI_ENUM, LINK)
+
+#: DuckDB column type for each field type. Datetimes are stored as naive UTC TIMESTAMPs.
+SQL_TYPES = {
+    STRING: "VARCHAR",
+    NUMBER: "DOUBLE",
+    BOOLEAN: "BOOLEAN",
+    DATETIME: "TIMESTAMP",
+    ENUM: "VARCHAR",
+    MULTI_ENUM: "VARCHAR[]",
+    LINK: "VARCHAR",
+}
+
+#: Types whose values are text (free text searches them).
+STRING_LIKE = frozenset({STRING, ENUM, MULTI_ENUM, LINK})
+
+#: Visual Layer's limits for enum / multi-enum options.
+MAX_OPTIONS = 600
+MAX_OPTION_LENGTH = 20
+
+#: Names the query language reserves; such keys are written ``@name`` in queries.
+BUILTIN_KEYS = frozenset({"has", "no", "is", "not", "tag", "path"})
+
+_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*\Z")
+
+
+def key_problem(name: str) -> str | None:
+    """Why ``name`` breaks the key rules (letters, digits, ``_`` and ``.``; not starting with
+    ``.``; no ``/``), or None when it is a valid key."""
+    if name == "":
+        return "a key cannot be empty"
+    if name.startswith("."):
+        return "a key cannot start with '.'"
+    if "/" in name:
+        return "a key cannot contain '/'"
+    bad = sorted({ch for ch in name if not (ch.isascii() and (ch.isalnum() or ch in "_."))})
+    if bad:
+        shown = ", ".join(repr(ch) for ch in bad)
+        return f"a key may hold only letters, digits, '_' and '.', not {shown}"
+    return None
+
+
+def normalize_key(name: str) -> str:
+    """Map a free-form column name to a valid key: ``Patient ID`` → ``patient_id``."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.strip().lower()
+    text = re.sub(r"[^a-z0-9_.]+", "_", text)
+    text = re.sub(r"_+", "_", text).strip("_")
+    text = text.lstrip(".")
+    return text or "_"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of the catalog."""
+
+    name: str
+    type: str
+    id: int
+    declared: bool = False
+    locked: bool = False
+    options: tuple[str, ...] = ()
+    count: int = 0  # images having the key
+
+    @property
+    def column(self) -> str:
+        """The storage column of the value (an identifier from the catalog, never user text)."""
+        return f"v{self.id}"
+
+    @property
+    def source_column(self) -> str:
+        return f"s{self.id}"
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.type]
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The catalog's keys and tags, as the checker and completion see them."""
+
+    fields: tuple[Field, ...] = ()
+    tags: tuple[str, ...] = ()
+    image_count: int = 0
+    _by_name: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_name", {f.name: f for f in self.fields})
+
+    def get(self, name: str) -> Field | None:
+        """Exact lookup; else the unique case-insensitive match; else None."""
+        hit = self._by_name.get(name)
+        if hit is not None:
+            return hit
+        folded = [f for f in self.fields if f.name.casefold() == name.casefold()]
+        return folded[0] if len(folded) == 1 else None
+
+    def exact(self, name: str) -> Field | None:
+        """Exact lookup only (imports never fold case: ``Loc`` and ``loc`` are two keys)."""
+        return self._by_name.get(name)
+
+    def suggest(self, name: str, n: int = 1) -> list[Field]:
+        """Closest keys to a misspelt name, best first."""
+        names = difflib.get_close_matches(name, list(self._by_name), n=n, cutoff=0.6)
+        if not names:
+            folded = {f.name.casefold(): f.name for f in self.fields}
+            names = [folded[x] for x in difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.6)]
+        return [self._by_name[x] for x in names]
+
+    def string_like(self) -> list[Field]:
+        return [f for f in self.fields if f.type in STRING_LIKE]
+
+
+__all__ = [
+    "STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK", "TYPES",
+    "SQL_TYPES", "STRING_LIKE", "BUILTIN_KEYS", "MAX_OPTIONS", "MAX_OPTION_LENGTH",
+    "Field", "Schema", "key_problem", "normalize_key",
+]

@@ -1,0 +1,141 @@
+"""Writing a planned import into the catalog under one of the five update strategies.
+
+Runs inside the import's transaction. Every value it replaces or removes goes to ``history``
+first (old value, its source, new value, new source); values identical to what is stored are
+left alone, so re-importing the same rows writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .. import schema as S
+from .codec import to_json_expr
+from .connection import quote
+from .plan import Plan
+
+STRATEGIES = ("merge", "merge-keep-user", "overwrite", "until-first-change", "append")
+
+
+@dataclass
+class Written:
+    rows_written: int = 0
+    rows_unchanged: int = 0
+    images_added: int = 0
+    values_changed: int = 0
+
+
+def ensure_fields(con, plan: Plan) -> dict[str, S.Field]:
+    """Create fields (and their columns) for new keys; return key → Field for every planned key."""
+    out: dict[str, S.Field] = {}
+    next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
+    for k in plan.keys:
+        if k.field is not None:
+            out[k.key] = k.field
+            continue
+        fid = next_id
+        next_id += 1
+        f = S.Field(k.key, k.type, fid, declared=k.status == "declared")
+        con.execute(
+            "INSERT INTO fields VALUES (?, ?, ?, ?, false, ?, 0, now()::TIMESTAMP)",
+            [fid, k.key, k.type, f.declared, []],
+        )
+        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
+        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
+        out[k.key] = f
+    return out
+
+
+def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S.Field],
+                 source_id: int, strategy: str) -> Written:
+    if strategy not in STRATEGIES:
+        raise ValueError(strategy)
+    w = Written()
+    keys = [(k, fields[k.key]) for k in plan.keys]
+    # Valid rows only, joined to the images they update.
+    con.execute(
+        "CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id, i.edited AS _edited FROM typed t "
+        "LEFT JOIN images i ON i.path = t._path "
+        "WHERE NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row)")
+
+    manual = [r[0] for r in con.execute("SELECT id FROM sources WHERE kind = 'edit'").fetchall()]
+    # (field, condition under which it changes, new value); {i} names the images table alias.
+    changes: list[tuple[S.Field, str, str]] = []
+    for k, f in keys:
+        v, s, t = "{i}." + quote(f.column), "{i}." + quote(f.source_column), f"inc.{k.typed_col}"
+        differs = f"{v} IS DISTINCT FROM {t}"
+        cond = {
+            "merge": f"{t} IS NOT NULL AND {differs}",
+            "merge-keep-user": f"{t} IS NOT NULL AND {differs} AND NOT coalesce(list_contains($manual, {s}), false)",
+            "until-first-change": f"{t} IS NOT NULL AND {differs} AND NOT {{i}}.edited",
+            "append": f"{t} IS NOT NULL AND {v} IS NULL",
+            "overwrite": differs,
+        }[strategy]
+        changes.append((f, cond, t))
+    if strategy == "overwrite":
+        incoming = {f.id for _, f in keys}
+        for f in all_fields:
+            if f.id not in incoming and not f.locked:
+                changes.append((f, "{i}." + quote(f.column) + " IS NOT NULL", "NULL"))
+    params = {"manual": manual} if strategy == "merge-keep-user" else {}
+    join = "FROM inc JOIN images i ON i.id = inc._id"
+
+    def on(alias: str, sql: str) -> str:
+        return sql.replace("{i}", alias)
+
+    if changes:
+        any_change = " OR ".join(f"({c})" for _, c, _ in changes)
+        w.rows_written = con.execute(f"SELECT count(*) {join} WHERE {on('i', any_change)}", params).fetchone()[0]
+        # History first: every replaced or removed value, with where it came from.
+        for f, cond, new in changes:
+            col, src = f"i.{quote(f.column)}", f"i.{quote(f.source_column)}"
+            new_json = "NULL" if new == "NULL" else to_json_expr(new)
+            con.execute(
+                f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, i.id, {f.id}, {to_json_expr(col)}, {src}, "
+                f"{new_json}, $sid {join} WHERE {col} IS NOT NULL AND ({on('i', cond)})",
+                {**params, "sid": source_id})
+        n_changed = " + ".join(f"({on('i', c)})::INT" for _, c, _ in changes)
+        w.values_changed = con.execute(f"SELECT coalesce(sum({n_changed}), 0) {join}", params).fetchone()[0]
+        sets = []
+        for f, cond, new in changes:
+            c = on("images", cond)
+            sets.append(f"{quote(f.column)} = CASE WHEN {c} THEN {new} ELSE images.{quote(f.column)} END")
+            sets.append(f"{quote(f.source_column)} = CASE WHEN {c} THEN $sid "
+                        f"ELSE images.{quote(f.source_column)} END")
+        con.execute(
+            f"UPDATE images SET {', '.join(sets)} FROM inc "
+            f"WHERE images.id = inc._id AND ({on('images', any_change)})",
+            {**params, "sid": source_id})
+    existing = con.execute("SELECT count(*) FROM inc WHERE _id IS NOT NULL").fetchone()[0]
+    w.rows_unchanged = existing - w.rows_written
+
+    # New images: registered with a fresh media_id, every value from this source.
+    cols = ["id", "path", "media_id", "tags", "edited", "src"]
+    exprs = ["$base + row_number() OVER (ORDER BY _file, _row)", "_path", "uuid()::VARCHAR", "[]::VARCHAR[]",
+             "false", "$sid"]
+    for k, f in keys:
+        cols += [quote(f.column), quote(f.source_column)]
+        exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
+    base = con.execute("SELECT coalesce(max(id), 0) FROM images").fetchone()[0]
+    w.images_added = con.execute(
+        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM inc WHERE _id IS NULL",
+        {"base": base, "sid": source_id}).fetchone()[0]
+    w.rows_written += w.images_added
+    return w
+
+
+def refresh_field_stats(con, field_list: list[S.Field]) -> None:
+    """Keep ``fields.count`` (images having the key) and discovered enum options current."""
+    if not field_list:
+        return
+    counts = con.execute(
+        "SELECT " + ", ".join(f"count({quote(f.column)})" for f in field_list) + " FROM images").fetchone()
+    for f, n in zip(field_list, counts):
+        con.execute("UPDATE fields SET count = ? WHERE id = ?", [n, f.id])
+        if f.type in (S.ENUM, S.MULTI_ENUM):
+            items = f"unnest({quote(f.column)})" if f.type == S.MULTI_ENUM else quote(f.column)
+            con.execute(
+                f"UPDATE fields SET options = (SELECT list_sort(list_distinct(list(x))) FROM "
+                f"(SELECT unnest(options) AS x FROM fields WHERE id = $id UNION ALL "
+                f"SELECT {items} AS x FROM images WHERE {quote(f.column)} IS NOT NULL)) WHERE id = $id",
+                {"id": f.id})

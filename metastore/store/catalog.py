@@ -1,0 +1,275 @@
+"""The Catalog: the library's front door. Opens the DuckDB file per operation (read-only for
+reads, so any number of searches can run at once) and calls the stage that does the work."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import duckdb
+
+from .. import schema as S
+from ..errors import CatalogError, NotFoundError, UsageError
+from . import ddl
+from .connection import open_db, quote
+from .fields import load_fields, load_schema
+from .importer import ImportOptions, ImportReport, run_import
+
+
+def default_db() -> str:
+    return os.environ.get("METASTORE_DB") or "metastore.duckdb"
+
+
+@dataclass
+class StoredValue:
+    key: str
+    type: str
+    value: object
+    source_id: int | None
+    source_kind: str | None
+    source_detail: str | None
+    at: object
+
+
+@dataclass
+class ImageInfo:
+    path: str
+    media_id: str
+    tags: list[str]
+    values: list[StoredValue]
+
+
+@dataclass
+class KeyInfo:
+    name: str
+    type: str
+    declared: bool
+    locked: bool
+    count: int
+    distinct: int
+    examples: list[object]
+    options: tuple[str, ...]
+
+
+class Catalog:
+    """A metastore catalog file. ``Catalog("metastore.duckdb").search("temperature>70")``."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, wait: float = 10.0,
+                 on_wait: Callable[[str], None] | None = None) -> None:
+        self.path = Path(path if path is not None else default_db())
+        self.wait = wait
+        self.on_wait = on_wait
+
+    # -- connections -------------------------------------------------------------------------
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writing(self, *, create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        if not create and not self.path.exists():
+            raise NotFoundError(f"no catalog at {self.path}",
+                                help="import something first (metastore import FILE) or pass --db")
+        con = open_db(self.path, read_only=False, wait=self.wait, on_wait=self.on_wait)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def _scratch(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An in-memory catalog, for a dry run against a catalog that does not exist yet."""
+        con = duckdb.connect(":memory:")
+        con.execute("SET TimeZone = 'UTC'")
+        for stmt in ddl.CREATE:
+            con.execute(stmt)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def schema(self) -> S.Schema:
+        with self.reading() as con:
+            return load_schema(con)
+
+    # -- import ------------------------------------------------------------------------------
+    def import_files(self, paths: Sequence[str | os.PathLike], *, types: dict[str, str] | None = None,
+                     id_column: str | None = None, strategy: str = "merge", strict: bool = False,
+                     dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
+                     format: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
+        """Import CSV/TSV/JSON/JSONL files (one transaction). See ``ImportReport.exit_code``."""
+        opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
+                             normalize_keys, format)
+        files = [Path(p) for p in paths]
+        for f in files:
+            if not f.exists():
+                from ..errors import ImportFailed
+                raise ImportFailed(f"no such file or folder: {f}")
+        ctx = self._scratch() if dry_run and not self.path.exists() else self.writing()
+        with ctx as con:
+            return run_import(con, files, opts, load_schema(con, with_tags=False), progress=progress)
+
+    # -- reading -----------------------------------------------------------------------------
+    def show(self, path: str) -> ImageInfo:
+        with self.reading() as con:
+            fields = load_fields(con)
+            cols = ", ".join(f"{quote(f.column)}, {quote(f.source_column)}" for f in fields)
+            row = con.execute(
+                f"SELECT path, media_id, tags{', ' + cols if cols else ''} FROM images WHERE path = ?",
+                [path]).fetchone()
+            if row is None:
+                raise NotFoundError(f"no image '{path}' in the catalog", help=_similar_paths(con, path))
+            sources = {r[0]: r[1:] for r in con.execute("SELECT id, kind, detail, ts FROM sources").fetchall()}
+            values = []
+            for i, f in enumerate(fields):
+                value, src = row[3 + 2 * i], row[4 + 2 * i]
+                if value is None:
+                    continue
+                kind, detail, at = sources.get(src, (None, None, None))
+                values.append(StoredValue(f.name, f.type, value, src, kind, detail, at))
+            return ImageInfo(row[0], row[1], list(row[2] or []), values)
+
+    def keys(self) -> list[KeyInfo]:
+        with self.reading() as con:
+            fields = load_fields(con)
+            if not fields:
+                return []
+            aggs = []
+            for f in fields:
+                c = quote(f.column)
+                distinct = f"count(DISTINCT {c})" if f.type != S.MULTI_ENUM else f"count(DISTINCT {c})"
+                aggs.append(f"{distinct}")
+                aggs.append(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)[1:3]")
+            row = con.execute(f"SELECT {', '.join(aggs)} FROM images").fetchone()
+            return [KeyInfo(f.name, f.type, f.declared, f.locked, f.count, row[2 * i], list(row[2 * i + 1] or []),
+                            f.options) for i, f in enumerate(fields)]
+
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+        with self.reading() as con:
+            f = _field(con, key)
+            c = quote(f.column)
+            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+            where, params = "", {}
+            if prefix:
+                where = "WHERE starts_with(lower(CAST(v AS VARCHAR)), lower($prefix))"
+                params["prefix"] = prefix
+            lim = "" if limit is None else f"LIMIT {int(limit)}"
+            return con.execute(
+                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) {where} "
+                f"GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+
+    def imports(self) -> list[dict]:
+        with self.reading() as con:
+            cur = con.execute(
+                "SELECT id, ts, detail, strategy, status, rows_read, rows_written, rows_failed, rows_unchanged, "
+                "images_added, keys, undone_by FROM sources WHERE kind = 'import' ORDER BY id")
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def import_record(self, import_id: int) -> tuple[dict, list[tuple]]:
+        with self.reading() as con:
+            cur = con.execute("SELECT * FROM sources WHERE id = ? AND kind = 'import'", [import_id])
+            row = cur.fetchone()
+            if row is None:
+                raise NotFoundError(f"no import with id {import_id}", help="list them with: metastore imports")
+            rec = dict(zip([d[0] for d in cur.description], row))
+            errors = con.execute(
+                "SELECT file, row, key, value, reason FROM import_errors WHERE source_id = ? "
+                "ORDER BY row NULLS FIRST, file", [import_id]).fetchall()
+            return rec, errors
+
+    # -- fields ------------------------------------------------------------------------------
+    def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:
+        if type_ not in S.TYPES:
+            raise UsageError(f"unknown type '{type_}'", help=f"types are: {', '.join(S.TYPES)}")
+        problem = S.key_problem(name)
+        if problem:
+            raise UsageError(f"invalid key '{name}': {problem}")
+        if options and type_ not in (S.ENUM, S.MULTI_ENUM):
+            raise UsageError("--options only applies to enum and multi-enum fields")
+        bad = [o for o in options if len(o) > S.MAX_OPTION_LENGTH]
+        if bad:
+            raise UsageError(f"option '{bad[0]}' is longer than {S.MAX_OPTION_LENGTH} characters")
+        with self.writing() as con:
+            con.execute("BEGIN")
+            existing = {f.name: f for f in load_fields(con)}
+            if name in existing:
+                f = existing[name]
+                if f.type != type_:
+                    con.execute("ROLLBACK")
+                    raise UsageError(
+                        f"key '{name}' is already a {f.type}",
+                        help=f"to widen it: metastore fields retype {name} string" if type_ == S.STRING else None)
+                con.execute(
+                    "UPDATE fields SET declared = true, locked = ?, "
+                    "options = list_sort(list_distinct(list_concat(options, ?))) WHERE id = ?",
+                    [locked or f.locked, list(options), f.id])
+            else:
+                fid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
+                f = S.Field(name, type_, fid)
+                con.execute("INSERT INTO fields VALUES (?, ?, ?, true, ?, ?, 0, now()::TIMESTAMP)",
+                            [fid, name, type_, locked, sorted(set(options))])
+                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
+                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
+            con.execute("COMMIT")
+            return next(x for x in load_fields(con) if x.name == name)
+
+    def retype_field(self, name: str, type_: str) -> S.Field:
+        """Widen a key to string, losslessly (the only retype allowed)."""
+        if type_ != S.STRING:
+            raise UsageError(f"cannot retype to {type_}: only widening to string is lossless",
+                             help=f"metastore fields retype {name} string")
+        with self.writing(create=False) as con:
+            f = _field(con, name)
+            if f.type == S.STRING:
+                return f
+            c = quote(f.column)
+            as_text = {
+                S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                          f"ELSE CAST({c} AS VARCHAR) END",
+                S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
+                S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
+                            f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
+                S.MULTI_ENUM: f"array_to_string({c}, ', ')",
+            }.get(f.type, c)
+            con.execute("BEGIN")
+            sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+            con.execute("INSERT INTO sources (id, kind, ts, detail) VALUES (?, 'retype', now()::TIMESTAMP, ?)",
+                        [sid, f"{name}: {f.type} → string"])
+            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text}")
+            con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
+            con.execute("COMMIT")
+            return next(x for x in load_fields(con) if x.name == name)
+
+
+def _field(con, key: str) -> S.Field:
+    fields = load_fields(con)
+    schema = S.Schema(tuple(fields))
+    f = schema.get(key)
+    if f is None:
+        near = schema.suggest(key)
+        raise NotFoundError(f"unknown key '{key}'",
+                            help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
+    return f
+
+
+def _similar_paths(con, path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    rows = con.execute("SELECT path FROM images WHERE path LIKE '%' || ? ORDER BY path LIMIT 3",
+                       [name]).fetchall()
+    if rows:
+        return "did you mean " + ", ".join(repr(r[0]) for r in rows) + "?"
+    return "paths are stored as given at import; list some with: metastore search '' --limit 5"
+
+
+__all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ImportReport", "CatalogError", "default_db"]

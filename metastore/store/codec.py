@@ -1,0 +1,105 @@
+"""SQL expressions that read text as typed values, column at a time, inside DuckDB.
+
+The patterns come from ``metastore.infer`` so that bulk (SQL) and single-value (Python) typing
+agree; ``tests/test_infer.py`` checks the two against the same table of cases. Every expression
+here is built from constants and catalog-chosen identifiers only, never from user text.
+"""
+
+from __future__ import annotations
+
+from .. import infer
+from .. import schema as S
+
+
+def lit(text: str) -> str:
+    """A SQL string literal for one of our own constants (patterns, never user data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_AUTO_NUMBER = lit(infer.AUTO_NUMBER_RE)
+_NUMBER = lit(infer.NUMBER_RE)
+_DATETIME = lit(infer.DATETIME_RE)
+_LINK = lit(infer.LINK_RE)
+
+
+def auto_checks(c: str) -> dict[str, str]:
+    """For a text column ``c``: the SQL predicate that each auto-typed kind fits the cell."""
+    t = f"trim({c})"
+    return {
+        S.BOOLEAN: f"lower({t}) IN ('true', 'false')",
+        S.NUMBER: f"(regexp_full_match({t}, {_AUTO_NUMBER}) AND isfinite(TRY_CAST({t} AS DOUBLE)))",
+        S.DATETIME: f"(regexp_full_match({t}, {_DATETIME}) AND TRY_CAST({t} AS TIMESTAMPTZ) IS NOT NULL)",
+        S.LINK: f"regexp_full_match({t}, {_LINK})",
+    }
+
+
+
+
+def cast_expr(c: str, type_: str) -> str:
+    """Text column ``c`` read as ``type_``: the typed value, or NULL where the cell does not fit.
+
+    Empty and whitespace-only cells must be filtered out by the caller (they are "no value").
+    """
+    t = f"trim({c})"
+    if type_ == S.NUMBER:
+        return (
+            f"CASE WHEN regexp_full_match({t}, {_NUMBER}) AND isfinite(TRY_CAST({t} AS DOUBLE)) "
+            f"THEN TRY_CAST({t} AS DOUBLE) END"
+        )
+    if type_ == S.BOOLEAN:
+        return (
+            f"CASE lower({t}) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true "
+            f"WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false END"
+        )
+    if type_ == S.DATETIME:
+        return f"CASE WHEN regexp_full_match({t}, {_DATETIME}) THEN TRY_CAST({t} AS TIMESTAMPTZ)::TIMESTAMP END"
+    if type_ == S.LINK:
+        return f"CASE WHEN regexp_full_match({t}, {_LINK}) THEN {t} END"
+    if type_ == S.MULTI_ENUM:
+        json_list = f"TRY_CAST({t} AS JSON)"
+        items = (
+            f"CASE WHEN starts_with({t}, '[') THEN "
+            f"CASE WHEN json_type({json_list}) = 'ARRAY' AND "
+            f"coalesce(list_bool_and(list_transform(json_extract({json_list}, '$[*]'), "
+            f"lambda x: json_type(x) = 'VARCHAR')), true) "
+            f"THEN json_extract_string({json_list}, '$[*]') END "
+            f"ELSE string_split({t}, ',') END"
+        )
+        return (
+            f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
+            f"lambda x: x <> '')))"
+        )
+    if type_ == S.ENUM:
+        return f"nfc_normalize({t})"
+    return f"nfc_normalize({c})"
+
+
+def reason_expr(c: str, type_: str) -> str:
+    """The user-facing reason a cell of ``c`` does not fit ``type_`` (SQL string expression)."""
+    quoted = f"'''' || {c} || ''''"
+    text = {
+        S.NUMBER: "' is not a number'",
+        S.BOOLEAN: "' is not a boolean (use true or false)'",
+        S.DATETIME: "' is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)'",
+        S.LINK: "' is not an http:// or https:// URL'",
+        S.MULTI_ENUM: "' is not a list of options (use a, b, c or a JSON array of strings)'",
+    }.get(type_, "' does not fit'")
+    return f"{quoted} || {text}"
+
+
+def to_json_expr(c: str) -> str:
+    """A typed value → JSON text (history keeps old and new values this way)."""
+    return f"CAST(to_json({c}) AS VARCHAR)"
+
+
+def from_json_expr(j: str, type_: str) -> str:
+    """JSON text written by :func:`to_json_expr` → a value of ``type_``."""
+    if type_ == S.NUMBER:
+        return f"CAST(json_extract({j}, '$') AS DOUBLE)"
+    if type_ == S.BOOLEAN:
+        return f"CAST(json_extract({j}, '$') AS BOOLEAN)"
+    if type_ == S.DATETIME:
+        return f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)"
+    if type_ == S.MULTI_ENUM:
+        return f"json_extract_string({j}, '$[*]')"
+    return f"json_extract_string({j}, '$')"

@@ -1,0 +1,169 @@
+"""One import, end to end: stage → plan (types, validation) → apply → import record.
+
+The whole import runs in one transaction on the catalog connection: a failure or a kill at any
+point leaves the catalog as it was. ``dry_run`` runs everything and rolls back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import schema as S
+from ..errors import ImportFailed, UsageError
+from .fields import load_fields
+from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
+from .plan import KeyPlan, plan_import
+from .stage import Issue, build_stage
+
+#: How many row errors an import record keeps in full (the counts are always exact).
+MAX_STORED_ERRORS = 100_000
+
+
+@dataclass
+class ImportOptions:
+    types: dict[str, str] = field(default_factory=dict)
+    id_column: str | None = None
+    strategy: str = "merge"
+    strict: bool = False
+    dry_run: bool = False
+    tags: list[str] = field(default_factory=list)
+    normalize_keys: bool = False
+    format: str | None = None
+
+
+@dataclass
+class ImportReport:
+    import_id: int | None
+    sources: list[str]
+    strategy: str
+    dry_run: bool
+    rows_read: int = 0
+    rows_written: int = 0
+    rows_unchanged: int = 0
+    rows_failed: int = 0
+    images_added: int = 0
+    values_changed: int = 0
+    keys: list[KeyPlan] = field(default_factory=list)
+    column_issues: list[Issue] = field(default_factory=list)
+    row_issues: list[Issue] = field(default_factory=list)  # the first ones, for display
+    row_issue_count: int = 0
+    committed: bool = False
+
+    @property
+    def notes(self) -> list[str]:
+        return [k.note for k in self.keys if k.note]
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good; 3 some rows written and some rejected; 1 nothing written due to errors."""
+        failed = self.rows_failed or self.column_issues
+        if not failed:
+            return 0
+        if self.committed and (self.rows_read - self.rows_failed) > 0:
+            return 3
+        return 1
+
+    def to_dict(self) -> dict:
+        return {
+            "import_id": self.import_id, "sources": self.sources, "strategy": self.strategy,
+            "dry_run": self.dry_run, "rows_read": self.rows_read, "rows_written": self.rows_written,
+            "rows_unchanged": self.rows_unchanged, "rows_failed": self.rows_failed,
+            "images_added": self.images_added, "values_changed": self.values_changed,
+            "keys": [{"key": k.key, "type": k.type, "status": k.status, "values": k.values, "note": k.note}
+                     for k in self.keys],
+            "errors": [str(i) for i in self.column_issues + self.row_issues],
+            "error_count": len(self.column_issues) + self.row_issue_count,
+        }
+
+
+def check_options(opts: ImportOptions) -> None:
+    if opts.strategy not in STRATEGIES:
+        raise UsageError(f"unknown strategy '{opts.strategy}'", help=f"use one of: {', '.join(STRATEGIES)}")
+    for key, type_ in opts.types.items():
+        if type_ not in S.TYPES:
+            raise UsageError(f"unknown type '{type_}' for key '{key}'", help=f"types are: {', '.join(S.TYPES)}")
+
+
+def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
+               record_sets: dict | None = None, detail: str | None = None,
+               progress: Callable[[str], None] | None = None) -> ImportReport:
+    check_options(opts)
+    say = progress or (lambda _msg: None)
+    report = ImportReport(None, [str(f) for f in files], opts.strategy, opts.dry_run)
+    # Staging and planning only create TEMP tables (never the catalog file), outside the write
+    # transaction so that their rowids are the file order.
+    try:
+        say("reading")
+        stage = build_stage(con, files, fmt=opts.format, id_column=opts.id_column,
+                            normalize=opts.normalize_keys, record_sets=record_sets)
+        say("typing and validating")
+        plan = plan_import(con, stage, schema, opts.types)
+        report.rows_read = stage.rows
+        report.keys = plan.keys
+        report.column_issues = plan.issues
+        report.rows_failed = plan.failed_rows
+        report.row_issue_count = plan.row_errors
+        rows = con.execute(
+            "SELECT _file, _row, key, value, reason FROM errs ORDER BY _file, _row LIMIT 1000").fetchall()
+        report.row_issues = [Issue(stage.files[f], r, k, v, why) for f, r, k, v, why in rows]
+        failed = bool(plan.issues or plan.failed_rows)
+        if (failed and opts.strict) or (stage.rows - plan.failed_rows == 0 and stage.rows > 0 and failed):
+            return report
+        say("writing")
+        con.execute("BEGIN TRANSACTION")
+        source_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        fields = ensure_fields(con, plan)
+        all_fields = load_fields(con)
+        written = apply_import(con, plan, fields, all_fields, source_id, opts.strategy)
+        if opts.tags:
+            _tag_imported(con, opts.tags, source_id)
+        report.rows_written = written.rows_written
+        report.rows_unchanged = written.rows_unchanged
+        report.images_added = written.images_added
+        report.values_changed = written.values_changed
+        report.import_id = source_id
+        status = "partial" if failed else "ok"
+        con.execute(
+            "INSERT INTO sources VALUES (?, 'import', now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            [source_id, detail or " ".join(report.sources), opts.strategy, status, report.rows_read,
+             report.rows_written, report.rows_failed, report.rows_unchanged, report.images_added,
+             [k.key for k in plan.keys], json.dumps(_options_record(opts))])
+        for issue in plan.issues:
+            con.execute("INSERT INTO import_errors VALUES (?, ?, NULL, ?, NULL, ?)",
+                        [source_id, issue.file, issue.key, issue.reason])
+        files_list = stage.files
+        con.execute(
+            "INSERT INTO import_errors SELECT $sid, $files[_file + 1], _row, key, value, reason FROM errs "
+            "ORDER BY _file, _row LIMIT $lim", {"sid": source_id, "files": files_list, "lim": MAX_STORED_ERRORS})
+        refresh_field_stats(con, [f for f in all_fields if f.id in {x.id for x in fields.values()}]
+                            if opts.strategy != "overwrite" else all_fields)
+        if opts.dry_run:
+            con.execute("ROLLBACK")
+            report.import_id = None
+            return report
+        say("committing")
+        con.execute("COMMIT")
+        report.committed = True
+        return report
+    except BaseException:
+        if con.in_transaction if hasattr(con, "in_transaction") else True:
+            try:
+                con.execute("ROLLBACK")
+            except Exception:
+                pass
+        raise
+
+
+def _tag_imported(con, tags: list[str], source_id: int) -> None:
+    """``--tag T``: add tags to every image this import touched or registered."""
+    con.execute(
+        "UPDATE images SET tags = list_sort(list_distinct(list_concat(images.tags, $tags))) "
+        "FROM inc WHERE images.path = inc._path", {"tags": tags})
+
+
+def _options_record(opts: ImportOptions) -> dict:
+    return {"types": opts.types, "id_column": opts.id_column, "strict": opts.strict, "tags": opts.tags,
+            "normalize_keys": opts.normalize_keys, "format": opts.format}

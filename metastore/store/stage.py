@@ -1,0 +1,298 @@
+"""Reading import sources into one staging view of text cells, inside DuckDB.
+
+``stage`` is a TEMP view with ``_file`` (index into the import's files), ``_row`` (1-based data
+row or record number), ``_path`` and one VARCHAR column ``k<i>`` per incoming key. CSV/TSV is
+read by DuckDB's reader as text (never its type sniffing: it samples, and silently coerces past
+the sample); JSON records are read in Python and handed over as text with their JSON kinds.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from .. import schema as S
+from ..errors import ImportFailed
+from ..readers import records as R
+from .codec import lit
+
+CSV_EXTS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
+JSON_EXTS = {".json", ".jsonl", ".ndjson"}
+
+
+@dataclass
+class Issue:
+    """One import problem. ``row`` None means the whole column (or file) was rejected."""
+
+    file: str
+    row: int | None
+    key: str | None
+    value: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.key is not None:
+            where += f", key '{self.key}'"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class StageColumn:
+    key: str
+    col: str  # k<i>: a stage identifier we chose
+    kinds: set | None = None  # JSON kinds seen; None for text sources (CSV)
+    where: str = ""
+
+
+@dataclass
+class Stage:
+    files: list[str]
+    columns: list[StageColumn] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)  # column-level and reader row-level
+    rows: int = 0
+
+    def column_for(self, key: str, where: str, kinds: set | None) -> StageColumn:
+        for c in self.columns:
+            if c.key == key:
+                if kinds is not None:
+                    c.kinds = (c.kinds or set()) | kinds
+                return c
+        c = StageColumn(key, f"k{len(self.columns)}", None if kinds is None else set(kinds), where)
+        self.columns.append(c)
+        return c
+
+
+def _key_for(name: str, normalize: bool) -> tuple[str | None, str | None]:
+    """(key, problem) for a column or JSON key name."""
+    if normalize:
+        return S.normalize_key(name), None
+    problem = S.key_problem(name)
+    if problem:
+        return None, problem + " (rename it, or pass --normalize-keys)"
+    return name, None
+
+
+def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
+    opts = (
+        f"header = false, all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', "
+        "null_padding = true, encoding = 'utf-8'"
+    )
+    sql = f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, {opts}{{extra}})"
+    try:
+        con.execute(sql.format(extra=""), [str(path)])
+    except duckdb.Error as exc:
+        if "parallel" in str(exc).lower():
+            try:
+                con.execute(sql.format(extra=", parallel = false"), [str(path)])
+                return
+            except duckdb.Error as exc2:
+                exc = exc2
+        raise _csv_failure(path, exc) from None
+
+
+def _csv_failure(path: Path, exc: Exception) -> ImportFailed:
+    text = str(exc)
+    line = ""
+    for part in text.splitlines():
+        if "Line:" in part:
+            line = " at line " + part.split("Line:")[1].strip()
+            break
+    if "unicode" in text.lower() or "utf-8" in text.lower():
+        return ImportFailed(
+            f"{path} is not UTF-8{line}",
+            help=f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > fixed.csv",
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return ImportFailed(f"{path}: cannot read as CSV{line}: {first}", help="check quoting and the delimiter")
+
+
+def _check_header(path: Path, header: list, delim: str) -> None:
+    """DuckDB's dialect sniffer may skip leading rows; make sure row 0 is the file's first record."""
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        first = next(csv.reader(fh, delimiter=delim), [])
+    while first and first[-1] == "":
+        first.pop()
+    if [h or "" for h in header] != first:
+        raise ImportFailed(
+            f"{path}: could not read the header row reliably (the first line has "
+            f"{len(first)} fields, but the rows below it have a different shape)",
+            help="make the header name every column, and quote fields that hold the delimiter",
+        )
+
+
+def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, normalize: bool) -> list[str]:
+    """Read one CSV/TSV into ``raw<index>``; return the SELECT list mapping it into the stage."""
+    raw = f"raw{index}"
+    _read_csv_raw(con, path, raw, delim)
+    ncols = len(con.execute(f"SELECT * FROM {raw} LIMIT 0").description)
+    head = con.execute(f"SELECT * FROM {raw} WHERE rowid = 0").fetchone()
+    if head is None:
+        raise ImportFailed(f"{path} is empty", help="a CSV needs a header row naming the columns, e.g. path,score")
+    header = list(head)
+    while header and header[-1] is None:
+        header.pop()
+    _check_header(path, header, delim)
+    names = [(h or "").strip() for h in header]
+    id_key = R.pick_id_key(names, id_column, str(path))
+    select = [f"{index} AS _file", "rowid AS _row", f"column{names.index(id_key):0{len(str(ncols - 1))}d} AS _path"]
+    width = len(str(ncols - 1))
+    seen: dict[str, int] = {}
+    for pos, name in enumerate(names):
+        if pos == names.index(id_key) and name == id_key:
+            continue
+        where = f"column {pos + 1} '{name}'"
+        if name == "":
+            stage.issues.append(Issue(str(path), None, None, None, f"column {pos + 1} has no name; its values are skipped"))
+            continue
+        key, problem = _key_for(name, normalize)
+        if problem:
+            stage.issues.append(Issue(str(path), None, name, None, f"{where}: {problem}"))
+            continue
+        if key in seen:
+            stage.issues.append(Issue(
+                str(path), None, key, None,
+                f"{where} repeats column {seen[key] + 1}; rename one of them (this column is skipped)"))
+            continue
+        seen[key] = pos
+        col = stage.column_for(key, f"{path} {where}", None)
+        select.append(f"column{pos:0{width}d} AS {col.col}")
+    extras = [f"column{p:0{width}d}" for p in range(len(header), ncols)]
+    if extras:
+        cond = " OR ".join(f"{e} IS NOT NULL" for e in extras)
+        for (row,) in con.execute(f"SELECT rowid FROM {raw} WHERE rowid > 0 AND ({cond}) ORDER BY rowid").fetchall():
+            stage.issues.append(Issue(
+                str(path), row, None, None,
+                f"row has more fields than the header's {len(header)}; quote fields that contain '{delim}'"))
+    return [f"SELECT {', '.join(select)} FROM {raw} WHERE rowid > 0"]
+
+
+def _json_kind(value) -> str | None:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "num"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "list"
+    return None
+
+
+def _json_text(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Record], id_column,
+                  normalize: bool, tmpdir: str) -> list[str]:
+    """Hand JSON records to DuckDB as text (through a temporary CSV) with their JSON kinds."""
+    keys: list[str] = []
+    seen_keys: set[str] = set()
+    for rec in records:
+        for k in rec.values:
+            if k not in seen_keys:
+                seen_keys.add(k)
+                keys.append(k)
+    id_key = R.pick_id_key(keys, id_column, where) if records else (id_column or "path")
+    mapping: dict[str, StageColumn] = {}
+    for name in keys:
+        if name == id_key:
+            continue
+        key, problem = _key_for(name, normalize)
+        if problem:
+            stage.issues.append(Issue(where, None, name, None, f"JSON key '{name}': {problem}"))
+            continue
+        kinds = {_json_kind(r.values[name]) for r in records if name in r.values} - {None}
+        mapping[name] = stage.column_for(key, f"{where} JSON key '{name}'", kinds)
+    cols = list(mapping.values())
+    tmp = os.path.join(tmpdir, f"records{index}.csv")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        for rec in records:
+            for key, value, reason in rec.problems:
+                stage.issues.append(Issue(where, rec.row, key, None if value is None else str(value)[:200], reason))
+            if rec.problems:
+                continue
+            path = rec.values.get(id_key)
+            row = [rec.row, "" if path is None else str(path)]
+            for name, col in mapping.items():
+                value = rec.values.get(name)
+                if value is None:
+                    row.append("")
+                elif _json_kind(value) is None:
+                    stage.issues.append(Issue(
+                        where, rec.row, col.key, json.dumps(value)[:200],
+                        "only strings, numbers, booleans and lists of strings can be stored"))
+                    row = None
+                    break
+                else:
+                    row.append(_json_text(value))
+            if row is not None:
+                w.writerow(row)
+    raw = f"raw{index}"
+    spec = "{'_row': 'BIGINT', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
+    con.execute(
+        f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
+        f"columns = {spec}, quote = '\"', escape = '\"', delim = ',')",
+        [tmp],
+    )
+    select = [f"{index} AS _file", "_row", "_path"] + [c.col for c in cols]
+    return [f"SELECT {', '.join(select)} FROM {raw}"]
+
+
+def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | None,
+                normalize: bool, record_sets: dict[int, list] | None = None) -> Stage:
+    """Stage every file of one import into the TEMP view ``stage``.
+
+    ``record_sets`` supplies already-read records for some file indexes (sidecar folders).
+    """
+    stage = Stage([str(f) for f in files])
+    selects: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="metastore-") as tmpdir:
+        for i, path in enumerate(files):
+            if record_sets and i in record_sets:
+                selects += stage_records(con, stage, i, str(path), record_sets[i], id_column or "path",
+                                         normalize, tmpdir)
+                continue
+            kind = (fmt or path.suffix.lower().lstrip(".")).lower()
+            if not path.exists():
+                raise ImportFailed(f"no such file: {path}")
+            if path.is_dir():
+                raise ImportFailed(f"{path} is a folder", help="folders are imported as sidecar folders")
+            if kind in ("csv", "tsv", "tab"):
+                selects += stage_csv(con, stage, i, path, "\t" if kind in ("tsv", "tab") else ",",
+                                     id_column, normalize)
+            elif kind in ("json", "jsonl", "ndjson"):
+                recs = R.read_json_records(path, jsonl=kind in ("jsonl", "ndjson") or None)
+                selects += stage_records(con, stage, i, str(path), recs, id_column, normalize, tmpdir)
+            else:
+                raise ImportFailed(
+                    f"{path}: unknown format '{path.suffix}'",
+                    help="use .csv, .tsv, .json or .jsonl, or pass --format csv|tsv|json|jsonl",
+                )
+    all_cols = [c.col for c in stage.columns]
+    parts = []
+    for sel in selects:
+        parts.append(sel)
+    if not parts:
+        raise ImportFailed("nothing to import")
+    union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
+    # Columns a file lacks come out NULL; fix the column order for the rest of the pipeline.
+    cols = ", ".join(["_file", "_row", "_path"] + all_cols)
+    con.execute(f"CREATE TEMP VIEW stage AS SELECT {cols} FROM ({union})")
+    stage.rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
+    return stage
