@@ -1,0 +1,1 @@
+"""Named, generated workloads: run each as ``python -m benchmarks.NAME`` (see README.md)."""
