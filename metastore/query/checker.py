@@ -1,0 +1,470 @@
+"""AST → checked tree: keys resolved against the catalog Schema, every literal typed. Pure.
+
+The checked tree is what the compiler turns into SQL: ``CAnd``/``COr``/``CNot`` over ``Pred``
+leaves. A ``Pred`` names an operator of the compiler's table (``op``), a target (a Field, or the
+built-ins ``"path"``, ``"tags"``, ``"text"``) and its typed, already-resolved arguments.
+
+All semantic problems are collected and raised together as one QuerySemanticError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Union
+
+from ..errors import QueryIssue, QuerySemanticError
+from ..schema import BOOLEAN, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field, Schema
+from . import ast
+from .datetimes import DatetimeProblem, interval, resolve_zone
+
+Target = Union[Field, str]  # a Field, or "path", "tags", "text"
+
+
+@dataclass(frozen=True)
+class Pred:
+    """One leaf condition. ``negated`` means "the key is present and the condition is false"
+    (``k!=v``); ``each`` applies the condition to the items of a list column (any item)."""
+
+    op: str
+    target: Target
+    args: tuple = ()
+    negated: bool = False
+    each: bool = False
+    over: tuple = ()  # free text: the string-like fields searched
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class CAnd:
+    items: tuple
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class COr:
+    items: tuple
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+
+
+@dataclass(frozen=True)
+class CNot:
+    item: object
+    span: tuple[int, int] = field(default=(0, 0), compare=False)
+
+
+CNode = Union[Pred, CAnd, COr, CNot]
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A checked query: the tree (None = every image) and the text it came from."""
+
+    root: CNode | None
+    text: str = ""
+
+
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
+_ORDERED = {NUMBER, DATETIME}
+_TEXT = {STRING, LINK, ENUM, MULTI_ENUM}
+_ALLOWED = {
+    STRING: {":", "=", "!=", "~"},
+    LINK: {":", "=", "!=", "~"},
+    NUMBER: {":", "=", "!=", ">", ">=", "<", "<="},
+    DATETIME: {":", "=", "!=", ">", ">=", "<", "<="},
+    BOOLEAN: {":", "=", "!="},
+    ENUM: {":", "=", "!="},
+    MULTI_ENUM: {":", "=", "!="},
+}
+_ARTICLE = {ENUM: "an enum", MULTI_ENUM: "a multi-enum"}
+
+
+def _a(type_: str) -> str:
+    return _ARTICLE.get(type_, f"a {type_}")
+
+
+def _nfc(s: str) -> str:
+    return unicodedata.normalize("NFC", s)
+
+
+def like_pattern(parts: tuple[str, ...] | list[str], *, lower: bool, substring: bool = False) -> str:
+    """A LIKE pattern (ESCAPE '\\') for glob parts joined by ``*``."""
+    esc = [re.sub(r"([\\%_])", r"\\\1", p.lower() if lower else p) for p in parts]
+    pat = "%".join(esc)
+    return f"%{pat}%" if substring else pat
+
+
+def _glob_regex(parts, *, ci: bool) -> re.Pattern:
+    return re.compile(".*".join(re.escape(p) for p in parts) + r"\Z", re.S | (re.I if ci else 0))
+
+
+def _fold(s: str) -> str:
+    return s.lower()
+
+
+class _Checker:
+    def __init__(self, schema: Schema, now: datetime, tz: tzinfo) -> None:
+        self.schema = schema
+        self.now = now
+        self.tz = tz
+        self.issues: list[QueryIssue] = []
+
+    def issue(self, message: str, span, help: str | None = None) -> None:
+        self.issues.append(QueryIssue(message, span[0], span[1], help))
+
+    # ------------------------------------------------------------ structure
+
+    def node(self, n):
+        if isinstance(n, ast.And):
+            items = [self.node(x) for x in n.items]
+            return CAnd(tuple(items), span=n.span) if None not in items else None
+        if isinstance(n, ast.Or):
+            items = [self.node(x) for x in n.items]
+            return COr(tuple(items), span=n.span) if None not in items else None
+        if isinstance(n, ast.Not):
+            item = self.node(n.item)
+            return CNot(item, span=n.span) if item is not None else None
+        method = getattr(self, "leaf_" + type(n).__name__.lower())
+        return method(n)
+
+    def key(self, key: ast.Key, where: str = "") -> Field | None:
+        f = self.schema.get(key.name)
+        if f is not None:
+            return f
+        matches = [x for x in self.schema.fields if x.name.casefold() == key.name.casefold()]
+        if len(matches) > 1:
+            names = ", ".join(repr(x.name) for x in matches)
+            self.issue(f"ambiguous key '{key.name}'{where}: it matches {names} ignoring case", key.span,
+                       f"write the key exactly, e.g. {matches[0].name}")
+            return None
+        sugg = self.schema.suggest(key.name)
+        if sugg:
+            s = sugg[0]
+            help = f"did you mean '{s.name}'? ({s.type}, {s.count:,} images)"
+        else:
+            help = "check the spelling; keys match exactly, or ignoring case when only one key fits"
+        self.issue(f"unknown key '{key.name}'{where}", key.span, help)
+        return None
+
+    # ------------------------------------------------------------ leaves
+
+    def leaf_has(self, n: ast.Has):
+        f = self.key(n.key, " in has:")
+        return Pred("present", f, span=n.span) if f else None
+
+    def leaf_no(self, n: ast.No):
+        f = self.key(n.key, " in no:")
+        return Pred("absent", f, span=n.span) if f else None
+
+    def leaf_is(self, n: ast.Is):
+        word = "is" if n.value else "not"
+        f = self.key(n.key, f" in {word}:")
+        if f is None:
+            return None
+        if f.type != BOOLEAN:
+            self.issue(f"'{f.name}' is {_a(f.type)}; {word}: works only on boolean keys", n.span,
+                       f"use has:{f.name} to test that it is present")
+            return None
+        return Pred("eq", f, (n.value,), span=n.span)
+
+    def leaf_freetext(self, n: ast.FreeText):
+        v = n.value
+        if isinstance(v, ast.Glob):
+            pat = like_pattern(v.parts, lower=True, substring=True)
+            return Pred("glob_ci", "text", (pat,), over=self.text_fields(), span=n.span)
+        if v.text == "":
+            self.issue("an empty phrase matches everything", n.span, "remove it, or put words inside the quotes")
+            return None
+        return Pred("contains_ci", "text", (_fold(v.text),), over=self.text_fields(), span=n.span)
+
+    def text_fields(self) -> tuple:
+        return tuple(self.schema.string_like())
+
+    def leaf_tag(self, n: ast.Tag):
+        if n.op not in (":", "=", "!=", "~"):
+            self.issue(f"tag: does not take '{n.op}'", n.span, "write tag:NAME, e.g. tag:reviewed or tag:needs-*")
+            return None
+        return self.values(n, n.value, lambda v: self.text_value(n, "tags", v, each=True))
+
+    def leaf_path(self, n: ast.Path):
+        if n.op not in (":", "=", "!=", "~"):
+            self.issue(f"path does not take '{n.op}'", n.span, "write path:GLOB or path~TEXT, e.g. path:images/2024/*")
+            return None
+        return self.values(n, n.value, lambda v: self.text_value(n, "path", v))
+
+    def leaf_filter(self, n: ast.Filter):
+        f = self.key(n.key)
+        if f is None:
+            return None
+        if n.op not in _ALLOWED[f.type]:
+            self.issue(f"'{f.name}' is {_a(f.type)}; '{n.op}' is not allowed ({self.usage(f)})", n.span,
+                       self.usage(f))
+            return None
+        if f.type in (ENUM, MULTI_ENUM) and f.options:
+            return self.options_filter(n, f)
+        if f.type == MULTI_ENUM:
+            return self.values(n, n.value, lambda v: self.text_value(n, f, v, each=True))
+        if f.type in (STRING, LINK, ENUM):
+            return self.values(n, n.value, lambda v: self.text_value(n, f, v))
+        return self.values(n, n.value, lambda v: self.typed_value(n, f, v))
+
+    def usage(self, f: Field) -> str:
+        k = f.name
+        if f.type == BOOLEAN:
+            return f"use {k}:true or {k}:false"
+        if f.type == NUMBER:
+            return f"use {k}:70, {k}>70 or {k}:70..80"
+        if f.type == DATETIME:
+            return f"use {k}:2024-01, {k}>2024-01-15 or {k}>now-7d"
+        if f.type in (ENUM, MULTI_ENUM):
+            opt = f.options[0] if f.options else "OPTION"
+            return f"use {k}:{opt} or {k}:[{opt}, …]"
+        return f"use {k}:VALUE, {k}:prefix* or {k}~TEXT"
+
+    def values(self, n, value, one):
+        """Apply ``one`` to a value, or to each item of a list (any item matches)."""
+        if isinstance(value, ast.List):
+            preds = [one(v) for v in value.items]
+            if None in preds:
+                return None
+            if len(preds) == 1:
+                return preds[0]
+            if getattr(n, "op", ":") == "!=":  # present and no item matches
+                return CAnd(tuple(preds), span=n.span)
+            return COr(tuple(preds), span=n.span)
+        return one(value)
+
+    # ------------------------------------------------------------ text-like values
+
+    def text_value(self, n, target: Target, v, *, each: bool = False):
+        op = n.op
+        neg = op == "!="
+        name = target.name if isinstance(target, Field) else target
+        link = isinstance(target, Field) and target.type == LINK
+        cs = op == "=" or link or target == "path"  # case-sensitive comparison
+        if isinstance(v, ast.Star):  # tag:* / path:*
+            return Pred("nonempty" if target == "tags" else "present", target, span=n.span)
+        if isinstance(v, ast.Range):
+            self.issue(f"'{name}' is text; ranges are not allowed", v.span,
+                       f"quote the value to match '..' literally: {name}{op}\"{_raw(v)}\"")
+            return None
+        if op == "~":
+            if isinstance(v, (ast.Glob, ast.Regex)):
+                kind = "a glob" if isinstance(v, ast.Glob) else "a regex"
+                self.issue(f"'~' takes plain text, not {kind}", v.span,
+                           f"write {name}~TEXT, or {name}:{_raw(v)} to match the pattern")
+                return None
+            return Pred("contains_ci", target, (_fold(v.text),), each=each, span=n.span)
+        if isinstance(v, ast.Regex):
+            if not _valid_regex(v.pattern):
+                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax), e.g. location:/dock-[ab]/")
+                return None
+            return Pred("regex", target, (v.pattern,), negated=neg, each=each, span=n.span)
+        if isinstance(v, ast.Glob):
+            return Pred("glob" if cs else "glob_ci", target, (like_pattern(v.parts, lower=not cs),),
+                        negated=neg, each=each, span=n.span)
+        if cs:
+            return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
+        return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
+
+    # ------------------------------------------------------------ enum / multi-enum with options
+
+    def options_filter(self, n: ast.Filter, f: Field):
+        v = n.value
+        if n.op == "=" and f.type == MULTI_ENUM:  # set equality, case-sensitive
+            items = v.items if isinstance(v, ast.List) else (v,)
+            chosen = set()
+            for item in items:
+                got = self.resolve(f, item, exact=True)
+                if got is None:
+                    return None
+                chosen.update(got)
+            return Pred("set_eq", f, (sorted(chosen),), span=n.span)
+        items = v.items if isinstance(v, ast.List) else (v,)
+        if isinstance(v, ast.Regex):
+            if not _valid_regex(v.pattern):
+                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax)")
+                return None
+            return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.type == MULTI_ENUM, span=n.span)
+        chosen: list[str] = []
+        for item in items:
+            got = self.resolve(f, item, exact=n.op == "=")
+            if got is None:
+                return None
+            chosen.extend(x for x in got if x not in chosen)
+        neg = n.op == "!="
+        if f.type == MULTI_ENUM:
+            if len(chosen) == 1:
+                return Pred("has_item", f, (chosen[0],), negated=neg, span=n.span)
+            return Pred("has_any", f, (chosen,), negated=neg, span=n.span)
+        if len(chosen) == 1:
+            return Pred("eq", f, (chosen[0],), negated=neg, span=n.span)
+        return Pred("in", f, (chosen,), negated=neg, span=n.span)
+
+    def resolve(self, f: Field, v, *, exact: bool) -> list[str] | None:
+        """The canonical options a value names; records an issue and returns None if none."""
+        if isinstance(v, (ast.Range, ast.Regex, ast.Star)):
+            what = "a range" if isinstance(v, ast.Range) else "a regex" if isinstance(v, ast.Regex) else "'*'"
+            self.issue(f"'{f.name}' is {_a(f.type)}; {what} is not allowed here", v.span, self.usage(f))
+            return None
+        shown = _options_text(f.options)
+        if isinstance(v, ast.Glob):
+            rx = _glob_regex(v.parts, ci=not exact)
+            hits = [o for o in f.options if rx.match(o)]
+            if not hits:
+                self.issue(f"'{f.name}' has no option matching '{v.text}'; options are {shown}", v.span,
+                           f"e.g. {f.name}:{f.options[0]}")
+                return None
+            return hits
+        if exact:
+            hits = [o for o in f.options if o == v.text]
+        else:
+            hits = [o for o in f.options if _fold(o) == _fold(v.text)]
+        if hits:
+            return hits
+        close = difflib.get_close_matches(_fold(v.text), [_fold(o) for o in f.options], n=1, cutoff=0.6)
+        ci = [o for o in f.options if _fold(o) == _fold(v.text)]
+        if ci:
+            help = f"options compare exactly with '='; did you mean {f.name}={ci[0]}? ({f.name}:{v.text} ignores case)"
+        elif close:
+            best = next(o for o in f.options if _fold(o) == close[0])
+            help = f"did you mean {f.name}:{best}?"
+        else:
+            help = f"e.g. {f.name}:{f.options[0]}"
+        self.issue(f"'{f.name}' has no option '{v.text}'; options are {shown}", v.span, help)
+        return None
+
+    # ------------------------------------------------------------ number / boolean / datetime
+
+    def typed_value(self, n: ast.Filter, f: Field, v):
+        op = n.op
+        if isinstance(v, (ast.Glob, ast.Regex)):
+            kind = "'*' wildcards are" if isinstance(v, ast.Glob) else "a regex is"
+            self.issue(f"'{f.name}' is {_a(f.type)}; {kind} not allowed", v.span, self.usage(f))
+            return None
+        if isinstance(v, ast.Range):
+            if f.type not in _ORDERED:
+                self.issue(f"'{f.name}' is {_a(f.type)}; ranges are not allowed", v.span, self.usage(f))
+                return None
+            if op not in (":", "=", "!="):
+                self.issue(f"a range goes after ':', not '{op}'", n.span, f"write {f.name}:{_raw(v)}")
+                return None
+            return self.range_pred(n, f, v)
+        if f.type == BOOLEAN:
+            b = self.boolean(f, v)
+            return None if b is None else Pred("eq", f, (b,), negated=op == "!=", span=n.span)
+        if f.type == NUMBER:
+            x = self.number(f, v)
+            if x is None:
+                return None
+            kind = {":": "eq", "=": "eq", "!=": "eq", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[op]
+            return Pred(kind, f, (x,), negated=op == "!=", span=n.span)
+        iv = self.datetime(f, v)
+        if iv is None:
+            return None
+        start, end = iv
+        if op in (":", "=", "!="):
+            return Pred("between_dt", f, (start, end), negated=op == "!=", span=n.span)
+        kind, arg = {">": ("ge", end), ">=": ("ge", start), "<": ("lt", start), "<=": ("lt", end)}[op]
+        return Pred(kind, f, (arg,), span=n.span)
+
+    def range_pred(self, n, f: Field, v: ast.Range):
+        neg = n.op == "!="
+        if f.type == NUMBER:
+            lo = self.number(f, v.lo) if v.lo is not None else None
+            hi = self.number(f, v.hi) if v.hi is not None else None
+            if (v.lo is not None and lo is None) or (v.hi is not None and hi is None):
+                return None
+            if lo is not None and hi is not None:
+                if lo > hi:
+                    self.issue(f"the range {_raw(v)} is empty", v.span, f"write the smaller value first: {f.name}:{_raw(v.hi)}..{_raw(v.lo)}")
+                    return None
+                return Pred("between", f, (lo, hi), negated=neg, span=n.span)
+        else:
+            a = self.datetime(f, v.lo) if v.lo is not None else None
+            b = self.datetime(f, v.hi) if v.hi is not None else None
+            if (v.lo is not None and a is None) or (v.hi is not None and b is None):
+                return None
+            lo, hi = (a[0] if a else None), (b[1] if b else None)
+            if lo is not None and hi is not None:
+                if lo >= hi:
+                    self.issue(f"the range {_raw(v)} is empty", v.span, "write the earlier datetime first")
+                    return None
+                return Pred("between_dt", f, (lo, hi), negated=neg, span=n.span)
+        if lo is None and hi is None:
+            return Pred("absent" if neg else "present", f, span=n.span)
+        if lo is None:
+            return Pred("le" if f.type == NUMBER else "lt", f, (hi,), negated=neg, span=n.span)
+        return Pred("ge", f, (lo,), negated=neg, span=n.span)
+
+    def number(self, f: Field, v) -> float | None:
+        text = v.text.strip()
+        if _NUMBER.match(text):
+            x = float(text)
+            if x not in (float("inf"), float("-inf")):
+                return x
+        self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
+                   f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
+        return None
+
+    def boolean(self, f: Field, v) -> bool | None:
+        t = v.text.strip().lower()
+        if t in _TRUE:
+            return True
+        if t in _FALSE:
+            return False
+        self.issue(f"'{v.text}' is not a boolean ('{f.name}' is a boolean)", v.span,
+                   f"use {f.name}:true or {f.name}:false (also yes/no, 1/0)")
+        return None
+
+    def datetime(self, f: Field, v):
+        try:
+            return interval(v.text, now=self.now, tz=self.tz, key=f.name)
+        except DatetimeProblem as e:
+            self.issue(f"{e} ('{f.name}' is a datetime)", v.span, e.help)
+            return None
+
+
+def _raw(v) -> str:
+    if v is None:
+        return "*"
+    if isinstance(v, ast.Range):
+        return f"{_raw(v.lo)}..{_raw(v.hi)}"
+    if isinstance(v, ast.Regex):
+        return f"/{v.pattern}/"
+    return v.text
+
+
+def _options_text(options) -> str:
+    if len(options) <= 20:
+        return ", ".join(options)
+    return ", ".join(options[:20]) + f", … ({len(options)} in all)"
+
+
+def _valid_regex(pattern: str) -> bool:
+    """A rough syntax check (Python re accepts most RE2 patterns); DuckDB checks fully."""
+    if "\\p" in pattern or "\\P" in pattern:  # RE2 Unicode classes; Python re lacks them
+        return True
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
+def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzinfo = "UTC",
+          text: str = "") -> Checked:
+    """Resolve keys and type literals; raise QuerySemanticError listing every problem."""
+    checker = _Checker(schema, now, resolve_zone(tz))
+    root = checker.node(node) if node is not None else None
+    if checker.issues:
+        raise QuerySemanticError(checker.issues, query=text)
+    return Checked(root, text)
+
+
+__all__ = ["Pred", "CAnd", "COr", "CNot", "CNode", "Checked", "check", "like_pattern"]

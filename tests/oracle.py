@@ -1,0 +1,168 @@
+"""Test helpers for the query language: the fixed test Schema and a pure-Python oracle.
+
+The oracle evaluates the spec's semantics directly on the AST over plain dict records; it does
+not share code with the checker or compiler (only the datetime literal rules, from datetimes.py).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import re
+from datetime import datetime, timezone
+
+from metastore.query import ast
+from metastore.query.datetimes import UTC, interval
+from metastore.schema import Field, Schema
+
+NOW = datetime(2024, 6, 1, 12, 0, 0, tzinfo=timezone.utc)
+
+FIELDS = [
+    Field("temperature", "number", 1, count=12408),
+    Field("location", "string", 2, count=900),
+    Field("reviewed", "boolean", 3, count=500),
+    Field("captured_at", "datetime", 4, count=700),
+    Field("weather", "enum", 5, options=("cloudy", "fog", "rain", "snow", "sunny"), count=300),
+    Field("defects", "multi-enum", 6, options=("rust", "dent", "scratch"), count=200),
+    Field("source_url", "link", 7, count=100),
+    Field("quality_score", "number", 8, count=50),
+    Field("annotator", "string", 9, count=40),
+    Field("or", "string", 10, count=3),
+    Field("has", "number", 11, count=2),
+]
+SCHEMA = Schema(tuple(FIELDS), tags=("reviewed", "v2", "needs-fix"), image_count=1000)
+BY_NAME = {f.name: f for f in FIELDS}
+
+
+def _glob_match(parts, value: str, ci: bool) -> bool:
+    rx = ".*".join(re.escape(p) for p in parts)
+    return re.fullmatch(rx, value, re.S | (re.I if ci else 0)) is not None
+
+
+def _eq_text(v, value: str, ci: bool) -> bool:
+    if isinstance(v, ast.Glob):
+        return _glob_match(v.parts, value, ci)
+    if isinstance(v, ast.Regex):
+        return re.search(v.pattern, value) is not None
+    return value.lower() == v.text.lower() if ci else value == v.text
+
+
+def _items(v):
+    return v.items if isinstance(v, ast.List) else (v,)
+
+
+def _num(text):
+    return float(text)
+
+
+def _bool(text):
+    return text.lower() in ("true", "yes", "1")
+
+
+def _finite(x):
+    return x is not None and not math.isnan(x) and not math.isinf(x)
+
+
+def _cmp_number(op, v, x):
+    if x is None:
+        return False
+    if isinstance(v, ast.Range):
+        if not _finite(x):
+            return False
+        lo = -math.inf if v.lo is None else _num(v.lo.text)
+        hi = math.inf if v.hi is None else _num(v.hi.text)
+        return lo <= x <= hi
+    y = _num(v.text)
+    if op in (":", "=", "!="):
+        return x == y
+    if not _finite(x):
+        return False
+    return {">": x > y, ">=": x >= y, "<": x < y, "<=": x <= y}[op]
+
+
+def _cmp_datetime(op, v, x):
+    if x is None:
+        return False
+    if isinstance(v, ast.Range):
+        lo = datetime.min if v.lo is None else interval(v.lo.text, now=NOW, tz=UTC)[0]
+        hi = datetime.max if v.hi is None else interval(v.hi.text, now=NOW, tz=UTC)[1]
+        return lo <= x < hi
+    s, e = interval(v.text, now=NOW, tz=UTC)
+    return {":": s <= x < e, "=": s <= x < e, "!=": s <= x < e, ">": x >= e, ">=": x >= s,
+            "<": x < s, "<=": x < e}[op]
+
+
+def _positive(f: Field, op: str, v, x) -> bool:
+    """k:v (for != the caller negates and requires presence)."""
+    if x is None:
+        return False
+    t = f.type
+    if t == "number":
+        return any(_cmp_number(op, i, x) for i in _items(v))
+    if t == "datetime":
+        return any(_cmp_datetime(op, i, x) for i in _items(v))
+    if t == "boolean":
+        return any(x == _bool(i.text) for i in _items(v))
+    if t == "multi-enum":
+        if op == "=":
+            want = {i.text for i in _items(v)}
+            return set(x) == want
+        return any(_eq_text(i, item, ci=True) for i in _items(v) for item in x)
+    if op == "~":
+        return any(i.text.lower() in x.lower() for i in _items(v))
+    ci = op in (":", "!=") and t != "link"
+    return any(_eq_text(i, x, ci) for i in _items(v))
+
+
+def evaluate(node, rec: dict) -> bool:
+    """Does record ``rec`` ({"path", "tags", key: value}) match the AST ``node``?"""
+    if node is None:
+        return True
+    if isinstance(node, ast.And):
+        return all(evaluate(n, rec) for n in node.items)
+    if isinstance(node, ast.Or):
+        return any(evaluate(n, rec) for n in node.items)
+    if isinstance(node, ast.Not):
+        return not evaluate(node.item, rec)
+    if isinstance(node, ast.Has):
+        return rec.get(SCHEMA.get(node.key.name).name) is not None
+    if isinstance(node, ast.No):
+        return rec.get(SCHEMA.get(node.key.name).name) is None
+    if isinstance(node, ast.Is):
+        return rec.get(SCHEMA.get(node.key.name).name) is node.value
+    if isinstance(node, ast.Tag):
+        if isinstance(node.value, ast.Star):
+            return len(rec["tags"]) > 0
+        ci = node.op != "="
+        hit = any(_eq_text(i, t, ci) if node.op != "~" else i.text.lower() in t.lower()
+                  for i in _items(node.value) for t in rec["tags"])
+        return not hit if node.op == "!=" else hit
+    if isinstance(node, ast.Path):
+        p = rec["path"]
+        if node.op == "~":
+            return any(i.text.lower() in p.lower() for i in _items(node.value))
+        hit = any(_eq_text(i, p, ci=False) for i in _items(node.value))
+        return not hit if node.op == "!=" else hit
+    if isinstance(node, ast.FreeText):
+        v = node.value
+        texts = [rec["path"], *rec["tags"]]
+        for f in FIELDS:
+            x = rec.get(f.name)
+            if x is None or f.type not in ("string", "enum", "link", "multi-enum"):
+                continue
+            texts.extend(x if f.type == "multi-enum" else [x])
+        if isinstance(v, ast.Glob):
+            return any(_glob_match(["", *v.parts, ""], t, ci=True) for t in texts)
+        return any(v.text.lower() in t.lower() for t in texts)
+    if isinstance(node, ast.Filter):
+        f = SCHEMA.get(node.key.name)
+        x = rec.get(f.name)
+        if node.op == "!=":
+            if x is None or (f.type == "number" and not _finite(x)):
+                return False
+            return not _positive(f, ":", node.value, x)
+        return _positive(f, node.op, node.value, x)
+    raise TypeError(node)
+
+
+__all__ = ["NOW", "FIELDS", "SCHEMA", "BY_NAME", "evaluate"]
