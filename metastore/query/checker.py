@@ -187,13 +187,13 @@ class _Checker:
 
     def leaf_tag(self, n: ast.Tag):
         if n.op not in (":", "=", "!=", "~"):
-            self.issue(f"tag: does not take '{n.op}'", n.span, "write tag:NAME, e.g. tag:reviewed or tag:needs-*")
+            self.issue(f"tag: does not take '{n.op}'", n.span, "write e.g. tag:reviewed or tag:needs-*")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "tags", v, each=True))
 
     def leaf_path(self, n: ast.Path):
         if n.op not in (":", "=", "!=", "~"):
-            self.issue(f"path does not take '{n.op}'", n.span, "write path:GLOB or path~TEXT, e.g. path:images/2024/*")
+            self.issue(f"path does not take '{n.op}'", n.span, "write e.g. path:images/2024/* or path~forklift")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "path", v))
 
@@ -224,7 +224,7 @@ class _Checker:
         if f.type in (ENUM, MULTI_ENUM):
             opt = f.options[0] if f.options else "OPTION"
             return f"use {k}:{opt} or {k}:[{opt}, …]"
-        return f"use {k}:VALUE, {k}:prefix* or {k}~TEXT"
+        return f"use {k}:dock-a, {k}:dock-* or {k}~dock"
 
     def values(self, n, value, one):
         """Apply ``one`` to a value, or to each item of a list (any item matches)."""
@@ -257,7 +257,7 @@ class _Checker:
             if isinstance(v, (ast.Glob, ast.Regex)):
                 kind = "a glob" if isinstance(v, ast.Glob) else "a regex"
                 self.issue(f"'~' takes plain text, not {kind}", v.span,
-                           f"write {name}~TEXT, or {name}:{_raw(v)} to match the pattern")
+                           f"write {name}~text, or {name}:{_raw(v)} to match the pattern")
                 return None
             return Pred("contains_ci", target, (_fold(v.text),), each=each, span=n.span)
         if isinstance(v, ast.Regex):

@@ -184,7 +184,7 @@ class _Builder(Transformer):
             raise _err(
                 f"'{key.name}' is a built-in and takes ':' followed by a key",
                 key.span[0], op.end_pos,
-                f"write {lname}:KEY (e.g. {lname}:annotator), or @{key.name} for a key named '{key.name}'",
+                f"write {lname}:annotator to test a key, or @{key.name}{op.value}… for a key named '{key.name}'",
             )
         if isinstance(value, ast.Star):
             if opv != ":":
@@ -232,7 +232,7 @@ class _Builder(Transformer):
         items = rest[:-1]
         for item in items:
             if isinstance(item, ast.Star):
-                raise _err("'*' alone cannot be a list item", *item.span, "use has:KEY to test presence")
+                raise _err("'*' alone cannot be a list item", *item.span, "use has:annotator to test that a key is present")
         return ast.List(tuple(items), span=(lsqb.start_pos, rest[-1].end_pos))
 
 
@@ -398,14 +398,14 @@ def _from_token(text: str, tok: Token | None, tr: _Tracker) -> QuerySyntaxError:
         start = key.start_pos if key is not None else prev.start_pos
         return _err(
             f"'{kt}{prev.value}' needs a value", start, prev.end_pos,
-            f"give one, e.g. {kt}{prev.value}VALUE (or {kt}{prev.value}\"\" for the empty string)",
+            f"put the value right after it, e.g. {kt}{prev.value}70 or {kt}{prev.value}\"some text\"",
         )
     if ptype == "BUILTIN":
         return _err(f"'{prev.value}' needs a key", prev.start_pos, prev.end_pos, f"e.g. {prev.value}annotator")
     if ptype == "ATKEY" and (tok is None or tok.type != "OP"):
         return _err(
             f"'{prev.value}' needs an operator and a value", prev.start_pos, prev.end_pos,
-            f"e.g. {prev.value}:VALUE",
+            f"e.g. {prev.value}:value or {prev.value}>70",
         )
     if ptype in ("LSQB", "_COMMA", "ITEM") or (ptype == "QUOTED" and _in_list(tr)):
         if ptype == "LSQB" and tok is not None and tok.type == "RSQB":
