@@ -59,7 +59,7 @@ def test_spans_point_into_the_text():
     temp, group = node.items
     assert q[slice(*temp.span)] == "temperature > -5"
     assert q[slice(*temp.value.span)] == "-5"
-    assert q[slice(*group.span)] == 'location:"dock a" OR -tag:v2'
+    assert q[slice(*group.span)] == '(location:"dock a" OR -tag:v2)'
     assert q[slice(*group.items[0].value.span)] == '"dock a"'
     assert q[slice(*group.items[1].span)] == "-tag:v2"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path as _FsPath
 
@@ -151,7 +152,7 @@ class _Builder(Transformer):
         return ast.Not(item, span=(tok.start_pos, item.span[1]))
 
     def group(self, lpar, item, rpar):
-        return item
+        return replace(item, span=(lpar.start_pos, rpar.end_pos))
 
     def free_word(self, tok):
         return ast.FreeText(_word_or_glob(tok.value, _span(tok)), span=_span(tok))

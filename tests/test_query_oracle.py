@@ -1,0 +1,185 @@
+"""Search results equal a pure-Python oracle of the spec, over generated records and queries.
+
+Also: ``A OR B`` is the union of A and B, ``-A`` is the complement (including images that lack
+the key). Records and queries come from a seeded generator; the whole module runs in seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime
+
+import duckdb
+import pytest
+
+from metastore.query import check_text, compile_select, compile_where, parse
+from oracle import FIELDS, NOW, SCHEMA, evaluate
+
+SEED = 20240601
+N_RECORDS = 300
+N_QUERIES = 400
+
+STRINGS = ["warehouse-3", "Warehouse-30", "dock-a", "Dock-A", "dock a", "", "café", "Straße", "forklift 7",
+           "a..b", "50%_off", "x*y"]
+URLS = ["https://a.b/c?x=1", "https://example.com/img/1.jpg", "http://Example.COM/x", "ftp://host/f"]
+TAGS = ["reviewed", "v2", "needs-fix", "Needs-Review"]
+PATHS = ["images/2024/a.jpg", "images/2024/dock/forklift_1.png", "Images/2023/b.JPG", "raw/x?.tif",
+         "images/2024/c_d%.jpg"]
+TIMES = [datetime(2023, 12, 31, 23, 59, 59), datetime(2024, 1, 1), datetime(2024, 1, 15, 10, 30),
+         datetime(2024, 1, 15, 10, 30, 0, 500), datetime(2024, 1, 16), datetime(2024, 2, 1),
+         datetime(2024, 5, 28, 8), datetime(2024, 6, 1, 11)]
+NUMBERS = [-5.0, -4.5, 0.0, 1.5, 70.0, 75.0, 80.0, 1000.0, math.nan, math.inf, -math.inf]
+
+
+def _maybe(rng, pick, p_none=0.25):
+    return None if rng.random() < p_none else pick()
+
+
+def make_records(rng: random.Random) -> list[dict]:
+    out = []
+    for i in range(N_RECORDS):
+        rec = {
+            "path": f"{rng.choice(PATHS)}#{i}",
+            "tags": rng.sample(TAGS, rng.randint(0, 2)),
+            "temperature": _maybe(rng, lambda: rng.choice(NUMBERS)),
+            "location": _maybe(rng, lambda: rng.choice(STRINGS)),
+            "reviewed": _maybe(rng, lambda: rng.choice([True, False])),
+            "captured_at": _maybe(rng, lambda: rng.choice(TIMES)),
+            "weather": _maybe(rng, lambda: rng.choice(SCHEMA.get("weather").options)),
+            "defects": _maybe(rng, lambda: rng.sample(["rust", "dent", "scratch"], rng.randint(0, 3))),
+            "source_url": _maybe(rng, lambda: rng.choice(URLS)),
+            "quality_score": _maybe(rng, lambda: rng.choice(NUMBERS), 0.5),
+            "annotator": _maybe(rng, lambda: rng.choice(STRINGS), 0.5),
+            "or": _maybe(rng, lambda: rng.choice(STRINGS), 0.5),
+            "has": _maybe(rng, lambda: rng.choice(NUMBERS), 0.5),
+        }
+        out.append(rec)
+    return out
+
+
+LEAVES = [
+    "temperature{op}{n}", "temperature:{lo}..{hi}", "temperature:*..{n}", "temperature:{n}..*",
+    "temperature!={n}", "temperature:[{n}, {n}]", "quality_score>={n}", "@has<{n}", "has:temperature",
+    "no:temperature", "temperature:*", "location:{s}", "location={s}", "location!={s}", "location~{w}",
+    "location:{g}", "location=dock*", "location:[{s}, {s}]", "location!=[{s}, {s}]", "location:/^[dD]ock/",
+    "location:\"\"", "annotator:{s}", "@or~{w}", "no:annotator", "reviewed:{b}", "reviewed!={b}",
+    "is:reviewed", "not:reviewed", "captured_at{op}{t}", "captured_at:{t}..{t2}", "captured_at!={t}",
+    "captured_at>now-7d", "captured_at:today", "weather:{e}", "weather={e}", "weather!={e}", "weather:s*",
+    "weather:[rain, FOG]", "weather:/^s/", "defects:{d}", "defects:[rust, dent]", "defects=[dent, rust]",
+    "defects=rust", "defects!={d}", "defects:*s*", "defects:/t$/", "source_url:https://a.b/c?x=1",
+    "source_url~example", "source_url:https://*", "source_url!=https://a.b/c?x=1", "tag:{tag}",
+    "tag={tag}", "tag!={tag}", "tag:needs-*", "tag~need", "tag:*", "tag:[v2, reviewed]",
+    "path:images/2024/*", "path~FORKLIFT", "path!=images/*", "path:/\\.png/", "{w}", "\"{w}\"", "fork*",
+]
+VALUES = {
+    "op": [":", "=", ">", ">=", "<", "<=", " > "],
+    "n": ["-5", "-4.5", "0", "1.5", "70", "75.0", "80", "1e3"],
+    "s": ["warehouse-3", "WAREHOUSE-3", "dock-a", "\"dock a\"", "café", "STRASSE", "straße", "a..b"[0:1],
+          "\"a..b\"", "50%_off", "x\\*y"],
+    "w": ["dock", "house", "é", "forklift", "%", "_", "2024"],
+    "g": ["warehouse-*", "dock*", "*a*", "*3", "50%*", "x*"],
+    "b": ["true", "false", "yes", "NO", "1", "0"],
+    "t": ["2024", "2024-01", "2024-01-15", "2024-01-15T10:30", "2024-01-15T10:30:00Z", "2023-12-31T23:59:59"],
+    "e": ["rain", "fog", "sunny", "snow", "cloudy"],
+    "d": ["rust", "dent", "scratch", "RUST"],
+    "tag": ["reviewed", "v2", "needs-fix", "needs-review"],
+}
+
+
+def _leaf(rng: random.Random) -> str:
+    leaf = rng.choice(LEAVES)
+    fills = {k: rng.choice(v) for k, v in VALUES.items()}
+    lo, hi = sorted([rng.choice(VALUES["n"]), rng.choice(VALUES["n"])], key=float)
+    t1, t2 = rng.choice(["2023", "2024-01"]), rng.choice(["2024-01-15", "2024-02", "2024"])
+    return leaf.format(lo=lo, hi=hi, t2=t2, **fills).replace("{t}", t1)
+
+
+def make_query(rng: random.Random, depth: int = 0) -> str:
+    if depth >= 2 or rng.random() < 0.45:
+        q = _leaf(rng)
+    else:
+        parts = [make_query(rng, depth + 1) for _ in range(rng.randint(2, 3))]
+        q = "(" + rng.choice([" ", " AND ", " OR ", " or "]).join(parts) + ")"
+    if rng.random() < 0.2:
+        q = rng.choice(["-", "!", "NOT "]) + q
+    return q
+
+
+@pytest.fixture(scope="module")
+def db():
+    rng = random.Random(SEED)
+    records = make_records(rng)
+    con = duckdb.connect()
+    cols = ", ".join(f'"{f.column}" {f.sql_type}' for f in FIELDS)
+    con.execute(f'CREATE TABLE images (id BIGINT, path VARCHAR, media_id VARCHAR, tags VARCHAR[], {cols})')
+    holders = ", ".join(f"${i}" for i in range(1, len(FIELDS) + 5))
+    con.executemany(f"INSERT INTO images VALUES ({holders})", [
+        [i, r["path"], f"m{i}", r["tags"], *[r[f.name] for f in FIELDS]] for i, r in enumerate(records)
+    ])
+    return con, records
+
+
+def _sql_paths(con, query: str) -> set[str]:
+    checked = check_text(query, SCHEMA, now=NOW)
+    sql, params = compile_select(checked, SCHEMA)
+    return {row[0] for row in con.execute(sql, params).fetchall()}
+
+
+def _oracle_paths(records, query: str) -> set[str]:
+    node = parse(query)
+    return {r["path"] for r in records if evaluate(node, r)}
+
+
+def test_generated_queries_match_oracle(db):
+    con, records = db
+    rng = random.Random(SEED + 1)
+    mismatches = []
+    for _ in range(N_QUERIES):
+        q = make_query(rng)
+        got, want = _sql_paths(con, q), _oracle_paths(records, q)
+        if got != want:
+            mismatches.append((q, sorted(got - want)[:3], sorted(want - got)[:3]))
+    assert not mismatches, mismatches[:5]
+
+
+@pytest.mark.parametrize("query", [
+    "temperature>70 location:warehouse-3 reviewed:true", "temperature:70..80", "temperature>-5",
+    "location:warehouse-3", "location:warehouse-*", "location~house", "-location:warehouse-3",
+    "location!=warehouse-3", "location:[dock-a, dock-b]", "no:annotator", "-reviewed:true",
+    "defects:rust defects:dent", "captured_at:2024-01", "captured_at>2024-01-15", "source_url~example.com",
+    "(weather:rain OR weather:fog) NOT reviewed:true quality_score>=90", "forklift", "",
+])
+def test_spec_examples_match_oracle(db, query):
+    con, records = db
+    assert _sql_paths(con, query) == _oracle_paths(records, query)
+
+
+def test_or_is_union_and_not_is_complement(db):
+    con, records = db
+    everything = {r["path"] for r in records}
+    rng = random.Random(SEED + 2)
+    for _ in range(60):
+        a, b = make_query(rng), make_query(rng)
+        A, B = _sql_paths(con, a), _sql_paths(con, b)
+        assert _sql_paths(con, f"({a}) OR ({b})") == A | B
+        assert _sql_paths(con, f"({a}) ({b})") == A & B
+        assert _sql_paths(con, f"-({a})") == everything - A
+
+
+def test_negation_includes_missing_keys(db):
+    con, records = db
+    missing = {r["path"] for r in records if r["location"] is None}
+    assert missing and missing <= _sql_paths(con, "-location:warehouse-3")
+    assert not missing & _sql_paths(con, "location!=warehouse-3")
+
+
+def test_count_matches_select(db):
+    con, _ = db
+    from metastore.query import compile_count
+
+    checked = check_text("temperature>0 OR tag:v2", SCHEMA, now=NOW)
+    sql, params = compile_count(checked)
+    assert con.execute(sql, params).fetchone()[0] == len(_sql_paths(con, "temperature>0 OR tag:v2"))
+    where, params = compile_where(checked)
+    assert con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0] > 0
