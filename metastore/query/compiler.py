@@ -47,7 +47,8 @@ OPERATORS: dict[str, tuple[str, str]] = {
     "set_eq": ("list_sort(list_distinct({c})) = {0}", "the set {k} equals {0}"),
 }
 
-#: Number comparisons never match NaN or infinities (DuckDB orders NaN above +inf).
+#: Number comparisons never match NaN or infinities: DuckDB orders NaN above +inf, so
+#: ``x > $1 AND x < +inf`` and ``x < $1 AND x > -inf`` exclude both (cheaper than isfinite()).
 _FINITE_GUARD = {"gt", "ge", "lt", "le"}
 #: Fixed columns of the images table (identifiers from the schema, not from users).
 _BUILTIN_COLUMNS = {"path": "path", "tags": "tags"}
@@ -95,8 +96,9 @@ def _pred_sql(p: Pred, params: _Params) -> str:
     col = _column(p.target)
     numeric = isinstance(p.target, Field) and p.target.type == NUMBER
     sql = _leaf_sql(template, col, holders, p.each)
-    if numeric and p.op in _FINITE_GUARD:
-        sql = f"({sql} AND isfinite({col}))"
+    if numeric and p.op in _FINITE_GUARD:  # plain comparisons stay pushable into the scan
+        bound = params.add(math.inf if p.op in ("gt", "ge") else -math.inf)
+        sql = f"({sql} AND {col} {'<' if p.op in ('gt', 'ge') else '>'} {bound})"
     if p.negated:
         if numeric:
             presence = f"isfinite({col})"
