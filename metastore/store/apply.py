@@ -52,11 +52,11 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
         raise ValueError(strategy)
     w = Written()
     keys = [(k, fields[k.key]) for k in plan.keys]
-    # Valid rows only, joined to the images they update.
+    # Valid rows for images the catalog already has, joined to them (materialised: used often).
+    valid = "NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row)"
     con.execute(
-        "CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id, i.edited AS _edited FROM typed t "
-        "LEFT JOIN images i ON i.path = t._path "
-        "WHERE NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row)")
+        f"CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id FROM typed t "
+        f"JOIN images i ON i.path = t._path WHERE {valid}")
 
     manual = [r[0] for r in con.execute("SELECT id FROM sources WHERE kind = 'edit'").fetchall()]
     # (field, condition under which it changes, new value); {i} names the images table alias.
@@ -106,20 +106,25 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
             f"UPDATE images SET {', '.join(sets)} FROM inc "
             f"WHERE images.id = inc._id AND ({on('images', any_change)})",
             {**params, "sid": source_id})
-    existing = con.execute("SELECT count(*) FROM inc WHERE _id IS NOT NULL").fetchone()[0]
+    existing = con.execute("SELECT count(*) FROM inc").fetchone()[0]
     w.rows_unchanged = existing - w.rows_written
 
     # New images: registered with a fresh media_id, every value from this source.
     cols = ["id", "path", "media_id", "tags", "edited", "src"]
-    exprs = ["$base + row_number() OVER (ORDER BY _file, _row)", "_path", "uuid()::VARCHAR", "[]::VARCHAR[]",
-             "false", "$sid"]
+    # Ids from file and row (unique, and no row_number(): it would serialise the insert).
+    offsets, total = [], 0
+    for (n,) in con.execute("SELECT max(_row) FROM stage GROUP BY _file ORDER BY _file").fetchall():
+        offsets.append(total)
+        total += n or 0
+    exprs = ["$base + _row + $offsets[_file + 1]", "_path", "uuid()", "[]::VARCHAR[]", "false", "$sid"]
     for k, f in keys:
         cols += [quote(f.column), quote(f.source_column)]
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
     base = con.execute("SELECT coalesce(max(id), 0) FROM images").fetchone()[0]
     w.images_added = con.execute(
-        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM inc WHERE _id IS NULL",
-        {"base": base, "sid": source_id}).fetchone()[0]
+        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM typed t WHERE {valid} "
+        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
+        {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added
     return w
 

@@ -125,7 +125,7 @@ class Catalog:
             fields = load_fields(con)
             cols = ", ".join(f"{quote(f.column)}, {quote(f.source_column)}" for f in fields)
             row = con.execute(
-                f"SELECT path, media_id, tags{', ' + cols if cols else ''} FROM images WHERE path = ?",
+                f"SELECT path, media_id::VARCHAR, tags{', ' + cols if cols else ''} FROM images WHERE path = ?",
                 [path]).fetchone()
             if row is None:
                 raise NotFoundError(f"no image '{path}' in the catalog", help=_similar_paths(con, path))

@@ -19,7 +19,7 @@ CREATE = [
         id INTEGER, name VARCHAR, type VARCHAR, declared BOOLEAN, locked BOOLEAN,
         options VARCHAR[], count BIGINT, created_at TIMESTAMP)""",
     """CREATE TABLE IF NOT EXISTS images (
-        id BIGINT, path VARCHAR, media_id VARCHAR, tags VARCHAR[],
+        id BIGINT, path VARCHAR, media_id UUID, tags VARCHAR[],
         edited BOOLEAN, src INTEGER)""",
     # One row per import or manual edit: what Visual Layer calls a task.
     """CREATE TABLE IF NOT EXISTS sources (

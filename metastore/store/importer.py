@@ -161,7 +161,8 @@ def _tag_imported(con, tags: list[str], source_id: int) -> None:
     """``--tag T``: add tags to every image this import touched or registered."""
     con.execute(
         "UPDATE images SET tags = list_sort(list_distinct(list_concat(images.tags, $tags))) "
-        "FROM inc WHERE images.path = inc._path", {"tags": tags})
+        "WHERE path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
+        "(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row))", {"tags": tags})
 
 
 def _options_record(opts: ImportOptions) -> dict:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from .codec import auto_checks, cast_expr, reason_expr
+from .codec import auto_checks, cast_expr, fast_cast_expr, reason_expr
 from .stage import Issue, Stage, StageColumn
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
@@ -27,6 +27,7 @@ class KeyPlan:
     values: int = 0  # non-empty cells
     note: str | None = None  # why the type is what it is, when that is not obvious
     field: S.Field | None = None
+    verified: bool = False  # every value already passed the auto-typing check for ``type``
 
     @property
     def typed_col(self) -> str:
@@ -43,7 +44,7 @@ class Plan:
 
 
 def _nonempty(c: str) -> str:
-    return f"({c} IS NOT NULL AND trim({c}) <> '')"
+    return f"({c} <> '')"
 
 
 def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
@@ -92,31 +93,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -
                 plan.keys.append(KeyPlan(col.key, col.col, S.STRING, "new"))
     by_col = {k.col: k for k in plan.keys}
 
-    # One pass over the stage counts, for every column, its values and how many fit each type.
-    aggs = []
-    for k in plan.keys:
-        aggs.append(f"count(*) FILTER (WHERE {_nonempty(k.col)})")
-    for col, cands in infer_cols:
-        checks = auto_checks(col.col)
-        for t in cands:
-            aggs.append(f"count(*) FILTER (WHERE {_nonempty(col.col)} AND {checks[t]})")
-    row = con.execute(f"SELECT {', '.join(aggs) or '0'} FROM stage").fetchone() if aggs else ()
-    for i, k in enumerate(plan.keys):
-        k.values = row[i]
-    pos = len(plan.keys)
-    for col, cands in infer_cols:
-        k = by_col[col.col]
-        fits = dict(zip(cands, row[pos:pos + len(cands)]))
-        pos += len(cands)
-        if k.values == 0:
-            continue
-        full = [t for t in cands if fits[t] == k.values]
-        if full:
-            k.type = full[0]
-            continue
-        best = max(cands, key=lambda t: fits[t]) if cands else None
-        if best and fits[best] > 0:
-            k.note = _mixed_note(con, k, best, fits[best], files)
+    _infer(con, plan, by_col, infer_cols)
     for k in list(plan.keys):
         if k.values == 0 and k.status == "new":
             plan.keys.remove(k)  # a column with no values says nothing about its type: not created
@@ -124,6 +101,61 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -
     _build_typed(con, plan)
     _collect_errors(con, plan)
     return plan
+
+
+#: Rows a first, cheap pass looks at to rule candidate types out. A type that fails on any of
+#: them cannot fit every value; types that survive are then confirmed on ALL rows.
+_SAMPLE_ROWS = 20_000
+
+
+def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
+    """Infer each new key's type from all of its values (a sample only ever rules types out)."""
+    def any_misfit(col, t):
+        return f"bool_or({_nonempty(col.col)} AND NOT ({auto_checks(col.col)[t]}))"
+
+    def fit_count(col, t):
+        return f"count(*) FILTER (WHERE {_nonempty(col.col)} AND {auto_checks(col.col)[t]})"
+
+    pairs = [(col, t) for col, cands in infer_cols for t in cands]
+    alive: dict[str, list[str]] = {col.col: list(cands) for col, cands in infer_cols}
+    sample_fits: dict[tuple[str, str], int] = {}
+    if pairs:
+        sql = ", ".join(f"{any_misfit(c, t)}, {fit_count(c, t)}" for c, t in pairs)
+        row = con.execute(f"SELECT {sql} FROM stage WHERE _row <= {_SAMPLE_ROWS}").fetchone()
+        for i, (col, t) in enumerate(pairs):
+            if row[2 * i]:
+                alive[col.col].remove(t)
+            sample_fits[(col.col, t)] = row[2 * i + 1] or 0
+    # Full pass: value counts for every key, fit counts for surviving candidates, and for keys
+    # with none left the closest candidate (to explain why the key became a string).
+    aggs = [f"count(*) FILTER (WHERE {_nonempty(k.col)})" for k in plan.keys]
+    checks: list[tuple[StageColumn, str]] = []
+    for col, cands in infer_cols:
+        todo = alive[col.col]
+        if not todo:
+            best = max(cands, key=lambda t: sample_fits.get((col.col, t), 0), default=None)
+            todo = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
+        checks += [(col, t) for t in todo]
+    aggs += [fit_count(c, t) for c, t in checks]
+    row = con.execute(f"SELECT {', '.join(aggs)} FROM stage").fetchone() if aggs else ()
+    for i, k in enumerate(plan.keys):
+        k.values = row[i]
+    fits: dict[str, dict[str, int]] = {}
+    for (col, t), n in zip(checks, row[len(plan.keys):]):
+        fits.setdefault(col.col, {})[t] = n
+    for col, cands in infer_cols:
+        k = by_col[col.col]
+        found = fits.get(col.col, {})
+        if k.values == 0:
+            continue
+        full = [t for t in cands if found.get(t) == k.values]
+        if full:
+            k.type = full[0]
+            k.verified = True
+        elif found:
+            best = max(found, key=lambda t: found[t])
+            if found[best] > 0:
+                k.note = _mixed_note(con, k, best, found[best], plan.stage.files)
 
 
 def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> str:
@@ -139,41 +171,61 @@ def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> s
     )
 
 
+_MAPPED = (S.ENUM, S.MULTI_ENUM)
+
+
+def _map_table(k: KeyPlan) -> str:
+    return "m" + k.col[1:]
+
+
 def _check_enums(con, plan: Plan) -> None:
-    """Visual Layer's limits: at most 600 options, each at most 20 characters."""
+    """Enum cells repeat: type each distinct cell once into a map table ``m<i>`` (raw → value),
+    and check Visual Layer's limits there: at most 600 options, each at most 20 characters."""
     for k in list(plan.keys):
-        if k.type not in (S.ENUM, S.MULTI_ENUM) or k.values == 0:
+        if k.type not in _MAPPED:
             continue
-        expr = cast_expr(k.col, k.type)
-        items = f"unnest({expr})" if k.type == S.MULTI_ENUM else expr
-        (distinct,) = con.execute(
-            f"SELECT count(DISTINCT x) FROM (SELECT {items} AS x FROM stage WHERE {_nonempty(k.col)})").fetchone()
-        known = set(k.field.options) if k.field else set()
-        if distinct + len(known) > S.MAX_OPTIONS:
-            total = con.execute(
-                f"SELECT count(DISTINCT x) FROM (SELECT {items} AS x FROM stage WHERE {_nonempty(k.col)} "
-                f"UNION ALL SELECT unnest(?::VARCHAR[]))", [sorted(known)]).fetchone()[0]
-            if total > S.MAX_OPTIONS:
-                plan.issues.append(Issue(
-                    plan.stage.files[0], None, k.key, None,
-                    f"key '{k.key}' would have {total:,} options; an {k.type} allows at most {S.MAX_OPTIONS} "
-                    f"(declare it as string: --type {k.key}=string)"))
-                plan.keys.remove(k)
+        m = _map_table(k)
+        con.execute(f"CREATE TEMP TABLE {m} AS SELECT raw, {cast_expr('raw', k.type)} AS val "
+                    f"FROM (SELECT DISTINCT {k.col} AS raw FROM stage WHERE {_nonempty(k.col)})")
+        items = "unnest(val)" if k.type == S.MULTI_ENUM else "val"
+        known = sorted(k.field.options) if k.field else []
+        total, longest = con.execute(
+            f"SELECT count(DISTINCT x), max(length(x)) FROM (SELECT {items} AS x FROM {m} "
+            f"UNION ALL SELECT unnest($known::VARCHAR[]))", {"known": known}).fetchone()
+        if total > S.MAX_OPTIONS:
+            plan.issues.append(Issue(
+                plan.stage.files[0], None, k.key, None,
+                f"key '{k.key}' would have {total:,} options; an {k.type} allows at most {S.MAX_OPTIONS} "
+                f"(declare it as string: --type {k.key}=string)"))
+            plan.keys.remove(k)
+            continue
+        if longest and longest > S.MAX_OPTION_LENGTH:
+            long_ = (f"length(val) > {S.MAX_OPTION_LENGTH}" if k.type == S.ENUM else
+                     f"list_bool_or(list_transform(val, lambda x: length(x) > {S.MAX_OPTION_LENGTH}))")
+            con.execute(f"UPDATE {m} SET val = NULL WHERE {long_}")
 
 
 def _typed_expr(k: KeyPlan) -> str:
-    expr = cast_expr(k.col, k.type)
-    if k.type == S.ENUM:
-        expr = f"CASE WHEN length({expr}) <= {S.MAX_OPTION_LENGTH} THEN {expr} END"
-    elif k.type == S.MULTI_ENUM:
-        expr = (f"CASE WHEN list_bool_and(list_transform({expr}, lambda x: length(x) <= {S.MAX_OPTION_LENGTH})) "
-                f"IS NOT FALSE THEN {expr} END")
+    if k.type in _MAPPED:
+        return f"{_map_table(k)}.val"
+    expr = fast_cast_expr(k.col, k.type) if k.verified else cast_expr(k.col, k.type)
     return f"CASE WHEN {_nonempty(k.col)} THEN {expr} END"
 
 
 def _build_typed(con, plan: Plan) -> None:
     cols = ["_file", "_row", "_path"] + [f"{_typed_expr(k)} AS {k.typed_col}" for k in plan.keys]
-    con.execute(f"CREATE TEMP TABLE typed AS SELECT {', '.join(cols)} FROM stage")
+    joins = "".join(f" LEFT JOIN {_map_table(k)} ON {_map_table(k)}.raw = stage.{k.col}"
+                    for k in plan.keys if k.type in _MAPPED)
+    # A view, not a table: each use computes only the casts it needs, and the one big use (the
+    # insert of new images) streams from the stage to the catalog without another copy.
+    con.execute(f"CREATE TEMP VIEW typed AS SELECT {', '.join(cols)} FROM stage{joins}")
+
+
+def _misfit(k: KeyPlan) -> str:
+    """Cells of ``k`` that hold a value its type cannot read (a row error each)."""
+    if k.type in _MAPPED:
+        return f"({k.col} IN (SELECT raw FROM {_map_table(k)} WHERE val IS NULL))"
+    return f"({_nonempty(k.col)} AND ({cast_expr(k.col, k.type)}) IS NULL)"
 
 
 def _reason(k: KeyPlan, c: str) -> str:
@@ -195,26 +247,26 @@ def _collect_errors(con, plan: Plan) -> None:
         else:
             con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?)",
                         [plan.stage.files.index(issue.file), issue.row, issue.key, issue.value, issue.reason])
-    checked = [k for k in plan.keys if not (k.status == "new" and k.type in (S.STRING, S.LINK, S.DATETIME,
-                                                                              S.NUMBER, S.BOOLEAN))]
+    checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
     if checked:
-        flags = ", ".join(f"count(*) FILTER (WHERE t.{k.typed_col} IS NULL AND {_nonempty('s.' + k.col)})"
-                          for k in checked)
         counts = con.execute(
-            f"SELECT {flags} FROM stage s JOIN typed t USING (_file, _row)").fetchone()
+            f"SELECT {', '.join(f'count(*) FILTER (WHERE {_misfit(k)})' for k in checked)} FROM stage").fetchone()
         for k, n in zip(checked, counts):
             if n:
-                con.execute(
-                    f"INSERT INTO errs SELECT s._file, s._row, ?, left(s.{k.col}, 200), {_reason(k, 's.' + k.col)} "
-                    f"FROM stage s JOIN typed t USING (_file, _row) "
-                    f"WHERE t.{k.typed_col} IS NULL AND {_nonempty('s.' + k.col)}", [k.key])
-    con.execute(
-        "INSERT INTO errs SELECT _file, _row, NULL, NULL, 'row has no image path' "
-        "FROM typed WHERE _path IS NULL OR trim(_path) = ''")
-    con.execute(
-        "INSERT INTO errs SELECT _file, _row, NULL, _path, 'duplicate path; first at row ' || first_row "
-        "FROM (SELECT _file, _row, _path, first_value(_row) OVER w AS first_row, "
-        "row_number() OVER w AS n FROM typed WHERE trim(_path) <> '' "
-        "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
+                con.execute(f"INSERT INTO errs SELECT _file, _row, ?, left({k.col}, 200), {_reason(k, k.col)} "
+                            f"FROM stage WHERE {_misfit(k)}", [k.key])
+    no_path, dups = con.execute(
+        "SELECT count(*) FILTER (WHERE _path IS NULL OR trim(_path) = ''), count(_path) - count(DISTINCT _path) "
+        "FROM stage").fetchone()
+    if no_path:
+        con.execute(
+            "INSERT INTO errs SELECT _file, _row, NULL, NULL, 'row has no image path' "
+            "FROM stage WHERE _path IS NULL OR trim(_path) = ''")
+    if dups:
+        con.execute(
+            "INSERT INTO errs SELECT _file, _row, NULL, _path, 'duplicate path; first at row ' || first_row "
+            "FROM (SELECT _file, _row, _path, first_value(_row) OVER w AS first_row, "
+            "row_number() OVER w AS n FROM stage WHERE trim(_path) <> '' "
+            "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
     plan.row_errors, plan.failed_rows = con.execute(
         "SELECT count(*), count(DISTINCT (_file, _row)) FROM errs").fetchone()

@@ -1,0 +1,209 @@
+"""The ``metastore`` command: parse options → call the library → render. One error boundary
+(:func:`main`) turns every MetastoreError into one message on stderr and its exit code.
+
+Keep module-level imports light: shell completion starts this program on every keypress.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+app = typer.Typer(
+    name="metastore",
+    help="A local catalog of image metadata with a search language.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+fields_app = typer.Typer(help="Declare, retype and list key types.", no_args_is_help=True)
+app.add_typer(fields_app, name="fields")
+
+
+class State:
+    db: Optional[str] = None
+    quiet: bool = False
+    wait: float = 10.0
+
+
+state = State()
+
+
+def catalog():
+    from .render import message
+    from .store import Catalog
+
+    return Catalog(state.db, wait=state.wait, on_wait=None if state.quiet else message)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"metastore {version('metastore')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    db: Optional[str] = typer.Option(None, "--db", envvar="METASTORE_DB",
+                                     help="Catalog file [default: ./metastore.duckdb]."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress output."),
+    wait: float = typer.Option(10.0, "--wait", min=0, help="Seconds to wait for a locked catalog."),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
+) -> None:
+    state.db, state.quiet, state.wait = db, quiet, wait
+
+
+def _parse_types(items: List[str]) -> dict:
+    from .errors import UsageError
+
+    out = {}
+    for item in items or []:
+        key, sep, type_ = item.partition("=")
+        if not sep or not key or not type_:
+            raise UsageError(f"--type expects KEY=TYPE, got '{item}'", help="e.g. --type weather=enum")
+        out[key.strip()] = type_.strip()
+    return out
+
+
+@app.command("import")
+def import_(
+    sources: List[Path] = typer.Argument(..., help="CSV/TSV/JSON/JSONL files or sidecar folders."),
+    type_: List[str] = typer.Option([], "--type", help="Declare a key's type: KEY=TYPE (repeatable)."),
+    id_column: Optional[str] = typer.Option(None, "--id-column", help="Column holding image paths."),
+    strategy: str = typer.Option("merge", "--strategy",
+                                 help="merge | merge-keep-user | overwrite | until-first-change | append"),
+    strict: bool = typer.Option(False, "--strict", help="Write nothing if any row fails."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
+    tag: List[str] = typer.Option([], "--tag", help="Tag every imported image (repeatable)."),
+    normalize_keys: bool = typer.Option(False, "--normalize-keys", help="Map 'Patient ID' to patient_id."),
+    format_: Optional[str] = typer.Option(None, "--format", help="csv | tsv | json | jsonl (default: by extension)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Import metadata into the catalog (one transaction; bad rows are reported, good rows kept)."""
+    from . import render
+
+    progress = render.Progress(quiet=state.quiet or as_json)
+    try:
+        report = catalog().import_files(
+            sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
+            dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, progress=progress)
+    finally:
+        progress.close()
+    render.import_report(report, as_json=as_json)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
+def show(path: str = typer.Argument(..., help="The image path as stored.")) -> None:
+    """One image: every key with type, value and provenance; its tags."""
+    from . import render
+
+    render.image(catalog().show(path))
+
+
+@app.command()
+def keys() -> None:
+    """Every key: type, images having it, distinct values, examples."""
+    from . import render
+
+    render.keys(catalog().keys())
+
+
+@app.command()
+def values(
+    key: str = typer.Argument(..., help="The key."),
+    prefix: Optional[str] = typer.Option(None, "--prefix", help="Only values starting with this."),
+    limit: int = typer.Option(50, "--limit", min=1, help="At most this many values."),
+) -> None:
+    """Distinct values of a key with counts, most common first."""
+    from . import render
+
+    render.value_counts(catalog().values(key, prefix=prefix, limit=limit))
+
+
+@fields_app.command("declare")
+def fields_declare(
+    name: str = typer.Argument(..., help="The key."),
+    type_: str = typer.Argument(..., metavar="TYPE",
+                                help="string | number | boolean | datetime | enum | multi-enum | link"),
+    options: Optional[str] = typer.Option(None, "--options", help="Enum options, comma-separated."),
+    locked: bool = typer.Option(False, "--locked", help="Imports never change this key's values."),
+) -> None:
+    """Declare a key's type before importing (enum options are also discovered from data)."""
+    from . import render
+
+    opts = [o.strip() for o in options.split(",") if o.strip()] if options else []
+    render.field_line(catalog().declare_field(name, type_, options=opts, locked=locked))
+
+
+@fields_app.command("retype")
+def fields_retype(
+    name: str = typer.Argument(..., help="The key."),
+    type_: str = typer.Argument(..., metavar="TYPE", help="string (the only lossless widening)"),
+) -> None:
+    """Widen a key to string, keeping every value."""
+    from . import render
+
+    render.field_line(catalog().retype_field(name, type_))
+
+
+@fields_app.command("list")
+def fields_list() -> None:
+    """Every key with its type (alias of `metastore keys`, without counts)."""
+    from . import render
+
+    for f in catalog().schema().fields:
+        render.field_line(f)
+
+
+imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
+                          invoke_without_command=True)
+app.add_typer(imports_app, name="imports")
+
+
+@imports_app.callback()
+def imports_list(ctx: typer.Context) -> None:
+    """List import records (`metastore imports show ID` for one with its errors)."""
+    if ctx.invoked_subcommand is None:
+        from . import render
+
+        render.imports(catalog().imports())
+
+
+@imports_app.command("show")
+def imports_show(import_id: int = typer.Argument(..., metavar="ID")) -> None:
+    """One import: counts, options and every error it recorded."""
+    from . import render
+
+    render.import_record(*catalog().import_record(import_id))
+
+
+def main() -> None:
+    """Console entry point: the one error boundary."""
+    from .errors import MetastoreError
+
+    try:
+        app()
+    except MetastoreError as exc:
+        from . import render
+
+        query = getattr(exc, "query", None)
+        if getattr(exc, "issues", None) is not None and query is not None:
+            render.query_error(exc, query, as_json=getattr(exc, "as_json", False))
+        else:
+            render.error(exc.message, exc.help)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

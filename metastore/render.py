@@ -1,0 +1,252 @@
+"""Everything formatted for humans: tables, caret-underlined query errors, import reports,
+progress. The only module that knows about rich (imported lazily: completion stays fast)."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import threading
+from datetime import date, datetime
+
+from . import schema as S
+
+
+def _console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=not stderr)
+
+
+def fmt_value(value, type_: str | None = None) -> str:
+    """One stored value as text a user can paste back into a query."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+        return text + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(fmt_value(v) for v in value)
+    return str(value)
+
+
+def json_value(value):
+    """A stored value as JSON-ready data (datetimes as ISO text with Z)."""
+    if isinstance(value, datetime):
+        return fmt_value(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [json_value(v) for v in value]
+    return value
+
+
+# -- errors ------------------------------------------------------------------------------------
+def error(message: str, help: str | None = None) -> None:
+    con = _console(stderr=True)
+    con.print(f"[bold red]error:[/] {_esc(message)}")
+    if help:
+        con.print(f"  [cyan]help:[/] {_esc(help)}")
+
+
+def query_error(err, query: str, *, as_json: bool = False) -> None:
+    """Each issue of a QueryError: message, the query with the span underlined, the help line."""
+    if as_json:
+        print(json.dumps(err.to_dict(), ensure_ascii=False), file=sys.stderr)
+        return
+    con = _console(stderr=True)
+    for issue in err.issues:
+        con.print(f"[bold red]error:[/] {_esc(issue.message)}")
+        for line in caret_lines(query, issue.start, issue.end):
+            con.print("  " + _esc(line), style="bold" if "^" not in line else "red")
+        if issue.help:
+            con.print(f"  [cyan]help:[/] {_esc(issue.help)}")
+
+
+def caret_lines(query: str, start: int, end: int) -> list[str]:
+    """The query (one line; control characters shown as spaces) and a caret line under the span."""
+    shown = "".join(" " if (ord(ch) < 32 or ch in "\u00a0\u2028\u2029") else ch for ch in query)
+    start = max(0, min(start, len(shown)))
+    end = max(start + 1, min(end, len(shown) + 1))
+    return [shown, " " * start + "^" * (end - start)]
+
+
+def _esc(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+# -- import ------------------------------------------------------------------------------------
+def import_report(report, *, as_json: bool = False) -> None:
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, default=str))
+        return
+    out = _console()
+    err = _console(stderr=True)
+    head = "dry run — nothing written" if report.dry_run else (
+        f"import {report.import_id}" if report.import_id else "nothing written")
+    if report.committed or report.dry_run:
+        out.print(f"[bold]{head}[/]: {report.rows_read:,} rows read, {report.rows_written:,} written "
+                  f"({report.images_added:,} new images), {report.rows_unchanged:,} unchanged, "
+                  f"{report.rows_failed:,} failed")
+        from rich.table import Table
+
+        if report.keys:
+            t = Table(box=None, show_header=True, header_style="bold", pad_edge=False)
+            for col in ("key", "type", "", "values"):
+                t.add_column(col)
+            for k in report.keys:
+                t.add_row(_esc(k.key), k.type, k.status, f"{k.values:,}")
+            out.print(t)
+        for note in report.notes:
+            out.print(f"[yellow]note:[/] {_esc(note)}")
+    issues = report.column_issues + report.row_issues
+    if issues:
+        for issue in issues[:50]:
+            err.print(f"[red]error:[/] {_esc(str(issue))}")
+        total = len(report.column_issues) + report.row_issue_count
+        if total > 50:
+            more = f"… and {total - 50:,} more"
+            if report.import_id:
+                more += f" (all of them: metastore imports show {report.import_id})"
+            err.print(more)
+        if not report.committed and not report.dry_run:
+            why = "--strict: nothing written" if report.rows_read - report.rows_failed > 0 else \
+                "every row was rejected: nothing written"
+            err.print(f"[bold red]error:[/] {why} ({report.rows_failed:,} of {report.rows_read:,} rows failed)")
+
+
+class Progress:
+    """Stage messages on stderr, shown only when an operation lasts over a second."""
+
+    def __init__(self, quiet: bool = False, delay: float = 1.0) -> None:
+        self.quiet = quiet
+        self.stage = "working"
+        self._status = None
+        self._lock = threading.Lock()
+        self._timer = None if quiet else threading.Timer(delay, self._start)
+        if self._timer:
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._timer is None:
+                return
+            self._status = _console(stderr=True).status(self.stage + "…")
+            self._status.start()
+
+    def __call__(self, stage: str) -> None:
+        with self._lock:
+            self.stage = stage
+            if self._status is not None:
+                self._status.update(stage + "…")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._timer:
+                self._timer.cancel()
+                self._timer = None
+            if self._status is not None:
+                self._status.stop()
+                self._status = None
+
+
+# -- catalog views -----------------------------------------------------------------------------
+def image(info) -> None:
+    from rich.table import Table
+
+    out = _console()
+    out.print(f"[bold]{_esc(info.path)}[/]  media_id {info.media_id}")
+    out.print("tags: " + (_esc(", ".join(info.tags)) if info.tags else "(none)"))
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("key", "type", "value", "source", "when"):
+        t.add_column(col)
+    for v in info.values:
+        src = f"import {v.source_id}" if v.source_kind == "import" else (v.source_kind or "?")
+        if v.source_kind == "import" and v.source_detail:
+            src += f" ({v.source_detail})"
+        when = v.at.strftime("%Y-%m-%d %H:%M:%S") if v.at else ""
+        t.add_row(_esc(v.key), v.type, _esc(fmt_value(v.value, v.type)), _esc(src), when)
+    out.print(t)
+
+
+def keys(infos) -> None:
+    from rich.table import Table
+
+    out = _console()
+    if not infos:
+        _console(stderr=True).print("no keys yet: import metadata with metastore import FILE")
+        return
+    t = Table(header_style="bold")
+    for col, just in (("key", "left"), ("type", "left"), ("images", "right"), ("distinct", "right"),
+                      ("examples", "left")):
+        t.add_column(col, justify=just)
+    for k in infos:
+        kind = k.type + (" (declared)" if k.declared else "") + (" 🔒" if k.locked else "")
+        ex = "; ".join(fmt_value(e, k.type) for e in k.examples)
+        t.add_row(_esc(k.name), kind, f"{k.count:,}", f"{k.distinct:,}", _esc(ex))
+    out.print(t)
+
+
+def value_counts(rows, type_: str | None = None) -> None:
+    out = _console()
+    width = max((len(fmt_value(v, type_)) for v, _ in rows), default=0)
+    for v, n in rows:
+        out.print(f"{_esc(fmt_value(v, type_)).ljust(width)}  {n:,}")
+
+
+def imports(rows) -> None:
+    from rich.table import Table
+
+    if not rows:
+        _console(stderr=True).print("no imports yet")
+        return
+    t = Table(header_style="bold")
+    for col in ("id", "when", "source", "strategy", "status", "read", "written", "failed", "new images"):
+        t.add_column(col)
+    for r in rows:
+        status = r["status"] + (f" (undone by {r['undone_by']})" if r.get("undone_by") else "")
+        t.add_row(str(r["id"]), r["ts"].strftime("%Y-%m-%d %H:%M:%S"), _esc(r["detail"] or ""), r["strategy"] or "",
+                  status, f"{r['rows_read']:,}", f"{r['rows_written']:,}", f"{r['rows_failed']:,}",
+                  f"{r['images_added']:,}")
+    _console().print(t)
+
+
+def import_record(rec: dict, errors: list) -> None:
+    out = _console()
+    out.print(f"[bold]import {rec['id']}[/] at {rec['ts']:%Y-%m-%d %H:%M:%S} from {_esc(rec['detail'] or '')}")
+    out.print(f"strategy {rec['strategy']}, status {rec['status']}: {rec['rows_read']:,} read, "
+              f"{rec['rows_written']:,} written, {rec['rows_unchanged']:,} unchanged, {rec['rows_failed']:,} failed, "
+              f"{rec['images_added']:,} new images")
+    out.print("keys: " + _esc(", ".join(rec["keys"] or [])))
+    if rec.get("options"):
+        out.print("options: " + _esc(rec["options"]))
+    if not errors:
+        out.print("no errors")
+    for file, row, key, value, reason in errors:
+        where = file or ""
+        if row is not None:
+            where += f", row {row}"
+        if key:
+            where += f", key '{key}'"
+        out.print(f"[red]error:[/] {_esc(where)}: {_esc(reason)}")
+
+
+def field_line(f) -> None:
+    extra = f" options: {', '.join(f.options)}" if f.options else ""
+    _console().print(f"{_esc(f.name)}: {f.type}{' (locked)' if f.locked else ''}{_esc(extra)}")
+
+
+def message(text: str) -> None:
+    """A non-data message (stderr)."""
+    _console(stderr=True).print(_esc(text))
