@@ -30,6 +30,7 @@ class State:
     db: Optional[str] = None
     quiet: bool = False
     wait: float = 10.0
+    json_errors: bool = False  # query errors as {message, start, end, help} (--format json)
 
 
 state = State()
@@ -164,6 +165,58 @@ def fields_list() -> None:
         render.field_line(f)
 
 
+FORMATS = ("table", "paths", "csv", "jsonl", "json")
+
+
+def _query_arg(query: Optional[str], q: Optional[str]) -> str:
+    from .errors import UsageError
+
+    if query is not None and q is not None:
+        raise UsageError("give the query once: as an argument or with -q, not both")
+    return q if q is not None else (query or "")
+
+
+def _columns(spec: Optional[str]) -> list:
+    return [c.strip() for c in spec.split(",") if c.strip()] if spec else []
+
+
+@app.command()
+def search(
+    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q)."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    format_: Optional[str] = typer.Option(None, "--format", "-f",
+                                          help="table | paths | csv | jsonl | json [default: table on a "
+                                               "terminal, paths when piped]"),
+    columns: Optional[str] = typer.Option(None, "--columns", "-c", help="Keys to show, comma-separated."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=0, help="At most N images."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="KEY[:desc], comma-separated; default: path."),
+    explain: bool = typer.Option(False, "--explain", help="Show the interpretation, SQL and per-clause counts."),
+) -> None:
+    """Print the images matching a query (ordered by path unless --sort)."""
+    from . import render
+    from .errors import UsageError
+
+    fmt = format_ or ("table" if sys.stdout.isatty() else "paths")
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format '{fmt}'", help=f"use one of: {', '.join(FORMATS)}")
+    state.json_errors = fmt == "json"
+    text = _query_arg(query, q)
+    cols = _columns(columns)
+    result = catalog().search(text, columns=cols, sort=sort, limit=limit)
+    if explain:
+        render.explain(result.explain())
+    render.results(result, fmt)
+
+
+@app.command()
+def count(
+    query: Optional[str] = typer.Argument(None, help="The query."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+) -> None:
+    """Print only the number of images matching a query."""
+    typer.echo(catalog().search(_query_arg(query, q)).count())
+
+
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
                           invoke_without_command=True)
 app.add_typer(imports_app, name="imports")
@@ -197,7 +250,7 @@ def main() -> None:
 
         query = getattr(exc, "query", None)
         if getattr(exc, "issues", None) is not None and query is not None:
-            render.query_error(exc, query, as_json=getattr(exc, "as_json", False))
+            render.query_error(exc, query, as_json=state.json_errors)
         else:
             render.error(exc.message, exc.help)
         sys.exit(exc.exit_code)

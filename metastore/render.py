@@ -15,7 +15,7 @@ from . import schema as S
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=not stderr)
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 def fmt_value(value, type_: str | None = None) -> str:
@@ -159,6 +159,59 @@ class Progress:
             if self._status is not None:
                 self._status.stop()
                 self._status = None
+
+
+# -- search ------------------------------------------------------------------------------------
+def results(result, fmt: str) -> None:
+    """Matches on stdout in the chosen format; nothing else goes to stdout."""
+    rows = result.rows() if fmt != "paths" else None
+    keys = [f.name for f in result.columns]
+    types = {f.name: f.type for f in result.columns}
+    if fmt == "paths":
+        out = sys.stdout
+        for p in result.paths():
+            out.write(p + "\n")
+        return
+    if fmt == "csv":
+        import csv
+
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(["path", "media_id"] + keys)
+        for r in rows:
+            w.writerow([r["path"], r["media_id"]] + [fmt_value(r[k], types[k]) for k in keys])
+        return
+    if fmt in ("jsonl", "json"):
+        items = [{k: json_value(v) for k, v in r.items()} for r in rows]
+        if fmt == "json":
+            print(json.dumps(items, ensure_ascii=False, indent=1))
+        else:
+            for item in items:
+                print(json.dumps(item, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    t = Table(header_style="bold", box=None, pad_edge=False)
+    t.add_column("path", overflow="fold")
+    for k in keys:
+        t.add_column(k)
+    for r in rows:
+        t.add_row(_esc(r["path"]), *(_esc(fmt_value(r[k], types[k])) for k in keys))
+    _console().print(t)
+    total = result.count() if result.limit is not None else len(rows)
+    shown = f"{len(rows):,} of {total:,}" if total != len(rows) else f"{total:,}"
+    _console(stderr=True).print(f"{shown} image{'s' if total != 1 else ''}")
+
+
+def explain(ex) -> None:
+    """``--explain``: the interpretation, time zone, SQL, parameters and per-clause counts (stderr)."""
+    err = _console(stderr=True)
+    err.print(f"[bold]query:[/] {_esc(ex.interpretation)}")
+    err.print(f"[bold]time zone:[/] {ex.timezone} (datetimes without an offset)")
+    err.print(f"[bold]sql:[/] {_esc(ex.sql)}")
+    err.print("[bold]params:[/] " + _esc(", ".join(f"${i} = {v!r}" for i, v in enumerate(ex.params, 1))))
+    for text, n in ex.clauses:
+        err.print(f"  {n:>10,}  {_esc(text)}")
+    err.print(f"  {ex.total:>10,}  all clauses")
 
 
 # -- catalog views -----------------------------------------------------------------------------

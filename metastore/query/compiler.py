@@ -150,7 +150,8 @@ def compile_select(
     always the final tie-breaker (the default order)."""
     where, params = compile_where(checked)
     counter = _Params(len(params))
-    cols = [quote("path"), quote("media_id")] + [quote(f.column) for f in columns]
+    cols = [quote("path"), f"CAST({quote('media_id')} AS VARCHAR) AS {quote('media_id')}"]
+    cols += [quote(f.column) for f in columns]
     order = []
     for target, desc in sort or ():
         if isinstance(target, Field):

@@ -6,8 +6,9 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import duckdb
 
@@ -17,6 +18,9 @@ from . import ddl
 from .connection import open_db, quote
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
+
+if TYPE_CHECKING:
+    from .search import SearchResult
 
 
 def default_db() -> str:
@@ -58,10 +62,34 @@ class Catalog:
     """A metastore catalog file. ``Catalog("metastore.duckdb").search("temperature>70")``."""
 
     def __init__(self, path: str | os.PathLike | None = None, *, wait: float = 10.0,
-                 on_wait: Callable[[str], None] | None = None) -> None:
+                 on_wait: Callable[[str], None] | None = None, tz: str = "UTC",
+                 clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path if path is not None else default_db())
         self.wait = wait
         self.on_wait = on_wait
+        self.tz = tz  # the zone of datetime literals without an offset
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The query clock (``now``, ``today``); injectable for tests and reproducible exports."""
+        if self._clock is not None:
+            return self._clock()
+        fixed = os.environ.get("METASTORE_NOW")
+        if fixed:
+            value = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc)
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: str = "", *, columns: Sequence[str] = (), sort: str | None = None,
+               limit: int | None = None) -> "SearchResult":
+        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``."""
+        from .search import run_search
+
+        return run_search(self, query, columns=columns, sort=sort, limit=limit)
+
+    def count(self, query: str = "") -> int:
+        return self.search(query).count()
 
     # -- connections -------------------------------------------------------------------------
     @contextmanager

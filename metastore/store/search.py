@@ -1,0 +1,128 @@
+"""Running searches: text → checked tree → SQL (from the query compiler) → rows.
+
+Opens the catalog read-only for each call, so any number of searches run side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Sequence
+
+from .. import schema as S
+from ..errors import NotFoundError, QueryError, UsageError
+from .fields import load_schema
+
+
+@dataclass
+class Explained:
+    interpretation: str
+    timezone: str
+    sql: str
+    params: list
+    clauses: list[tuple[str, int]]  # (clause text, images matching it alone)
+    total: int
+    keys: list[tuple[str, str]] = field(default_factory=list)  # (key, type) the query uses
+
+
+class SearchResult:
+    """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
+
+    def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
+                 sort, limit: int | None) -> None:
+        from ..query import compile_count, compile_select
+
+        self.catalog = catalog
+        self.query = text
+        self.checked = checked
+        self.schema = schema
+        self.columns = columns
+        self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit)
+        self.count_sql, self.count_params = compile_count(checked)
+        self.limit = limit
+
+    def _run(self, sql: str, params: list):
+        with self.catalog.reading() as con:
+            return con.execute(sql, params).fetchall()
+
+    def paths(self) -> list[str]:
+        return [r[0] for r in self._run(self.sql, self.params)]
+
+    def rows(self) -> list[dict]:
+        """Each match as ``{"path", "media_id", <column key>: value…}``."""
+        names = ["path", "media_id"] + [f.name for f in self.columns]
+        return [dict(zip(names, r)) for r in self._run(self.sql, self.params)]
+
+    def count(self) -> int:
+        """All matches (``limit`` does not apply)."""
+        return self._run(self.count_sql, self.count_params)[0][0]
+
+    def to_arrow(self):
+        names = ["path", "media_id"] + [f.name for f in self.columns]
+        with self.catalog.reading() as con:
+            table = con.execute(self.sql, self.params).fetch_arrow_table()
+        return table.rename_columns(names)
+
+    def to_pandas(self):
+        try:
+            import pandas  # noqa: F401
+        except ImportError:
+            raise UsageError("to_pandas() needs pandas", help="pip install pandas, or use to_arrow()") from None
+        return self.to_arrow().to_pandas()
+
+    def explain(self) -> Explained:
+        from ..query import clauses, explain
+
+        with self.catalog.reading() as con:
+            per_clause = [(text, con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0])
+                          for text, where, params in clauses(self.checked)]
+            total = con.execute(self.count_sql, self.count_params).fetchone()[0]
+        return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total)
+
+
+def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
+               limit: int | None = None, now: datetime | None = None) -> SearchResult:
+    from ..query import check, parse
+
+    with catalog.reading() as con:
+        schema = load_schema(con, with_tags=False)
+    try:
+        checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
+    except QueryError as exc:
+        exc.query = exc.query or text
+        raise
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit)
+
+
+def _field(schema: S.Schema, name: str, what: str) -> S.Field:
+    f = schema.get(name)
+    if f is None:
+        near = schema.suggest(name)
+        raise NotFoundError(f"unknown key '{name}' in {what}",
+                            help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
+    return f
+
+
+def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:
+    out = []
+    for name in names:
+        if name in ("path", "media_id"):
+            continue
+        out.append(_field(schema, name, "--columns"))
+    return out
+
+
+def _sort(schema: S.Schema, spec: str | None):
+    if not spec:
+        return None
+    out = []
+    for part in spec.split(","):
+        name, _, direction = part.strip().partition(":")
+        if direction not in ("", "asc", "desc"):
+            raise UsageError(f"--sort {part!r}: direction must be asc or desc", help="e.g. --sort quality_score:desc")
+        out.append(("path" if name == "path" else _field(schema, name, "--sort"), direction == "desc"))
+    return out
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
