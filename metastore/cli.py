@@ -239,6 +239,31 @@ def imports_show(import_id: int = typer.Argument(..., metavar="ID")) -> None:
     render.import_record(*catalog().import_record(import_id))
 
 
+@app.command()
+def quickstart(
+    dest: Path = typer.Argument(Path("metastore-sample"), help="Folder for the sample project."),
+) -> None:
+    """Write the bundled sample (48 images, a CSV, sidecars), catalog it and run example searches."""
+    from . import render
+    from .sample import SAMPLE_QUERIES, SAMPLE_TYPES, write_sample
+    from .store import Catalog
+
+    if not (dest / "metadata.csv").exists():
+        write_sample(dest)
+    os.chdir(dest)  # the sample's paths are relative to its folder, as a user's would be
+    cat = Catalog("metastore.duckdb", wait=state.wait)
+    render.message(f"sample project in {dest}/ — catalog {dest}/metastore.duckdb")
+    types = " ".join(f"--type {k}={v}" for k, v in SAMPLE_TYPES.items())
+    for label, args, kwargs in (("metadata.csv " + types, ["metadata.csv"], {"types": SAMPLE_TYPES}),
+                                ("images/", ["images"], {})):
+        render.message(f"$ metastore import {label}")
+        render.import_report(cat.import_files(args, **kwargs))
+    for query in SAMPLE_QUERIES[:3]:
+        render.message(f"$ metastore search '{query}' --columns location,temperature,reviewed")
+        render.results(cat.search(query, columns=["location", "temperature", "reviewed"]), "table")
+    render.message(f"next: cd {dest} && metastore keys && metastore search 'forklift'")
+
+
 def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError

@@ -92,6 +92,13 @@ def import_report(report, *, as_json: bool = False) -> None:
         return
     out = _console()
     err = _console(stderr=True)
+    if report.unchanged_files and not report.rows_read:
+        out.print(f"nothing changed: {report.unchanged_files:,} images and their sidecars are as the catalog "
+                  f"last read them")
+    for orphan in report.orphan_sidecars[:20]:
+        err.print(f"[yellow]note:[/] {_esc(orphan)} has no image beside it; skipped")
+    if not report.rows_read:
+        return
     head = "dry run — nothing written" if report.dry_run else (
         f"import {report.import_id}" if report.import_id else "nothing written")
     if report.committed or report.dry_run:

@@ -19,6 +19,7 @@ class Record:
     row: int  # 1-based record number (JSON array index + 1, or JSONL line number)
     values: dict  # flat key → JSON value (str, int, float, bool, list)
     problems: list  # (key, value, reason) found while reading
+    source: str | None = None  # the file it came from, when that is not the import's file (sidecars)
 
 
 def flatten(obj: dict, prefix: str = "", out: dict | None = None) -> dict:

@@ -13,6 +13,7 @@ from typing import Callable
 
 from .. import schema as S
 from ..errors import ImportFailed, UsageError
+from . import folders
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
 from .plan import KeyPlan, plan_import
@@ -51,6 +52,8 @@ class ImportReport:
     row_issues: list[Issue] = field(default_factory=list)  # the first ones, for display
     row_issue_count: int = 0
     committed: bool = False
+    unchanged_files: int = 0  # folder images skipped because neither they nor their sidecar changed
+    orphan_sidecars: list[str] = field(default_factory=list)  # .json files with no image beside them
 
     @property
     def notes(self) -> list[str]:
@@ -88,11 +91,17 @@ def check_options(opts: ImportOptions) -> None:
 
 
 def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
-               record_sets: dict | None = None, detail: str | None = None,
-               progress: Callable[[str], None] | None = None) -> ImportReport:
+               detail: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
     check_options(opts)
     say = progress or (lambda _msg: None)
     report = ImportReport(None, [str(f) for f in files], opts.strategy, opts.dry_run)
+    say("scanning")
+    batches = {i: folders.prepare(con, f, str(f)) for i, f in enumerate(files) if f.is_dir()}
+    report.unchanged_files = sum(b.unchanged for b in batches.values())
+    report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
+    if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
+        return report  # a folder re-run where nothing changed: nothing to read, nothing to write
+    record_sets = {i: b.records for i, b in batches.items()}
     # Staging and planning only create TEMP tables (never the catalog file), outside the write
     # transaction so that their rowids are the file order.
     try:
@@ -101,16 +110,17 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                             normalize=opts.normalize_keys, record_sets=record_sets)
         say("typing and validating")
         plan = plan_import(con, stage, schema, opts.types)
-        report.rows_read = stage.rows
+        report.rows_read = stage.rows + stage.skipped
         report.keys = plan.keys
         report.column_issues = plan.issues
         report.rows_failed = plan.failed_rows
         report.row_issue_count = plan.row_errors
         rows = con.execute(
-            "SELECT _file, _row, key, value, reason FROM errs ORDER BY _file, _row LIMIT 1000").fetchall()
-        report.row_issues = [Issue(stage.files[f], r, k, v, why) for f, r, k, v, why in rows]
+            "SELECT _file, _row, _src, key, value, reason FROM errs ORDER BY _file, _row LIMIT 1000").fetchall()
+        report.row_issues = [Issue(src or stage.files[f], None if src else r, k, v, why, row_error=True)
+                             for f, r, src, k, v, why in rows]
         failed = bool(plan.issues or plan.failed_rows)
-        if (failed and opts.strict) or (stage.rows - plan.failed_rows == 0 and stage.rows > 0 and failed):
+        if (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed):
             return report
         say("writing")
         con.execute("BEGIN TRANSACTION")
@@ -120,6 +130,8 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         written = apply_import(con, plan, fields, all_fields, source_id, opts.strategy)
         if opts.tags:
             _tag_imported(con, opts.tags, source_id)
+        for i, batch in batches.items():
+            folders.remember(con, batch, i, source_id)
         report.rows_written = written.rows_written
         report.rows_unchanged = written.rows_unchanged
         report.images_added = written.images_added
@@ -136,7 +148,8 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                         [source_id, issue.file, issue.key, issue.reason])
         files_list = stage.files
         con.execute(
-            "INSERT INTO import_errors SELECT $sid, $files[_file + 1], _row, key, value, reason FROM errs "
+            "INSERT INTO import_errors SELECT $sid, coalesce(_src, $files[_file + 1]), "
+            "CASE WHEN _src IS NULL THEN _row END, key, value, reason FROM errs "
             "ORDER BY _file, _row LIMIT $lim", {"sid": source_id, "files": files_list, "lim": MAX_STORED_ERRORS})
         refresh_field_stats(con, [f for f in all_fields if f.id in {x.id for x in fields.values()}]
                             if opts.strategy != "overwrite" else all_fields)

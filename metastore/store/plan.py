@@ -213,7 +213,7 @@ def _typed_expr(k: KeyPlan) -> str:
 
 
 def _build_typed(con, plan: Plan) -> None:
-    cols = ["_file", "_row", "_path"] + [f"{_typed_expr(k)} AS {k.typed_col}" for k in plan.keys]
+    cols = ["_file", "_row", "_src", "_path"] + [f"{_typed_expr(k)} AS {k.typed_col}" for k in plan.keys]
     joins = "".join(f" LEFT JOIN {_map_table(k)} ON {_map_table(k)}.raw = stage.{k.col}"
                     for k in plan.keys if k.type in _MAPPED)
     # A view, not a table: each use computes only the casts it needs, and the one big use (the
@@ -240,32 +240,34 @@ def _reason(k: KeyPlan, c: str) -> str:
 
 
 def _collect_errors(con, plan: Plan) -> None:
-    con.execute("CREATE TEMP TABLE errs (_file INTEGER, _row BIGINT, key VARCHAR, value VARCHAR, reason VARCHAR)")
+    con.execute("CREATE TEMP TABLE errs (_file INTEGER, _row BIGINT, _src VARCHAR, key VARCHAR, value VARCHAR, "
+                "reason VARCHAR)")
     for issue in plan.stage.issues:
-        if issue.row is None:
+        if not issue.row_error:
             plan.issues.append(issue)
         else:
-            con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?)",
-                        [plan.stage.files.index(issue.file), issue.row, issue.key, issue.value, issue.reason])
+            src = issue.file if issue.row is None else None
+            con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?, ?)",
+                        [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
     checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
     if checked:
         counts = con.execute(
             f"SELECT {', '.join(f'count(*) FILTER (WHERE {_misfit(k)})' for k in checked)} FROM stage").fetchone()
         for k, n in zip(checked, counts):
             if n:
-                con.execute(f"INSERT INTO errs SELECT _file, _row, ?, left({k.col}, 200), {_reason(k, k.col)} "
+                con.execute(f"INSERT INTO errs SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)} "
                             f"FROM stage WHERE {_misfit(k)}", [k.key])
     no_path, dups = con.execute(
         "SELECT count(*) FILTER (WHERE _path IS NULL OR trim(_path) = ''), count(_path) - count(DISTINCT _path) "
         "FROM stage").fetchone()
     if no_path:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, NULL, NULL, 'row has no image path' "
+            "INSERT INTO errs SELECT _file, _row, _src, NULL, NULL, 'row has no image path' "
             "FROM stage WHERE _path IS NULL OR trim(_path) = ''")
     if dups:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, NULL, _path, 'duplicate path; first at row ' || first_row "
-            "FROM (SELECT _file, _row, _path, first_value(_row) OVER w AS first_row, "
+            "INSERT INTO errs SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row "
+            "FROM (SELECT _file, _row, _src, _path, first_value(_row) OVER w AS first_row, "
             "row_number() OVER w AS n FROM stage WHERE trim(_path) <> '' "
             "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
     plan.row_errors, plan.failed_rows = con.execute(

@@ -28,13 +28,15 @@ JSON_EXTS = {".json", ".jsonl", ".ndjson"}
 
 @dataclass
 class Issue:
-    """One import problem. ``row`` None means the whole column (or file) was rejected."""
+    """One import problem: a rejected row (``row_error``) or a rejected column / file."""
 
     file: str
     row: int | None
     key: str | None
     value: str | None
     reason: str
+    row_error: bool = False
+    at: tuple[int, int] | None = None  # (file index, row) in the stage, for row errors
 
     def __str__(self) -> str:
         where = self.file
@@ -59,6 +61,7 @@ class Stage:
     columns: list[StageColumn] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # column-level and reader row-level
     rows: int = 0
+    skipped: int = 0  # records rejected while reading (not in the stage view)
 
     def column_for(self, key: str, where: str, kinds: set | None) -> StageColumn:
         for c in self.columns:
@@ -143,7 +146,8 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
     _check_header(path, header, delim)
     names = [(h or "").strip() for h in header]
     id_key = R.pick_id_key(names, id_column, str(path))
-    select = [f"{index} AS _file", "rowid AS _row", f"column{names.index(id_key):0{len(str(ncols - 1))}d} AS _path"]
+    select = [f"{index} AS _file", "rowid AS _row", "NULL::VARCHAR AS _src",
+              f"column{names.index(id_key):0{len(str(ncols - 1))}d} AS _path"]
     width = len(str(ncols - 1))
     seen: dict[str, int] = {}
     for pos, name in enumerate(names):
@@ -171,7 +175,8 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
         for (row,) in con.execute(f"SELECT rowid FROM {raw} WHERE rowid > 0 AND ({cond}) ORDER BY rowid").fetchall():
             stage.issues.append(Issue(
                 str(path), row, None, None,
-                f"row has more fields than the header's {len(header)}; quote fields that contain '{delim}'"))
+                f"row has more fields than the header's {len(header)}; quote fields that contain '{delim}'",
+                row_error=True, at=(index, row)))
     return [f"SELECT {', '.join(select)} FROM {raw} WHERE rowid > 0"]
 
 
@@ -224,19 +229,24 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
         w = csv.writer(fh)
         for rec in records:
             for key, value, reason in rec.problems:
-                stage.issues.append(Issue(where, rec.row, key, None if value is None else str(value)[:200], reason))
+                stage.issues.append(Issue(rec.source or where, None if rec.source else rec.row, key,
+                                          None if value is None else str(value)[:200], reason, row_error=True,
+                                          at=(index, rec.row)))
             if rec.problems:
+                stage.skipped += 1
                 continue
             path = rec.values.get(id_key)
-            row = [rec.row, "" if path is None else str(path)]
+            row = [rec.row, rec.source or "", "" if path is None else str(path)]
             for name, col in mapping.items():
                 value = rec.values.get(name)
                 if value is None:
                     row.append("")
                 elif _json_kind(value) is None:
+                    stage.skipped += 1
                     stage.issues.append(Issue(
-                        where, rec.row, col.key, json.dumps(value)[:200],
-                        "only strings, numbers, booleans and lists of strings can be stored"))
+                        rec.source or where, None if rec.source else rec.row, col.key, json.dumps(value)[:200],
+                        "only strings, numbers, booleans and lists of strings can be stored", row_error=True,
+                        at=(index, rec.row)))
                     row = None
                     break
                 else:
@@ -244,13 +254,13 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
             if row is not None:
                 w.writerow(row)
     raw = f"raw{index}"
-    spec = "{'_row': 'BIGINT', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
+    spec = "{'_row': 'BIGINT', '_src': 'VARCHAR', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
         f"columns = {spec}, quote = '\"', escape = '\"', delim = ',')",
         [tmp],
     )
-    select = [f"{index} AS _file", "_row", "_path"] + [c.col for c in cols]
+    select = [f"{index} AS _file", "_row", "nullif(_src, '') AS _src", "_path"] + [c.col for c in cols]
     return [f"SELECT {', '.join(select)} FROM {raw}"]
 
 
@@ -265,8 +275,7 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
     with tempfile.TemporaryDirectory(prefix="metastore-") as tmpdir:
         for i, path in enumerate(files):
             if record_sets and i in record_sets:
-                selects += stage_records(con, stage, i, str(path), record_sets[i], id_column or "path",
-                                         normalize, tmpdir)
+                selects += stage_records(con, stage, i, str(path), record_sets[i], "path", normalize, tmpdir)
                 continue
             kind = (fmt or path.suffix.lower().lstrip(".")).lower()
             if not path.exists():
@@ -292,7 +301,7 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
         raise ImportFailed("nothing to import")
     union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
     # Columns a file lacks come out NULL; fix the column order for the rest of the pipeline.
-    cols = ", ".join(["_file", "_row", "_path"] + all_cols)
+    cols = ", ".join(["_file", "_row", "_src", "_path"] + all_cols)
     con.execute(f"CREATE TEMP VIEW stage AS SELECT {cols} FROM ({union})")
     stage.rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
     return stage

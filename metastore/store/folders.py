@@ -1,0 +1,63 @@
+"""Sidecar folders: scan, skip what has not changed since the catalog last read it, and
+remember what was read (inside the import's transaction)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..readers import sidecar as SC
+
+
+@dataclass
+class FolderBatch:
+    """What one folder contributes to an import."""
+
+    folder: Path
+    records: list = field(default_factory=list)
+    found: list = field(default_factory=list)  # SC.Found per record (same order, row = index + 1)
+    unchanged: int = 0
+    orphans: list = field(default_factory=list)
+
+
+def _key(p: Path) -> str:
+    return str(p.resolve())
+
+
+def prepare(con, folder: Path, root_arg: str) -> FolderBatch:
+    images, orphans = SC.scan(folder, root_arg)
+    seen = dict(((p, (s, m)) for p, s, m in con.execute(
+        "SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)", [_key(folder)]).fetchall()))
+    known = set()
+    if images:
+        known = {r[0] for r in con.execute(
+            "SELECT path FROM images WHERE list_contains(?, path)", [[f.path for f in images]]).fetchall()}
+    batch = FolderBatch(folder, orphans=orphans)
+    for f in images:
+        same = (f.path in known and seen.get(_key(f.image)) == f.image_stat
+                and (f.sidecar is None or seen.get(_key(f.sidecar)) == f.sidecar_stat))
+        if same:
+            batch.unchanged += 1
+            continue
+        batch.found.append(f)
+        batch.records.append(SC.read_sidecar(f, len(batch.records) + 1))
+    return batch
+
+
+def remember(con, batch: FolderBatch, file_index: int, source_id: int) -> None:
+    """Record the sizes and mtimes of every image and sidecar this import read successfully."""
+    failed = {r[0] for r in con.execute("SELECT _row FROM errs WHERE _file = ?", [file_index]).fetchall()}
+    paths, sizes, mtimes = [], [], []
+    for row, f in enumerate(batch.found, 1):
+        if row in failed:
+            continue
+        for p, st in ((f.image, f.image_stat), (f.sidecar, f.sidecar_stat)):
+            if p is not None:
+                paths.append(_key(p))
+                sizes.append(st[0])
+                mtimes.append(st[1])
+    if not paths:
+        return
+    con.execute("DELETE FROM files WHERE list_contains($p, path)", {"p": paths})
+    con.execute("INSERT INTO files SELECT unnest($p), unnest($s), unnest($m), $sid",
+                {"p": paths, "s": sizes, "m": mtimes, "sid": source_id})
