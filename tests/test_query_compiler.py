@@ -115,7 +115,8 @@ def test_select_and_count():
     c = check_text("temperature>70", SCHEMA, now=NOW)
     sql, params = compile_select(c, SCHEMA, columns=[BY_NAME["location"]],
                                  sort=[(BY_NAME["temperature"], True)], limit=10)
-    assert sql == ('SELECT "path", "media_id", "v2" FROM "images" WHERE ("v1" > $1 AND "v1" < $2)'
+    assert sql == ('SELECT "path", CAST("media_id" AS VARCHAR) AS "media_id", "v2" FROM "images" '
+                   'WHERE ("v1" > $1 AND "v1" < $2)'
                    ' ORDER BY "v1" DESC NULLS LAST, "path" ASC LIMIT $3')
     assert params == [70.0, float("inf"), 10]
     assert compile_count(check_text("", SCHEMA, now=NOW)) == ('SELECT count(*) FROM "images" WHERE TRUE', [])
