@@ -86,6 +86,8 @@ def import_(
     tag: List[str] = typer.Option([], "--tag", help="Tag every imported image (repeatable)."),
     normalize_keys: bool = typer.Option(False, "--normalize-keys", help="Map 'Patient ID' to patient_id."),
     format_: Optional[str] = typer.Option(None, "--format", help="csv | tsv | json | jsonl (default: by extension)."),
+    field: Optional[str] = typer.Option(None, "--field",
+                                        help="The files are Visual Layer upload files of {media_id, value} for this key."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import metadata into the catalog (one transaction; bad rows are reported, good rows kept)."""
@@ -95,7 +97,8 @@ def import_(
     try:
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
-            dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, progress=progress)
+            dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, field=field,
+            progress=progress)
     finally:
         progress.close()
     render.import_report(report, as_json=as_json)
@@ -217,6 +220,62 @@ def count(
     typer.echo(catalog().search(_query_arg(query, q)).count())
 
 
+@app.command("export")
+def export_(
+    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q)."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
+    from_: Optional[Path] = typer.Option(None, "--from", help="Rebuild the export an export.json describes."),
+    format_: str = typer.Option("csv", "--format", "-f", help="Manifest: csv | jsonl | json | parquet | paths."),
+    columns: Optional[str] = typer.Option(None, "--columns", "-c", help="Keys in the manifest, comma-separated."),
+    media: Optional[str] = typer.Option(None, "--media", help="Also place files: copy | symlink | hardlink."),
+    media_root: Optional[Path] = typer.Option(None, "--media-root",
+                                              help="Folder the image paths are relative to [default: .]."),
+    split: Optional[str] = typer.Option(None, "--split", help="e.g. train=0.8,val=0.1,test=0.1"),
+    group_by: Optional[str] = typer.Option(None, "--group-by", help="Keep every image of a key's value in one split."),
+    sample: Optional[int] = typer.Option(None, "--sample", min=0, help="A reproducible random sample of N images."),
+    seed: int = typer.Option(0, "--seed", help="Seed of --split and --sample."),
+    limit: Optional[int] = typer.Option(None, "--limit", "-n", min=0, help="At most N images."),
+    sort: Optional[str] = typer.Option(None, "--sort", help="Manifest order: KEY[:desc], comma-separated."),
+    force: bool = typer.Option(False, "--force", help="Write into a non-empty --out, replacing files."),
+    skip_missing: bool = typer.Option(False, "--skip-missing", help="Leave out images whose file is missing."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Write a training subset: manifest, export.json and optionally the media, split and sampled."""
+    from . import render
+    from .errors import UsageError
+
+    if from_ is not None:
+        given = [name for name, value in (("QUERY", query if query is not None else q), ("--columns", columns),
+                                          ("--media", media), ("--media-root", media_root), ("--split", split),
+                                          ("--group-by", group_by), ("--sample", sample), ("--limit", limit),
+                                          ("--sort", sort)) if value is not None]
+        if given or format_ != "csv" or seed != 0 or skip_missing:
+            raise UsageError(f"--from rebuilds an export with its recorded options; do not also give "
+                             f"{', '.join(given) or 'other options'}", help="only --out and --force go with --from")
+        report = catalog().export_from(from_, out, force=force)
+    else:
+        report = catalog().export(
+            _query_arg(query, q), out, format=format_, columns=_columns(columns), media=media,
+            media_root=media_root, split=split, group_by=group_by, sample=sample, seed=seed, limit=limit,
+            sort=sort, force=force, skip_missing=skip_missing)
+    render.export_report(report, as_json=as_json)
+
+
+@app.command()
+def facets(
+    keys: List[str] = typer.Argument(..., help="Keys to count."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),
+    bins: int = typer.Option(20, "--bins", min=1, help="At most about N bins for numbers and datetimes."),
+    top: int = typer.Option(10, "--top", min=1, help="The N most common values; the rest is (other)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the counts as JSON."),
+) -> None:
+    """Value counts within a result, with (missing) and (other); histograms for numbers and datetimes."""
+    from . import render
+
+    render.facets(catalog().facets(keys, q or "", bins=bins, top=top), as_json=as_json)
+
+
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
                           invoke_without_command=True)
 app.add_typer(imports_app, name="imports")
@@ -237,6 +296,81 @@ def imports_show(import_id: int = typer.Argument(..., metavar="ID")) -> None:
     from . import render
 
     render.import_record(*catalog().import_record(import_id))
+
+
+def _assignments(items: List[str]) -> list:
+    from .errors import UsageError
+
+    out = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"expected KEY=VALUE, got '{item}'", help="e.g. metastore set img.jpg reviewed=true")
+        out.append((key.strip(), value))
+    return out
+
+
+@app.command("set")
+def set_(
+    path: str = typer.Argument(..., help="The image path as stored."),
+    assignments: List[str] = typer.Argument(..., metavar="KEY=VALUE…", help="Values to set (auto-typed)."),
+    type_: List[str] = typer.Option([], "--type", help="Force a new key's type: KEY=TYPE."),
+) -> None:
+    """Set values by hand; they are marked as edits (merge-keep-user keeps them)."""
+    from . import render
+
+    n = catalog().set(path, _assignments(assignments), types=_parse_types(type_))
+    render.message(f"{n} value{'s' if n != 1 else ''} changed")
+
+
+@app.command()
+def unset(
+    path: str = typer.Argument(..., help="The image path as stored."),
+    keys: List[str] = typer.Argument(..., metavar="KEY…", help="Keys to remove."),
+) -> None:
+    """Remove values by hand (history keeps them)."""
+    from . import render
+
+    n = catalog().unset(path, keys)
+    render.message(f"{n} value{'s' if n != 1 else ''} removed")
+
+
+@app.command()
+def tag(
+    paths: Optional[List[str]] = typer.Argument(None, metavar="PATH…", help="Images to tag."),
+    add: List[str] = typer.Option([], "--add", help="Tag to add (repeatable)."),
+    remove: List[str] = typer.Option([], "--remove", help="Tag to remove (repeatable)."),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="Tag every image this query matches."),
+) -> None:
+    """Add or remove tags on images, or on every image a query matches."""
+    from . import render
+    from .errors import UsageError
+
+    if not add and not remove:
+        raise UsageError("nothing to do", help="pass --add TAG and/or --remove TAG")
+    if bool(paths) == (query is not None):
+        raise UsageError("give image paths or --query, not both (and not neither)")
+    n = catalog().tag(paths or None, query=query, add=add, remove=remove)
+    render.message(f"{n} image{'s' if n != 1 else ''} changed")
+
+
+@app.command()
+def history(
+    path: str = typer.Argument(..., help="The image path as stored."),
+    key: Optional[str] = typer.Argument(None, help="Only this key ('tags' for tags)."),
+) -> None:
+    """Every change of an image's values and tags: old → new, source, time."""
+    from . import render
+
+    render.history(catalog().history(path, key))
+
+
+@app.command()
+def undo(import_id: int = typer.Argument(..., metavar="IMPORT_ID")) -> None:
+    """Revert one import: restore what it overwrote, remove what it added (history keeps all)."""
+    from . import render
+
+    render.undo_report(catalog().undo(import_id))
 
 
 @app.command()

@@ -307,6 +307,131 @@ def field_line(f) -> None:
     _console().print(f"{_esc(f.name)}: {f.type}{' (locked)' if f.locked else ''}{_esc(extra)}")
 
 
+def history(entries) -> None:
+    from rich.table import Table
+
+    if not entries:
+        _console(stderr=True).print("no values and no changes recorded for this image")
+        return
+    t = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("when", "key", "old", "new", "source"):
+        t.add_column(col)
+    for e in entries:
+        when = e.ts.strftime("%Y-%m-%d %H:%M:%S") if e.ts else ""
+        old = "(none)" if e.old is None else fmt_value(e.old)
+        new = "(removed)" if e.new is None else fmt_value(e.new)
+        t.add_row(when, _esc(e.key), _esc(old), _esc(new), _esc(e.source))
+    _console().print(t)
+
+
+def undo_report(r) -> None:
+    _console().print(
+        f"undid import {r.import_id} (as change {r.undo_id}): {r.values_reverted:,} values restored, "
+        f"{r.images_removed:,} images it added removed")
+    if r.values_kept:
+        _console(stderr=True).print(
+            f"note: {r.values_kept:,} values it set were changed again later; those later changes were kept "
+            f"(see metastore history PATH)")
+
+
 def message(text: str) -> None:
     """A non-data message (stderr)."""
     _console(stderr=True).print(_esc(text))
+
+
+# -- facets and export -------------------------------------------------------------------------
+_BAR_WIDTH = 32
+_BLOCKS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(count: int, most: int, width: int = _BAR_WIDTH) -> str:
+    """A horizontal bar of ``count / most`` of ``width`` cells, in eighths."""
+    if most <= 0 or count <= 0:
+        return ""
+    eighths = max(1, round(count / most * width * 8))
+    return "█" * (eighths // 8) + (_BLOCKS[eighths % 8] if eighths % 8 else "")
+
+
+def _num(x: float) -> str:
+    return fmt_value(float(x))
+
+
+_UNIT_FORMATS = {"minute": "%Y-%m-%d %H:%M", "hour": "%Y-%m-%d %H:00", "day": "%Y-%m-%d",
+                 "week": "week of %Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+
+
+def bucket_label(facet, b) -> str:
+    """A facet bucket as text: the value, ``lower – upper`` for a bin, ``(missing)``, ``(other)``."""
+    if b.kind in ("missing", "other"):
+        return f"({b.kind})"
+    if b.kind == "value":
+        return fmt_value(b.value, facet.type)
+    if facet.unit == "quarter":
+        return f"{b.lower.year}-Q{(b.lower.month - 1) // 3 + 1}"
+    if facet.unit:
+        return b.lower.strftime(_UNIT_FORMATS[facet.unit])
+    return f"{_num(b.lower)} – {_num(b.upper)}"
+
+
+def facets(items, *, as_json: bool = False) -> None:
+    """Each facet as a bar chart (stdout): label, count, bar, share of the result's images."""
+    if as_json:
+        data = [{"key": f.key, "type": f.type, "images": f.total, "histogram": f.histogram,
+                 "step": f.step, "unit": f.unit,
+                 "buckets": [{"label": bucket_label(f, b), "kind": b.kind, "count": b.count,
+                              "value": json_value(b.value), "lower": json_value(b.lower),
+                              "upper": json_value(b.upper)} for b in f.buckets]} for f in items]
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return
+    from rich.table import Table
+
+    out = _console()
+    for i, f in enumerate(items):
+        if i:
+            out.print()
+        how = f" (bins of {_num(f.step)}, [lower, upper))" if f.step else (f" (by {f.unit})" if f.unit else "")
+        per = " — images per option" if f.type == S.MULTI_ENUM else ""
+        out.print(f"[bold]{_esc(f.key)}[/] {f.type}{how}{per}, {f.total:,} image{'s' if f.total != 1 else ''}")
+        most = max((b.count for b in f.buckets), default=0)
+        t = Table(box=None, show_header=False, pad_edge=False)
+        t.add_column("label", overflow="fold")
+        t.add_column("count", justify="right")
+        t.add_column("bar", style="cyan", no_wrap=True)
+        t.add_column("share", justify="right", style="dim")
+        for b in f.buckets:
+            share = f"{b.count / f.total:.1%}" if f.total else ""
+            label = _esc(bucket_label(f, b))
+            t.add_row(f"[dim]{label}[/]" if b.kind in ("missing", "other") else label, f"{b.count:,}",
+                      bar(b.count, most), share)
+        out.print(t)
+
+
+def export_report(report, *, as_json: bool = False) -> None:
+    """What an export wrote (stderr; ``--json`` prints the report on stdout), and its warnings."""
+    err = _console(stderr=True)
+    for w in report.warnings:
+        err.print(f"[yellow]warning:[/] {_esc(w)}")
+    if as_json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    shown = f"{report.rows:,}" + (f" of {report.matched:,} matching" if report.rows != report.matched else "")
+    err.print(f"exported {shown} image{'s' if report.rows != 1 else ''} to {_esc(report.out)}: "
+              f"{report.manifest.name}, {report.record.name}")
+    if report.media:
+        err.print(f"media: {report.placed:,} file{'s' if report.placed != 1 else ''} "
+                  f"{ {'copy': 'copied', 'symlink': 'symlinked', 'hardlink': 'hard-linked'}[report.media]} "
+                  f"under {_esc(report.out / 'media')}")
+    if report.missing:
+        err.print(f"[yellow]skipped {len(report.missing):,} image(s) whose file is missing[/] "
+                  f"(listed in {report.record.name}): " + _esc(", ".join(report.missing[:5]))
+                  + (" …" if len(report.missing) > 5 else ""))
+    if report.splits:
+        from rich.table import Table
+
+        t = Table(box=None, header_style="bold", pad_edge=False)
+        for col, just in (("split", "left"), ("ratio", "right"), ("images", "right"), ("achieved", "right")):
+            t.add_column(col, justify=just)
+        for s in report.splits:
+            achieved = f"{s.count / report.rows:.3f}" if report.rows else "-"
+            t.add_row(_esc(s.name), f"{s.ratio:.3f}", f"{s.count:,}", achieved)
+        err.print(t)

@@ -116,3 +116,32 @@ def pick_id_key(keys, id_column: str | None, where: str) -> str:
         f"{where}: no id column; expected one of {', '.join(ID_COLUMNS)}",
         help="name the column holding image paths with --id-column NAME",
     )
+
+
+def read_field_values(path: Path, field: str, resolve) -> list[Record]:
+    """A Visual Layer upload file: a JSON array of ``{"media_id": …, "value": …}`` for one field.
+
+    ``resolve(media_ids) -> {media_id: path}`` maps ids to image paths; unknown ids are row errors.
+    """
+    data = _load_json(path, read_text(path))
+    if not isinstance(data, list):
+        raise ImportFailed(
+            f"{path}: expected a JSON array of {{\"media_id\": …, \"value\": …}} objects",
+            help='e.g. [{"media_id": "0b7a…", "value": "rain"}]')
+    ids = [str(o.get("media_id")) for o in data if isinstance(o, dict) and o.get("media_id") is not None]
+    paths = resolve(ids)
+    out = []
+    for row, obj in enumerate(data, 1):
+        if not isinstance(obj, dict) or "media_id" not in obj or "value" not in obj:
+            out.append(Record(row, {}, [(None, None, 'expected an object with "media_id" and "value"')]))
+            continue
+        media_id = str(obj["media_id"])
+        if media_id not in paths:
+            out.append(Record(row, {}, [(field, media_id, f"unknown media_id '{media_id}'")]))
+            continue
+        value = obj["value"]
+        values = {"path": paths[media_id]}
+        if value is not None:
+            values[field] = value
+        out.append(Record(row, values, []))
+    return out

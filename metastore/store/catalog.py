@@ -91,6 +91,28 @@ class Catalog:
     def count(self, query: str = "") -> int:
         return self.search(query).count()
 
+    # -- export and facets -------------------------------------------------------------------
+    def export(self, query: str, out: str | os.PathLike, **options):
+        """Write a training subset to the folder ``out`` (see :func:`metastore.export.export` for
+        the options: format, columns, media, media_root, split, group_by, sample, seed, limit,
+        sort, force, skip_missing). Returns an ``ExportReport``."""
+        from ..export import export
+
+        return export(self, query, out, **options)
+
+    def export_from(self, record: str | os.PathLike, out: str | os.PathLike, *, force: bool = False):
+        """Rebuild the export an ``export.json`` describes into ``out``; ``report.warnings`` says
+        when the catalog changed since."""
+        from ..export import export_from
+
+        return export_from(self, record, out, force=force)
+
+    def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
+        """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
+        from .facets import run_facets
+
+        return run_facets(self, keys, query, bins=bins, top=top)
+
     # -- connections -------------------------------------------------------------------------
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -134,10 +156,14 @@ class Catalog:
     def import_files(self, paths: Sequence[str | os.PathLike], *, types: dict[str, str] | None = None,
                      id_column: str | None = None, strategy: str = "merge", strict: bool = False,
                      dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
-                     format: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
-        """Import CSV/TSV/JSON/JSONL files (one transaction). See ``ImportReport.exit_code``."""
+                     format: str | None = None, field: str | None = None,
+                     progress: Callable[[str], None] | None = None) -> ImportReport:
+        """Import CSV/TSV/JSON/JSONL files and sidecar folders (one transaction).
+
+        ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
+        See ``ImportReport.exit_code`` for the outcome."""
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
-                             normalize_keys, format)
+                             normalize_keys, format, field)
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():
@@ -215,6 +241,47 @@ class Catalog:
                 "SELECT file, row, key, value, reason FROM import_errors WHERE source_id = ? "
                 "ORDER BY row NULLS FIRST, file", [import_id]).fetchall()
             return rec, errors
+
+    # -- manual edits, history, undo ---------------------------------------------------------
+    def set(self, path: str, assignments: dict[str, str] | Sequence[tuple[str, str]], *,
+            types: dict[str, str] | None = None) -> int:
+        """Set values by hand (auto-typed like a CSV cell unless the key exists or ``types`` says)."""
+        from . import edits
+
+        items = list(assignments.items()) if isinstance(assignments, dict) else list(assignments)
+        with self.writing(create=False) as con:
+            return edits.set_values(con, path, items, dict(types or {}))
+
+    def unset(self, path: str, keys: Sequence[str]) -> int:
+        from . import edits
+
+        with self.writing(create=False) as con:
+            return edits.unset_values(con, path, list(keys))
+
+    def tag(self, paths: Sequence[str] | None = None, *, query: str | None = None,
+            add: Sequence[str] = (), remove: Sequence[str] = ()) -> int:
+        """Add/remove tags on the given paths, or on every image ``query`` matches."""
+        from . import edits
+
+        where = None
+        if query is not None:
+            from ..query import compile_where
+
+            where = compile_where(self.search(query).checked)
+        with self.writing(create=False) as con:
+            return edits.tag(con, list(paths) if paths is not None else None, where, list(add), list(remove))
+
+    def history(self, path: str, key: str | None = None):
+        from . import edits
+
+        with self.reading() as con:
+            return edits.history(con, path, key)
+
+    def undo(self, import_id: int):
+        from . import edits
+
+        with self.writing(create=False) as con:
+            return edits.undo(con, import_id)
 
     # -- fields ------------------------------------------------------------------------------
     def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:

@@ -14,6 +14,7 @@ from typing import Callable
 from .. import schema as S
 from ..errors import ImportFailed, UsageError
 from . import folders
+from ..readers import records as R
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
 from .plan import KeyPlan, plan_import
@@ -33,6 +34,7 @@ class ImportOptions:
     tags: list[str] = field(default_factory=list)
     normalize_keys: bool = False
     format: str | None = None
+    field: str | None = None  # Visual Layer upload files: the one field their values are for
 
 
 @dataclass
@@ -102,6 +104,13 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
         return report  # a folder re-run where nothing changed: nothing to read, nothing to write
     record_sets = {i: b.records for i, b in batches.items()}
+    if opts.field is not None:
+        problem = S.key_problem(opts.field)
+        if problem:
+            raise UsageError(f"--field '{opts.field}': {problem}")
+        for i, f in enumerate(files):
+            if i not in record_sets:
+                record_sets[i] = R.read_field_values(f, opts.field, lambda ids: _paths_for(con, ids))
     # Staging and planning only create TEMP tables (never the catalog file), outside the write
     # transaction so that their rowids are the file order.
     try:
@@ -170,6 +179,12 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         raise
 
 
+def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
+    rows = con.execute("SELECT media_id::VARCHAR, path FROM images WHERE list_contains($ids, media_id::VARCHAR)",
+                       {"ids": media_ids}).fetchall()
+    return dict(rows)
+
+
 def _tag_imported(con, tags: list[str], source_id: int) -> None:
     """``--tag T``: add tags to every image this import touched or registered."""
     con.execute(
@@ -180,4 +195,4 @@ def _tag_imported(con, tags: list[str], source_id: int) -> None:
 
 def _options_record(opts: ImportOptions) -> dict:
     return {"types": opts.types, "id_column": opts.id_column, "strict": opts.strict, "tags": opts.tags,
-            "normalize_keys": opts.normalize_keys, "format": opts.format}
+            "normalize_keys": opts.normalize_keys, "format": opts.format, "field": opts.field}

@@ -1,0 +1,194 @@
+"""Completion glue for the command line: `metastore complete`, shell completion callbacks, and
+the fast entry path. Imports neither typer nor rich nor duckdb (duckdb only on a stats cache
+miss, inside the store).
+
+- ``metastore complete 'PARTIAL' [--cursor N] [--plain] [--limit N]`` prints one candidate per
+  line: the query up to the cursor with the candidate applied, a TAB, and a short description
+  (``--plain``: the text only). A hint for values that cannot be listed (numbers and datetimes
+  with many values: their range) goes to stderr as ``# hint``. Exit 0 even with no candidate.
+- Shell completion (bash, zsh, fish via Typer's ``--install-completion``) offers the same
+  candidates for the QUERY argument of search/count/export/facets, and key names for KEY
+  arguments. Bash reads the word after an open quote, so complete queries inside quotes:
+  ``metastore search 'location:wa<TAB>``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["load_stats", "parser", "candidates", "print_candidates", "shell_query", "shell_keys", "fast_main"]
+
+
+def _db(db: str | None) -> str:
+    return db or os.environ.get("METASTORE_DB") or "metastore.duckdb"
+
+
+def load_stats(db: str | None, *, quiet_errors: bool = False, wait: float = 1.0):
+    """The catalog's completion stats (empty when there is no catalog)."""
+    from .store.stats import completion_stats
+
+    try:
+        return completion_stats(_db(db), wait=wait)
+    except Exception:
+        if not quiet_errors:
+            raise
+        from .query.complete import CompletionStats
+
+        return CompletionStats()
+
+
+def parser():
+    """The transformer-less query parser, its LALR tables cached beside the stats cache
+    (Lark checks the grammar's hash on load, so a changed grammar rebuilds it)."""
+    from .query.parser import make_lark
+    from .store.stats import cache_dir
+
+    try:
+        import lark
+
+        d = cache_dir()
+        d.mkdir(parents=True, exist_ok=True)
+        return make_lark(cache=str(d / f"grammar-lark{lark.__version__}.cache"))
+    except OSError:
+        return make_lark()
+
+
+def candidates(text: str, cursor: int | None, stats, *, limit: int = 100):
+    from .query.complete import complete
+
+    return complete(text, cursor, stats, limit=limit, parser=parser())
+
+
+def print_candidates(text: str, *, db: str | None = None, cursor: int | None = None, plain: bool = False,
+                     limit: int = 100, out=None, err=None) -> None:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    if cursor is not None and not 0 <= cursor <= len(text):
+        from .errors import UsageError
+
+        raise UsageError(f"--cursor {cursor} is outside the query (0..{len(text)})")
+    result = candidates(text, cursor, load_stats(db), limit=limit)
+    lines = []
+    for c in result.candidates:
+        full = result.replaced(text, c)
+        lines.append(full if plain else f"{full}\t{c.meta}")
+    if lines:
+        out.write("\n".join(lines) + "\n")
+    if result.hint and not plain:
+        err.write(f"# {result.hint}\n")
+
+
+# ---------------------------------------------------------------- shell completion callbacks
+
+
+def _ctx_db(ctx) -> str | None:
+    try:
+        root = ctx.find_root()
+        return root.params.get("db")
+    except Exception:
+        return None
+
+
+def shell_query(ctx, incomplete: str) -> list:
+    """Typer autocompletion for a QUERY argument: (full word, description) pairs."""
+    try:
+        result = candidates(incomplete, None, load_stats(_ctx_db(ctx), quiet_errors=True))
+        return [(result.replaced(incomplete, c), c.meta) for c in result.candidates]
+    except Exception:
+        return []
+
+
+def shell_keys(ctx, incomplete: str) -> list:
+    """Typer autocompletion for a KEY argument: key names as stored, most used first."""
+    try:
+        stats = load_stats(_ctx_db(ctx), quiet_errors=True)
+        keys = sorted((k for k in stats.keys if k.name.casefold().startswith(incomplete.casefold())),
+                      key=lambda k: (-k.count, k.name))
+        return [(k.name, f"{k.type} · {k.count:,} images") for k in keys]
+    except Exception:
+        return []
+
+
+# ---------------------------------------------------------------- fast entry path
+
+_GLOBAL_VALUE = {"--db", "--wait"}
+_GLOBAL_FLAG = {"--quiet"}
+
+
+def _parse_fast(argv: list) -> dict | None:
+    """``[--db P] [--wait S] [--quiet] complete [--cursor N] [--plain] [--limit N] [--] PARTIAL``,
+    or None for anything else (which the full Typer CLI then handles, errors and help included)."""
+    opts: dict = {"db": None, "cursor": None, "plain": False, "limit": 100}
+    i, seen_cmd, partial = 0, False, None
+    while i < len(argv):
+        a = argv[i]
+        name, eq, val = a.partition("=")
+        takes = {"--db", "--wait"} if not seen_cmd else {"--cursor", "--limit"}
+        if a == "--" and seen_cmd:
+            rest = argv[i + 1:]
+            if len(rest) != 1 or partial is not None:
+                return None
+            partial = rest[0]
+            break
+        if name in takes:
+            if not eq:
+                if i + 1 >= len(argv):
+                    return None
+                val = argv[i + 1]
+                i += 1
+            try:
+                if name == "--db":
+                    opts["db"] = val
+                elif name == "--wait":
+                    float(val)
+                else:
+                    opts[name[2:]] = int(val)
+            except ValueError:
+                return None
+        elif not seen_cmd and a in _GLOBAL_FLAG:
+            pass
+        elif seen_cmd and a == "--plain":
+            opts["plain"] = True
+        elif a.startswith("-"):
+            return None
+        elif not seen_cmd:
+            if a != "complete":
+                return None
+            seen_cmd = True
+        elif partial is None:
+            partial = a
+        else:
+            return None
+        i += 1
+    if not seen_cmd or partial is None or opts["limit"] < 1:
+        return None
+    if opts["cursor"] is not None and not 0 <= opts["cursor"] <= len(partial):
+        return None
+    opts["partial"] = partial
+    return opts
+
+
+def fast_main(argv: list) -> bool:
+    """Run ``metastore complete`` without loading Typer when the arguments are plain; True if
+    it ran. Errors (a locked catalog) fall through to the full CLI, which reports them."""
+    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
+        return False  # shell completion in progress: Typer's machinery answers it
+    opts = _parse_fast(argv)
+    if opts is None:
+        return False
+    try:
+        print_candidates(opts["partial"], db=opts["db"], cursor=opts["cursor"], plain=opts["plain"],
+                         limit=opts["limit"])
+    except Exception:
+        return False
+    return True
+
+
+def entry_main() -> None:
+    """The console script: the fast path for `complete`, else the Typer app."""
+    if not fast_main(sys.argv[1:]):
+        from .cli import main
+
+        main()

@@ -1,0 +1,455 @@
+"""Training subsets: a query's images as a manifest, optionally split, sampled and with media.
+
+    export(catalog, "weather:rain", "data/rain", split="train=0.8,val=0.2", group_by="camera_id",
+           media="symlink", media_root="raw/", seed=7)
+
+writes ``data/rain/manifest.csv``, ``data/rain/media/<path>`` and ``data/rain/export.json``, the
+record that :func:`export_from` rebuilds the same subset from. No rich, no typer, no SQL: rows
+come from the store (``metastore.store.export_rows``); everything else here is plain Python.
+
+Decisions (documented in docs/export.md):
+
+* Splits and samples hash ``(seed, purpose, path)`` — or ``(seed, purpose, group value)`` with
+  ``group_by`` — with BLAKE2b, never the row order, so an image keeps its split when the catalog
+  grows and the result does not depend on DuckDB's version. Images lacking the group key are
+  each their own group.
+* Order of operations: query → sample (the N images with the smallest sample hash) → sort
+  (default path) → limit → split. A split depends only on the image (or its group), so limit and
+  sample never move an image from one split to another.
+* Media go to ``OUT/media/<path>``. Every source is checked before anything is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+
+from . import schema as S
+from .errors import ExportError, UsageError
+
+FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
+MEDIA_MODES = ("copy", "symlink", "hardlink")
+MEDIA_DIR = "media"
+RECORD = "export.json"
+RECORD_VERSION = 1
+_SPLIT_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
+_SHOW = 5  # how many offending paths an error lists
+
+
+@dataclass
+class SplitCount:
+    name: str
+    ratio: float
+    count: int
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote. ``warnings`` are for stderr (e.g. the catalog changed since)."""
+
+    out: Path
+    manifest: Path
+    record: Path
+    format: str
+    matched: int  # images the query matched
+    rows: int  # images in the manifest
+    splits: list[SplitCount] = field(default_factory=list)
+    media: str | None = None
+    placed: int = 0
+    missing: list[str] = field(default_factory=list)  # skipped with skip_missing
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return {"out": str(self.out), "manifest": str(self.manifest), "record": str(self.record),
+                "format": self.format, "matched": self.matched, "rows": self.rows,
+                "splits": [{"name": s.name, "ratio": s.ratio, "count": s.count} for s in self.splits],
+                "media": self.media, "placed": self.placed, "missing": self.missing,
+                "warnings": self.warnings}
+
+
+# -- hashing, splits, samples ------------------------------------------------------------------
+def hash01(seed: int, purpose: str, text: str) -> float:
+    """A uniform number in [0, 1) from ``(seed, purpose, text)``; stable across runs and versions."""
+    digest = hashlib.blake2b(f"{seed}\x1f{purpose}\x1f{text}".encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0 ** 64
+
+
+def parse_split(spec: str | None) -> list[tuple[str, float]]:
+    """``"train=0.8,val=0.1,test=0.1"`` → ``[("train", 0.8), …]``; ratios must sum to 1."""
+    if not spec:
+        return []
+    out: list[tuple[str, float]] = []
+    for part in spec.split(","):
+        name, sep, ratio = part.strip().partition("=")
+        name = name.strip()
+        if not sep or not _SPLIT_NAME.match(name):
+            raise UsageError(f"--split expects NAME=RATIO,…, got '{part.strip()}'",
+                             help="e.g. --split train=0.8,val=0.1,test=0.1")
+        try:
+            value = float(ratio)
+        except ValueError:
+            raise UsageError(f"--split {name}: '{ratio.strip()}' is not a number",
+                             help="e.g. --split train=0.8,val=0.2") from None
+        if not (math.isfinite(value) and 0 < value <= 1):
+            raise UsageError(f"--split {name}: ratio {ratio.strip()} must be above 0 and at most 1")
+        if name in (n for n, _ in out):
+            raise UsageError(f"--split names split '{name}' twice")
+        out.append((name, value))
+    total = sum(v for _, v in out)
+    if abs(total - 1.0) > 1e-6:
+        raise UsageError(f"--split ratios add up to {total:g}, not 1", help="e.g. --split train=0.8,val=0.1,test=0.1")
+    return out
+
+
+def group_text(value, type_: str) -> str | None:
+    """A group value as canonical text (None when the image lacks the key)."""
+    if value is None:
+        return None
+    if type_ == S.MULTI_ENUM:
+        return ",".join(sorted(value)) if value else None
+    return cell(value)
+
+
+def assign_split(ratios: Sequence[tuple[str, float]], seed: int, key: str) -> str:
+    """The split of one image or group: the first whose cumulative ratio exceeds its hash."""
+    u = hash01(seed, "split", key)
+    acc = 0.0
+    for name, ratio in ratios:
+        acc += ratio
+        if u < acc:
+            return name
+    return ratios[-1][0]
+
+
+# -- cells -------------------------------------------------------------------------------------
+def cell(value) -> str:
+    """A value as manifest text (CSV cells, paths): the text ``metastore search --format csv`` prints."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + (
+            "Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(cell(v) for v in value)
+    return str(value)
+
+
+def json_cell(value):
+    if isinstance(value, (datetime, date)):
+        return cell(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        return int(value) if value == int(value) and abs(value) < 1e15 else value
+    if isinstance(value, (list, tuple)):
+        return [json_cell(v) for v in value]
+    return value
+
+
+# -- paths and the output folder ---------------------------------------------------------------
+def relative_media_path(path: str) -> PurePosixPath | None:
+    """The image path as a safe relative path, or None when it is absolute or climbs out (``..``)."""
+    if not path or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
+        return None
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if not parts or ".." in parts:
+        return None
+    return PurePosixPath(*parts)
+
+
+def _within(child: str, parent: str) -> bool:
+    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExportError(f"--out {out} is a file, not a folder", help="--out names a folder the export creates")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ExportError(f"--out {out} is not empty",
+                          help="choose a new folder, or pass --force to replace the files export writes there")
+
+
+def _plan_media(rows: list[tuple], out: Path, root: Path) -> list[tuple[Path, Path]]:
+    """``(source, destination)`` per row, after refusing unsafe or colliding paths."""
+    unsafe, plan, seen = [], [], {}
+    for row in rows:
+        rel = relative_media_path(row[0])
+        if rel is None:
+            unsafe.append(row[0])
+            continue
+        prev = seen.setdefault(rel, row[0])
+        if prev != row[0]:
+            raise ExportError(f"images '{prev}' and '{row[0]}' would both be placed at {MEDIA_DIR}/{rel}")
+        plan.append((root.joinpath(*rel.parts), out.joinpath(MEDIA_DIR, *rel.parts)))
+    if unsafe:
+        raise ExportError(
+            f"{len(unsafe):,} image path(s) would escape --out (absolute or containing '..'): "
+            + ", ".join(repr(p) for p in unsafe[:_SHOW]) + (" …" if len(unsafe) > _SHOW else ""),
+            help="media can only be placed for relative paths; export without --media, or narrow the query")
+    return plan
+
+
+def _check_tree(plan: list[tuple[Path, Path]], out: Path, root: Path) -> None:
+    """Refuse writing into the source tree and through symlinked folders that lead out of --out."""
+    real_out, real_root = os.path.realpath(out), os.path.realpath(root)
+    if _within(real_out, real_root) or _within(real_root, real_out):
+        raise ExportError(f"--out {out} and --media-root {root} overlap",
+                          help="export never writes into the source tree: choose --out outside --media-root")
+    if not out.exists():
+        return  # a new folder holds no symlinks
+    media = os.path.join(real_out, MEDIA_DIR)
+    if os.path.lexists(out / MEDIA_DIR) and os.path.realpath(out / MEDIA_DIR) != media:
+        raise ExportError(f"{out / MEDIA_DIR} is a symlink leading out of --out",
+                          help="remove it, or export into a new folder")
+    top = str(out / MEDIA_DIR)
+    checked: set[str] = set()
+    for _, dest in plan:
+        parent = str(dest.parent)
+        if parent in checked:
+            continue
+        checked.add(parent)
+        probe = parent
+        while probe != top and not os.path.lexists(probe):
+            probe = os.path.dirname(probe)
+        if probe != top and not _within(os.path.realpath(probe), media):
+            raise ExportError(f"{probe} is a symlink leading out of --out",
+                              help="remove it, or export into a new folder")
+
+
+def _place(plan: list[tuple[Path, Path]], mode: str, force: bool) -> int:
+    placed = 0
+    made: set[Path] = set()
+    for src, dest in plan:
+        try:
+            if dest.parent not in made:
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                made.add(dest.parent)
+            if os.path.lexists(dest):
+                if not force or dest.is_dir() and not dest.is_symlink():
+                    raise ExportError(f"{dest} already exists", help="pass --force to replace it")
+                dest.unlink()  # never write through an old link into its target
+            if mode == "copy":
+                shutil.copy2(src, dest)
+            elif mode == "symlink":
+                os.symlink(os.path.abspath(src), dest)
+            else:
+                os.link(src, dest)
+        except OSError as exc:
+            hint = "use --media copy or symlink" if mode == "hardlink" and exc.errno == 18 else None
+            raise ExportError(f"placed {placed:,} of {len(plan):,} files, then failed on {src} → {dest}: "
+                              f"{exc.strerror or exc}", help=hint) from None
+        placed += 1
+    return placed
+
+
+# -- manifests ---------------------------------------------------------------------------------
+def _write_manifest(path: Path, fmt: str, names: list[str], rows: list[list]) -> None:
+    if fmt == "paths":
+        text = "".join(r[0] + "\n" for r in rows)
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(names)
+        for r in rows:
+            w.writerow([cell(v) for v in r])
+        text = buf.getvalue()
+    else:
+        items = [dict(zip(names, (json_cell(v) for v in r))) for r in rows]
+        if fmt == "json":
+            text = json.dumps(items, ensure_ascii=False, indent=1) + "\n"
+        else:
+            text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+    path.write_text(text, encoding="utf-8", newline="")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- export ------------------------------------------------------------------------------------
+def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[str] = (),
+           media: str | None = None, media_root=None, split: str | None = None,
+           group_by: str | None = None, sample: int | None = None, seed: int = 0,
+           limit: int | None = None, sort: str | None = None, force: bool = False,
+           skip_missing: bool = False, now: datetime | None = None) -> ExportReport:
+    """Write a query's images to the folder ``out``: ``manifest.<format>``, ``export.json`` and,
+    with ``media``, the files under ``out/media/<path>``. See the module docstring."""
+    from .store.export_rows import catalog_state, search_rows, write_parquet
+    from .store.search import run_search
+
+    if format not in FORMATS:
+        raise UsageError(f"unknown format '{format}'", help=f"use one of: {', '.join(FORMATS)}")
+    if media is not None and media not in MEDIA_MODES:
+        raise UsageError(f"unknown --media '{media}'", help=f"use one of: {', '.join(MEDIA_MODES)}")
+    if media is None and media_root is not None:
+        raise UsageError("--media-root needs --media copy|symlink|hardlink")
+    for name, value in (("--sample", sample), ("--limit", limit)):
+        if value is not None and value < 0:
+            raise UsageError(f"{name} must be 0 or more, got {value}")
+    ratios = parse_split(split)
+    if group_by and not ratios:
+        raise UsageError("--group-by needs --split", help="e.g. --split train=0.8,val=0.2 --group-by camera_id")
+    out = Path(out)
+    _check_out(out, force)
+    root = Path(media_root) if media_root is not None else Path(".")
+    if media and not root.is_dir():
+        raise ExportError(f"--media-root {root} is not a folder")
+
+    now = now or catalog.now()
+    cols = [c for c in dict.fromkeys(columns) if c not in ("path", "media_id")]
+    fetch = cols + ([group_by] if group_by and group_by not in cols else [])
+    sql_limit = limit if sample is None else None
+    result = run_search(catalog, query, columns=fetch, sort=sort, limit=sql_limit, now=now)
+    col_fields = result.columns[:len(cols)]
+    group_field = result.columns[fetch.index(group_by)] if group_by else None
+    names = ["path", "media_id"] + [f.name for f in col_fields]
+    rows = search_rows(result)
+    matched = result.count() if sql_limit is not None else len(rows)
+
+    if sample is not None and sample < len(rows):
+        keep = set(sorted(range(len(rows)), key=lambda i: (hash01(seed, "sample", rows[i][0]), rows[i][0]))[:sample])
+        rows = [r for i, r in enumerate(rows) if i in keep]
+    if limit is not None and sample is not None:
+        rows = rows[:limit]
+
+    plan: list[tuple[Path, Path]] = []
+    missing: list[str] = []
+    if media:
+        plan = _plan_media(rows, out, root)
+        absent = [i for i, (src, _) in enumerate(plan) if not src.is_file()]
+        if absent and not skip_missing:
+            shown = ", ".join(str(plan[i][0]) for i in absent[:_SHOW]) + (" …" if len(absent) > _SHOW else "")
+            raise ExportError(f"{len(absent):,} of {len(plan):,} source files are missing: {shown}",
+                              help="check --media-root, or pass --skip-missing to export the others")
+        if absent:
+            gone = set(absent)
+            missing = [rows[i][0] for i in absent]
+            rows = [r for i, r in enumerate(rows) if i not in gone]
+            plan = [p for i, p in enumerate(plan) if i not in gone]
+        _check_tree(plan, out, root)
+
+    width = 2 + len(cols)
+    manifest_rows = [list(r[:width]) for r in rows]
+    counts: dict[str, int] = {}
+    if ratios:
+        gi = 2 + fetch.index(group_by) if group_by else None
+        gtype = group_field.type if group_field else None
+        names.append("split")
+        for r, m in zip(rows, manifest_rows):
+            g = group_text(r[gi], gtype) if gi is not None else None
+            name = assign_split(ratios, seed, "g\x1f" + g if g is not None else "p\x1f" + r[0])
+            m.append(name)
+            counts[name] = counts.get(name, 0) + 1
+
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = out / f"manifest.{format}"
+    if format == "parquet":
+        types = ["string", "string"] + [f.type for f in col_fields] + (
+            ["string"] if ratios else [])
+        tmp = out / f".manifest.{format}.tmp"
+        write_parquet(tmp, names, types, [list(c) for c in zip(*manifest_rows)] if manifest_rows
+                      else [[] for _ in names])
+        os.replace(tmp, manifest)
+    else:
+        _write_manifest(manifest, format, names, manifest_rows)
+    if format == "paths" and ratios:
+        for name, _ in ratios:
+            _write_manifest(out / f"manifest.{name}.paths", "paths", names,
+                            [m for m in manifest_rows if m[-1] == name])
+    placed = _place(plan, media, force) if media else 0
+
+    report = ExportReport(out, manifest, out / RECORD, format, matched, len(manifest_rows),
+                          [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], media, placed, missing)
+    record = {
+        "metastore_export": RECORD_VERSION,
+        "query": query,
+        "now": now.astimezone(timezone.utc).isoformat().replace("+00:00", "Z"),
+        "timezone": catalog.tz,
+        "seed": seed,
+        "options": {"format": format, "columns": cols, "media": media,
+                    "media_root": os.path.abspath(root) if media else None, "split": split,
+                    "group_by": group_by, "sample": sample, "limit": limit, "sort": sort,
+                    "skip_missing": skip_missing},
+        "counts": {"matched": matched, "rows": len(manifest_rows), "placed": placed,
+                   "missing": len(missing),
+                   "splits": {s.name: {"ratio": s.ratio, "count": s.count} for s in report.splits}},
+        "missing": missing,
+        "manifest": {"file": manifest.name, "sha256": _sha256(manifest)},
+        "catalog": {"path": os.path.abspath(catalog.path), **catalog_state(catalog)},
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+    }
+    (out / RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def read_record(record_path) -> dict:
+    path = Path(record_path)
+    if path.is_dir():
+        path = path / RECORD
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExportError(f"no export record at {path}", help="pass the export.json an earlier export wrote") from None
+    except (OSError, ValueError) as exc:
+        raise ExportError(f"cannot read export record {path}: {exc}") from None
+    if not isinstance(record, dict) or record.get("metastore_export") != RECORD_VERSION:
+        raise ExportError(f"{path} is not a metastore export record (version {RECORD_VERSION})")
+    return record
+
+
+def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
+    """Rebuild the export described by an ``export.json`` into ``out``: same query (with the same
+    clock, so relative dates resolve alike), options and seed. Warns (``report.warnings``) when the
+    catalog changed since or the rebuilt manifest differs from the recorded one."""
+    record = read_record(record_path)
+    known = ("format", "columns", "media", "media_root", "split", "group_by", "sample", "limit", "sort",
+             "skip_missing")
+    opts = {k: v for k, v in (record.get("options") or {}).items() if k in known}
+    now = datetime.fromisoformat(record["now"].replace("Z", "+00:00"))
+    old_tz = catalog.tz
+    catalog.tz = record.get("timezone") or old_tz
+    try:
+        report = export(catalog, record.get("query", ""), out, force=force, seed=int(record.get("seed", 0)),
+                        now=now, **opts)
+    finally:
+        catalog.tz = old_tz
+    from .store.export_rows import catalog_state
+
+    then = {k: v for k, v in (record.get("catalog") or {}).items() if k != "path"}
+    current = catalog_state(catalog)
+    if then != current:
+        changed = [k for k in current if then.get(k) != current[k]]
+        report.warnings.append(
+            f"the catalog changed since this export was made ({', '.join(changed)}: images "
+            f"{then.get('images')} → {current['images']}, last import/edit {then.get('last_source_id')} → "
+            f"{current['last_source_id']})")
+    if _sha256(report.manifest) != (record.get("manifest") or {}).get("sha256"):
+        report.warnings.append(f"the rebuilt {report.manifest.name} differs from the recorded one "
+                               f"({record['counts']['rows']:,} rows then, {report.rows:,} now)")
+    return report
+
+
+__all__ = ["FORMATS", "MEDIA_MODES", "MEDIA_DIR", "RECORD", "ExportReport", "SplitCount", "export",
+           "export_from", "read_record", "parse_split", "assign_split", "hash01", "relative_media_path"]

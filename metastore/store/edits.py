@@ -1,0 +1,267 @@
+"""Manual edits (set, unset, tag), history, and undo of an import. Each is one transaction;
+every value replaced or removed is written to ``history`` first."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .. import infer
+from .. import schema as S
+from ..errors import MetastoreError, NotFoundError, UsageError
+from .codec import from_json_expr, to_json_expr
+from .connection import quote
+from .ddl import TAGS_FIELD_ID
+from .fields import load_fields
+
+
+@dataclass
+class HistoryEntry:
+    ts: object
+    key: str
+    old: object
+    new: object
+    source_id: int | None
+    source: str  # "import 3 (file.csv)", "edit", "undo of import 3"
+
+
+def _new_source(con, kind: str, detail: str) -> int:
+    sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+    con.execute("INSERT INTO sources (id, kind, ts, detail, status) VALUES (?, ?, now()::TIMESTAMP, ?, 'ok')",
+                [sid, kind, detail])
+    return sid
+
+
+def _image_ids(con, paths: list[str]) -> list[int]:
+    rows = dict(con.execute("SELECT path, id FROM images WHERE list_contains(?, path)", [paths]).fetchall())
+    missing = [p for p in paths if p not in rows]
+    if missing:
+        raise NotFoundError(f"no image '{missing[0]}' in the catalog"
+                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+                            help="paths are matched exactly as imported; find them with metastore search")
+    return [rows[p] for p in paths]
+
+
+def _typed(key: str, text: str, field: S.Field | None, forced: str | None) -> tuple[str, object]:
+    """Read one hand-typed value: the key's type if it exists, else --type, else auto-typing."""
+    if field is not None and forced and forced != field.type:
+        raise UsageError(f"key '{key}' is a {field.type}, not {forced}",
+                         help=f"metastore fields retype {key} string widens it" if forced == S.STRING else None)
+    if forced and forced not in S.TYPES:
+        raise UsageError(f"unknown type '{forced}'", help=f"types are: {', '.join(S.TYPES)}")
+    try:
+        if field is not None:
+            return field.type, infer.coerce(text, field.type)
+        if forced:
+            return forced, infer.coerce(text, forced)
+        return infer.infer_and_coerce(text)
+    except infer.ValueProblem as exc:
+        kind = field.type if field is not None else forced
+        raise MetastoreError(f"key '{key}': {exc}", help=f"'{key}' is a {kind}") from None
+
+
+def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[str, str]) -> int:
+    """``metastore set PATH k=v…``: returns the number of values changed."""
+    con.execute("BEGIN")
+    try:
+        (image_id,) = _image_ids(con, [path])
+        fields = {f.name: f for f in load_fields(con)}
+        typed = []
+        for key, text in assignments:
+            problem = S.key_problem(key)
+            if problem:
+                raise UsageError(f"invalid key '{key}': {problem}")
+            f = fields.get(key)
+            if f is not None and f.locked:
+                raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
+            type_, value = _typed(key, text, f, types.get(key))
+            if f is None:
+                fid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
+                f = S.Field(key, type_, fid, declared=key in types)
+                con.execute("INSERT INTO fields VALUES (?, ?, ?, ?, false, [], 0, now()::TIMESTAMP)",
+                            [fid, key, type_, f.declared])
+                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
+                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
+                fields[key] = f
+            typed.append((f, value))
+        sid = _new_source(con, "edit", f"set {path}")
+        changed = 0
+        for f, value in typed:
+            changed += _write(con, image_id, f, value, sid)
+        _after_edit(con, image_id, [f for f, _ in typed], sid, changed)
+        con.execute("COMMIT")
+        return changed
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def unset_values(con, path: str, keys: list[str]) -> int:
+    con.execute("BEGIN")
+    try:
+        (image_id,) = _image_ids(con, [path])
+        schema = S.Schema(tuple(load_fields(con)))
+        targets = []
+        for key in keys:
+            f = schema.exact(key)
+            if f is None:
+                near = schema.suggest(key)
+                raise NotFoundError(f"unknown key '{key}'", help=f"did you mean '{near[0].name}'?" if near else None)
+            if f.locked:
+                raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
+            targets.append(f)
+        sid = _new_source(con, "edit", f"unset {path}")
+        changed = sum(_write(con, image_id, f, None, sid) for f in targets)
+        _after_edit(con, image_id, targets, sid, changed)
+        con.execute("COMMIT")
+        return changed
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def _write(con, image_id: int, f: S.Field, value, sid: int) -> int:
+    """Set one value (None removes it), history first. Returns 1 if it changed."""
+    col, src = quote(f.column), quote(f.source_column)
+    old = con.execute(f"SELECT {col} IS NOT DISTINCT FROM $v, {col} IS NULL FROM images WHERE id = $id",
+                      {"v": value, "id": image_id}).fetchone()
+    if old[0]:
+        return 0
+    if not old[1]:
+        new_json = "NULL" if value is None else to_json_expr("$v::" + f.sql_type)
+        con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {f.id}, {to_json_expr(col)}, {src}, "
+                    f"{new_json}, $sid FROM images WHERE id = $id",
+                    {"sid": sid, "id": image_id, **({} if value is None else {"v": value})})
+    con.execute(f"UPDATE images SET {col} = $v, {src} = $sid WHERE id = $id",
+                {"v": value, "sid": sid, "id": image_id})
+    return 1
+
+
+def _after_edit(con, image_id: int, fields: list[S.Field], sid: int, changed: int) -> None:
+    con.execute("UPDATE images SET edited = true WHERE id = ?", [image_id])
+    if not changed:
+        con.execute("DELETE FROM sources WHERE id = ?", [sid])  # nothing happened: no record
+    from .apply import refresh_field_stats
+    refresh_field_stats(con, fields)
+
+
+def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[str], remove: list[str]) -> int:
+    """Add/remove tags on paths (or on every image a compiled query matches). Returns images changed."""
+    for t in add + remove:
+        if not t.strip():
+            raise UsageError("a tag cannot be empty")
+    con.execute("BEGIN")
+    try:
+        if paths is not None:
+            ids = _image_ids(con, paths)
+        else:
+            sql, qparams = where  # compiled by the query package: positional $1… parameters
+            ids = [r[0] for r in con.execute(f"SELECT id FROM images WHERE {sql}", qparams).fetchall()]
+        sid = _new_source(con, "edit", "tag")
+        new = "list_sort(list_distinct(list_filter(list_concat(tags, $add), lambda t: NOT list_contains($rm, t))))"
+        params = {"ids": ids, "add": add, "rm": remove}
+        changed_where = f"list_contains($ids, id) AND tags IS DISTINCT FROM {new}"
+        con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, "
+                    f"{to_json_expr('tags')}, NULL, {to_json_expr(new)}, $sid FROM images WHERE {changed_where}",
+                    {**params, "sid": sid})
+        n = con.execute(f"UPDATE images SET tags = {new}, edited = true WHERE {changed_where}", params).fetchone()[0]
+        if not n:
+            con.execute("DELETE FROM sources WHERE id = ?", [sid])
+        con.execute("COMMIT")
+        return n
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def history(con, path: str, key: str | None) -> list[HistoryEntry]:
+    (image_id,) = _image_ids(con, [path])
+    fields = {f.id: f for f in load_fields(con)}
+    names = {fid: f.name for fid, f in fields.items()} | {TAGS_FIELD_ID: "tags"}
+    if key is not None and key != "tags" and key not in names.values():
+        raise NotFoundError(f"unknown key '{key}'")
+    sources = {r[0]: r[1:] for r in con.execute("SELECT id, kind, detail, ts FROM sources").fetchall()}
+
+    def label(sid):
+        kind, detail, _ = sources.get(sid, ("?", "", None))
+        if kind == "import":
+            return f"import {sid} ({detail})"
+        return f"{kind} {sid}" + (f" ({detail})" if detail and kind != "edit" else "")
+
+    entries: list[HistoryEntry] = []
+    rows = con.execute("SELECT ts, field_id, old_value, old_src, new_value, new_src FROM history "
+                       "WHERE image_id = ? ORDER BY ts, rowid", [image_id]).fetchall()
+    first_seen: set[int] = set()
+    for ts, fid, old, old_src, new, new_src in rows:
+        if fid not in first_seen and old is not None and old_src is not None:
+            # The value before the first recorded change was set by old_src.
+            entries.append(HistoryEntry(sources.get(old_src, (None, None, None))[2], names.get(fid, "?"), None,
+                                        json.loads(old), old_src, label(old_src)))
+        first_seen.add(fid)
+        entries.append(HistoryEntry(ts, names.get(fid, "?"), None if old is None else json.loads(old),
+                                    None if new is None else json.loads(new), new_src, label(new_src)))
+    cols = ", ".join(f"{quote(f.column)}, {quote(f.source_column)}" for f in fields.values())
+    if cols:
+        row = con.execute(f"SELECT {cols} FROM images WHERE id = ?", [image_id]).fetchone()
+        for i, (fid, f) in enumerate(fields.items()):
+            value, src = row[2 * i], row[2 * i + 1]
+            if value is not None and fid not in first_seen:
+                entries.append(HistoryEntry(sources.get(src, (None, None, None))[2], f.name, None, value, src,
+                                            label(src)))
+    entries.sort(key=lambda e: (e.ts is None, e.ts))
+    return [e for e in entries if key is None or e.key == key]
+
+
+@dataclass
+class UndoReport:
+    import_id: int
+    undo_id: int
+    values_reverted: int
+    values_kept: int  # changed again after the import: left as they are
+    images_removed: int
+
+
+def undo(con, import_id: int) -> UndoReport:
+    con.execute("BEGIN")
+    try:
+        row = con.execute("SELECT kind, undone_by FROM sources WHERE id = ?", [import_id]).fetchone()
+        if row is None or row[0] != "import":
+            raise NotFoundError(f"no import with id {import_id}", help="list them with: metastore imports")
+        if row[1] is not None:
+            raise MetastoreError(f"import {import_id} was already undone (by {row[1]})")
+        uid = _new_source(con, "undo", f"undo of import {import_id}")
+        reverted = kept = 0
+        for f in load_fields(con):
+            col, src = quote(f.column), quote(f.source_column)
+            # Values it replaced that were changed again later: those later changes stand.
+            kept += con.execute(
+                f"SELECT count(*) FROM history h JOIN images i ON i.id = h.image_id WHERE h.field_id = $f "
+                f"AND h.new_src = $x AND i.{src} IS DISTINCT FROM $x", {"f": f.id, "x": import_id}).fetchone()[0]
+            # Values this import set and nobody changed since: back to what was there before.
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE rv AS SELECT i.id, h.old_value, h.old_src FROM images i "
+                f"LEFT JOIN (SELECT image_id, old_value, old_src FROM history WHERE field_id = $f AND new_src = $x) h "
+                f"ON h.image_id = i.id WHERE i.{src} = $x", {"f": f.id, "x": import_id})
+            n = con.execute("SELECT count(*) FROM rv").fetchone()[0]
+            if n:
+                con.execute(
+                    f"INSERT INTO history SELECT $u, now()::TIMESTAMP, i.id, $f, {to_json_expr('i.' + col)}, $x, "
+                    f"rv.old_value, $u FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
+                    f"OR rv.old_value IS NOT NULL", {"u": uid, "f": f.id, "x": import_id})
+                con.execute(
+                    f"UPDATE images SET {col} = {from_json_expr('rv.old_value', f.type)}, {src} = rv.old_src "
+                    f"FROM rv WHERE images.id = rv.id")
+                reverted += n
+        # Images it registered that now hold nothing: gone again (history keeps their values).
+        empty = " AND ".join([f"{quote(f.column)} IS NULL" for f in load_fields(con)] or ["TRUE"])
+        removed = con.execute(f"DELETE FROM images WHERE src = $x AND len(tags) = 0 AND {empty}",
+                              {"x": import_id}).fetchone()[0]
+        con.execute("DELETE FROM files WHERE source_id = ?", [import_id])
+        con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, import_id])
+        from .apply import refresh_field_stats
+        refresh_field_stats(con, load_fields(con))
+        con.execute("COMMIT")
+        return UndoReport(import_id, uid, reverted, kept, removed)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise

@@ -1,0 +1,148 @@
+"""What completion needs from the catalog, fast enough for one process per keypress.
+
+Computing it (keys, the top values of every key, ranges, tags) scans the catalog: about 0.6 s
+on a million images, and ``import duckdb`` alone costs ~0.2 s. So the result is cached as a
+small JSON file in the user's cache directory (``$XDG_CACHE_HOME/metastore/`` or
+``~/.cache/metastore/``, one file per catalog, named by a hash of its absolute path), stamped
+with the catalog file's identity: size, mtime (ns) and inode of the DuckDB file and of its
+``.wal``. Any committed write changes one of them, so a cache hit needs only two ``stat`` calls
+and a JSON read — no duckdb import — and can never serve keys from before an import, ``set``
+or ``undo``. The one hole of such stamps (git's "racy" index: a second write within the
+same timestamp tick as the first, with the same size) is closed the way git closes it: stats
+computed while the file's mtime is less than :data:`RACY_SECONDS` old are used but not cached.
+
+This module imports duckdb only on a cache miss (see :func:`compute_stats`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from .. import schema as S
+from ..query.complete import CompletionStats, KeyStats
+
+#: Values kept per key (most common first); a key with at most this many distinct values is
+#: listed completely.
+TOP_VALUES = 100
+RACY_SECONDS = 2.0
+_FORMAT = 1
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "metastore"
+
+
+def cache_file(db: Path) -> Path:
+    digest = hashlib.sha256(str(db).encode("utf-8", "surrogatepass")).hexdigest()[:24]
+    return cache_dir() / f"complete-{digest}.json"
+
+
+def stamp(db: Path) -> list:
+    """The catalog file's identity: changes whenever a write is committed."""
+    out = []
+    for p in (db, Path(str(db) + ".wal")):
+        try:
+            st = os.stat(p)
+            out.append([st.st_size, st.st_mtime_ns, st.st_ino])
+        except OSError:
+            out.append(None)
+    return out
+
+
+def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: bool = True) -> CompletionStats:
+    """Stats for completing queries against the catalog at ``db`` (empty if there is none)."""
+    path = Path(os.path.abspath(db))
+    before = stamp(path)
+    if before[0] is None:
+        return CompletionStats()
+    cfile = cache_file(path)
+    if use_cache:
+        try:
+            data = json.loads(cfile.read_text(encoding="utf-8"))
+            if data.get("format") == _FORMAT and data.get("stamp") == before and data.get("db") == str(path):
+                return CompletionStats.from_dict(data["stats"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    from .connection import open_db
+
+    con = open_db(path, read_only=True, wait=wait)
+    try:
+        stats = compute_stats(con)
+    finally:
+        con.close()
+    newest = max(s[1] for s in before if s is not None) / 1e9
+    if use_cache and time.time() - newest >= RACY_SECONDS and stamp(path) == before:
+        _write(cfile, {"format": _FORMAT, "db": str(path), "stamp": before, "stats": stats.to_dict()})
+    return stats
+
+
+def _write(cfile: Path, data: dict) -> None:
+    try:
+        cfile.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".complete-", dir=cfile.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, ensure_ascii=False)
+        os.replace(tmp, cfile)
+    except OSError:
+        pass  # a read-only home: completion still works, just without the cache
+
+
+def query_text(value) -> str:
+    """A stored value as the text a query would use for it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.hour == value.minute == value.second == value.microsecond == 0:
+            return value.date().isoformat()
+        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def compute_stats(con) -> CompletionStats:
+    """Scan the catalog: per key its count, top values (with the number of distinct values),
+    enum options and numeric/datetime range; tags by frequency."""
+    from .connection import quote
+    from .fields import load_fields
+
+    n_images = con.execute("SELECT count(*) FROM images").fetchone()[0]
+    keys = []
+    for f in load_fields(con):
+        c = quote(f.column)
+        values: tuple = ()
+        distinct = low = high = None
+        if f.type == S.DATETIME or f.type == S.NUMBER:
+            cond = f"{c} IS NOT NULL" + (f" AND isfinite({c})" if f.type == S.NUMBER else "")
+            low, high = con.execute(f"SELECT min({c}), max({c}) FROM images WHERE {cond}").fetchone()
+            low = None if low is None else query_text(low)
+            high = None if high is None else query_text(high)
+        if f.type != S.DATETIME:
+            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+            rows = con.execute(
+                f"SELECT v, count(*) AS n, count(*) OVER () FROM (SELECT {item} AS v FROM images "
+                f"WHERE {c} IS NOT NULL) WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {TOP_VALUES}"
+            ).fetchall()
+            values = tuple((query_text(v), int(n)) for v, n, _ in rows)
+            distinct = int(rows[0][2]) if rows else 0
+        keys.append(KeyStats(f.name, f.type, int(f.count), values, distinct, tuple(f.options), low, high))
+    tags = tuple((t, int(n)) for t, n in con.execute(
+        "SELECT t, count(*) AS n FROM (SELECT unnest(tags) AS t FROM images) GROUP BY t "
+        f"ORDER BY n DESC, t LIMIT {TOP_VALUES * 10}").fetchall())
+    return CompletionStats(tuple(keys), tags, int(n_images))
+
+
+__all__ = ["completion_stats", "compute_stats", "cache_dir", "cache_file", "stamp", "query_text",
+           "TOP_VALUES", "RACY_SECONDS"]
