@@ -192,7 +192,9 @@ def history(con, path: str, key: str | None) -> list[HistoryEntry]:
     rows = con.execute("SELECT ts, field_id, old_value, old_src, new_value, new_src FROM history "
                        "WHERE image_id = ? ORDER BY ts, rowid", [image_id]).fetchall()
     first_seen: set[int] = set()
+    last_src: dict[int, int] = {}
     for ts, fid, old, old_src, new, new_src in rows:
+        last_src[fid] = new_src
         if fid not in first_seen and old is not None and old_src is not None:
             # The value before the first recorded change was set by old_src.
             entries.append(HistoryEntry(sources.get(old_src, (None, None, None))[2], names.get(fid, "?"), None,
@@ -205,7 +207,7 @@ def history(con, path: str, key: str | None) -> list[HistoryEntry]:
         row = con.execute(f"SELECT {cols} FROM images WHERE id = ?", [image_id]).fetchone()
         for i, (fid, f) in enumerate(fields.items()):
             value, src = row[2 * i], row[2 * i + 1]
-            if value is not None and fid not in first_seen:
+            if value is not None and last_src.get(fid) != src:  # set after the last recorded change
                 entries.append(HistoryEntry(sources.get(src, (None, None, None))[2], f.name, None, value, src,
                                             label(src)))
     entries.sort(key=lambda e: (e.ts is None, e.ts))
