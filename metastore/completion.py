@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 __all__ = ["load_stats", "parser", "candidates", "print_candidates", "shell_query", "shell_keys", "fast_main"]
 
@@ -185,10 +184,3 @@ def fast_main(argv: list) -> bool:
         return False
     return True
 
-
-def entry_main() -> None:
-    """The console script: the fast path for `complete`, else the Typer app."""
-    if not fast_main(sys.argv[1:]):
-        from .cli import main
-
-        main()

@@ -160,15 +160,17 @@ def key_text(name: str) -> str:
     return '@"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-_SAFE_VALUE = re.compile(r"[^\s()\[\]\"'/\\*,]+\Z")
+_VALUE_BAD_FIRST = set("()[]\"'/\\")
+_VALUE_BAD = set(")\\*")
+_ITEM_BAD = set(",[]()\"'\\*")
 
 
 def value_text(value: str, *, item: bool = False) -> str:
-    """A value written so that it is read back as exactly this text (quoted when it must be:
-    spaces, parentheses, quotes, ``*``, ``..``, a leading ``/``, commas inside lists)."""
-    if value and _SAFE_VALUE.match(value) and ".." not in value:
-        return value
-    if value and not item and "," in value and _SAFE_VALUE.match(value.replace(",", "")) and ".." not in value:
+    """A value written so that it is read back as exactly this text: quoted when it must be
+    (empty, spaces, a ')' or '*', '..', a leading quote, bracket or '/', and in a list ',')."""
+    bad = _ITEM_BAD if item else _VALUE_BAD
+    if (value and value[0] not in _VALUE_BAD_FIRST and ".." not in value
+            and not any(ch.isspace() or ch in bad for ch in value)):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
