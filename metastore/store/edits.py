@@ -235,10 +235,10 @@ def undo(con, import_id: int) -> UndoReport:
         reverted = kept = 0
         for f in load_fields(con):
             col, src = quote(f.column), quote(f.source_column)
-            # Values it replaced that were changed again later: those later changes stand.
+            # Values it set that were changed again later: those later changes stand.
             kept += con.execute(
-                f"SELECT count(*) FROM history h JOIN images i ON i.id = h.image_id WHERE h.field_id = $f "
-                f"AND h.new_src = $x AND i.{src} IS DISTINCT FROM $x", {"f": f.id, "x": import_id}).fetchone()[0]
+                "SELECT count(*) FROM history WHERE field_id = $f AND old_src = $x AND source_id <> $x",
+                {"f": f.id, "x": import_id}).fetchone()[0]
             # Values this import set and nobody changed since: back to what was there before.
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE rv AS SELECT i.id, h.old_value, h.old_src FROM images i "
