@@ -189,11 +189,13 @@ def history(con, path: str, key: str | None) -> list[HistoryEntry]:
         return f"{kind} {sid}" + (f" ({detail})" if detail and kind != "edit" else "")
 
     entries: list[HistoryEntry] = []
-    rows = con.execute("SELECT ts, field_id, old_value, old_src, new_value, new_src FROM history "
+    # source_id made the change; new_src is where the new value comes from (they differ for an
+    # undo, which puts back the value and the provenance it replaced).
+    rows = con.execute("SELECT ts, field_id, old_value, old_src, new_value, new_src, source_id FROM history "
                        "WHERE image_id = ? ORDER BY ts, rowid", [image_id]).fetchall()
     first_seen: set[int] = set()
     last_src: dict[int, int] = {}
-    for ts, fid, old, old_src, new, new_src in rows:
+    for ts, fid, old, old_src, new, new_src, by in rows:
         last_src[fid] = new_src
         if fid not in first_seen and old is not None and old_src is not None:
             # The value before the first recorded change was set by old_src.
@@ -201,7 +203,7 @@ def history(con, path: str, key: str | None) -> list[HistoryEntry]:
                                         json.loads(old), old_src, label(old_src)))
         first_seen.add(fid)
         entries.append(HistoryEntry(ts, names.get(fid, "?"), None if old is None else json.loads(old),
-                                    None if new is None else json.loads(new), new_src, label(new_src)))
+                                    None if new is None else json.loads(new), by, label(by)))
     cols = ", ".join(f"{quote(f.column)}, {quote(f.source_column)}" for f in fields.values())
     if cols:
         row = con.execute(f"SELECT {cols} FROM images WHERE id = ?", [image_id]).fetchone()
@@ -248,7 +250,7 @@ def undo(con, import_id: int) -> UndoReport:
             if n:
                 con.execute(
                     f"INSERT INTO history SELECT $u, now()::TIMESTAMP, i.id, $f, {to_json_expr('i.' + col)}, $x, "
-                    f"rv.old_value, $u FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
+                    f"rv.old_value, rv.old_src FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
                     f"OR rv.old_value IS NOT NULL", {"u": uid, "f": f.id, "x": import_id})
                 con.execute(
                     f"UPDATE images SET {col} = {from_json_expr('rv.old_value', f.type)}, {src} = rv.old_src "
