@@ -78,42 +78,48 @@ def _add(d: datetime, unit: str) -> datetime:
 
 def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10,
                now: datetime | None = None) -> list[Facet]:
-    from ..query import compile_where
-    from .search import run_search
+    """Facets of ``keys`` among the images matching ``query`` (one read-only connection)."""
+    from ..errors import QueryError
+    from ..query import check_text, compile_where
+    from .fields import load_schema
 
     if not keys:
         raise UsageError("facets needs at least one key", help="e.g. metastore facets location weather")
     if bins < 1 or top < 1:
         raise UsageError("--bins and --top must be at least 1")
-    result = run_search(catalog, query, now=now)
-    fields = []
-    for k in keys:
-        f = result.schema.get(k)
-        if f is None:
-            near = result.schema.suggest(k)
-            raise NotFoundError(f"unknown key '{k}'",
-                                help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
-        fields.append(f)
-    where, params = compile_where(result.checked)
-    aggs = ["count(*)"]
-    for f in fields:
-        c = quote(f.column)
-        if f.type == S.MULTI_ENUM:
-            aggs += [f"count(*) FILTER (WHERE len({c}) > 0)", f"coalesce(sum(len(list_distinct({c}))), 0)"]
-        elif f.type == S.NUMBER:
-            aggs += [f"count({c})", f"min({c}) FILTER (WHERE isfinite({c}))",
-                     f"max({c}) FILTER (WHERE isfinite({c}))", f"count(*) FILTER (WHERE isfinite({c}))",
-                     f"coalesce(bool_and({c} = trunc({c})) FILTER (WHERE isfinite({c})), true)"]
-        elif f.type == S.DATETIME:
-            aggs += [f"count({c})", f"min({c})", f"max({c})"]
-        else:
-            aggs.append(f"count({c})")
     with catalog.reading() as con:
+        schema = load_schema(con, with_tags=False)
+        fields = []
+        for k in keys:
+            f = schema.get(k)
+            if f is None:
+                near = schema.suggest(k)
+                raise NotFoundError(f"unknown key '{k}'", help=f"did you mean '{near[0].name}'?" if near
+                                    else "list keys with: metastore keys")
+            fields.append(f)
+        try:
+            checked = check_text(query, schema, now=now or catalog.now(), tz=catalog.tz)
+        except QueryError as exc:
+            exc.query = exc.query or query
+            raise
+        where, params = compile_where(checked)
+        # One scan for the result's size and each key's presence and range. Plain min/max are
+        # finite unless the key holds NaN or ±inf (DuckDB orders NaN above +inf); then _facet
+        # asks again for the finite range.
+        aggs = ["count(*)"]
+        for f in fields:
+            c = quote(f.column)
+            if f.type == S.MULTI_ENUM:
+                aggs.append(f"count({c}[1])")  # images with at least one option
+            elif f.type in (S.NUMBER, S.DATETIME):
+                aggs += [f"count({c})", f"min({c})", f"max({c})"]
+            else:
+                aggs.append(f"count({c})")
         stats = list(con.execute(f"SELECT {', '.join(aggs)} FROM images WHERE {where}", params).fetchone())
         total = stats.pop(0)
         out = []
         for f in fields:
-            n = {S.MULTI_ENUM: 2, S.NUMBER: 5, S.DATETIME: 3}.get(f.type, 1)
+            n = 3 if f.type in (S.NUMBER, S.DATETIME) else 1
             st, stats = stats[:n], stats[n:]
             out.append(_facet(con, f, st, total, where, params, bins, top))
     return out
@@ -129,10 +135,17 @@ def _facet(con, f: S.Field, st: list, total: int, where: str, params: list, bins
                                params).fetchall())
         facet.buckets = [Bucket("value", got.get(True, 0), True), Bucket("value", got.get(False, 0), False)]
     elif f.type == S.NUMBER:
-        _, lo, hi, finite, integers = st
+        _, lo, hi = st
         facet.histogram = True
+        finite = present
+        if present and not (math.isfinite(lo) and math.isfinite(hi)):
+            lo, hi, finite = con.execute(
+                f"SELECT min({c}), max({c}), count(*) FROM images WHERE {where} AND isfinite({c})", params).fetchone()
         if finite:
-            step = nice_step(hi - lo, bins, bool(integers))
+            step = nice_step(hi - lo, bins)
+            if step < 1 and con.execute(f"SELECT coalesce(bool_and({c} = trunc({c})), true) FROM images "
+                                        f"WHERE {where} AND isfinite({c})", params).fetchone()[0]:
+                step = 1.0  # whole numbers never get fractional bins
             start = math.floor(lo / step) * step
             nbins = max(1, int(math.floor((hi - start) / step)) + 1)
             rows = con.execute(
@@ -160,14 +173,23 @@ def _facet(con, f: S.Field, st: list, total: int, where: str, params: list, bins
                 nxt = _add(b, unit)
                 facet.buckets.append(Bucket("bin", rows.get(b, 0), lower=b, upper=nxt))
                 b = nxt
+    elif f.type in (S.ENUM, S.MULTI_ENUM):
+        # at most MAX_OPTIONS options: count them all, cut to the top here. Stored multi-enum
+        # lists hold distinct items (the import and edits normalise them), so unnest counts images.
+        item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+        rows = con.execute(f"SELECT {item} AS v, count(*) AS n FROM images WHERE {where} GROUP BY v",
+                           params).fetchall()
+        rows = sorted((r for r in rows if r[0] is not None), key=lambda r: (-r[1], r[0]))
+        facet.buckets = [Bucket("value", n, v) for v, n in rows[:top]]
+        rest = sum(n for _, n in rows[top:])
+        if rest:
+            facet.buckets.append(Bucket("other", rest))
     else:
-        item = f"unnest(list_distinct({c}))" if f.type == S.MULTI_ENUM else c
         rows = con.execute(
-            f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {where} AND {c} IS NOT NULL) "
+            f"SELECT {c} AS v, count(*) AS n FROM images WHERE {where} AND {c} IS NOT NULL "
             f"GROUP BY v ORDER BY n DESC, v LIMIT ${p + 1}", params + [top]).fetchall()
         facet.buckets = [Bucket("value", n, v) for v, n in rows]
-        items = st[1] if f.type == S.MULTI_ENUM else present
-        rest = items - sum(n for _, n in rows)
+        rest = present - sum(n for _, n in rows)
         if rest:
             facet.buckets.append(Bucket("other", rest))
     if total - present:

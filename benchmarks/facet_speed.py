@@ -1,0 +1,120 @@
+"""Facet speed: ``Catalog.facets(keys, query)`` vs hand-written GROUP BY SQL over a wide typed table.
+
+    python -m benchmarks.facet_speed [--rows 1000000] [--repeat 5]
+
+One catalog is built from the generated CSV (``Catalog.import_files`` with ``DECLARED_TYPES``)
+and, in the same run, the baseline table (``benchmarks.baseline.load_baseline``). Three keys
+of three kinds are faceted: ``location`` (string: top values, other, missing), ``temperature``
+(number: histogram with a round bin width found from the result's range) and ``defects``
+(multi-enum: images per option). The baseline is what a user would type by hand on an open
+connection: one ``GROUP BY`` per key with a bin width they already know (no range query).
+
+For each query (``""`` = every image, and a filtered one) it first checks that metastore's
+counts equal the baseline's, then times both: ``facets`` (in-process, including opening the
+catalog read-only and parsing the query) and ``baseline``. Prints one JSON line per
+measurement and a summary. Target (issue 4): ratio ≤ 1.5 for the three keys together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from .baseline import load_baseline, median_seconds
+from .generate import DECLARED_TYPES, write_csv
+
+KEYS = ["location", "temperature", "defects"]
+#: metastore query -> the same filter written by hand for the wide table
+QUERIES = {
+    "": "TRUE",
+    "weather:rain quality_score>=50": "weather = 'rain' AND quality_score >= 50",
+}
+TARGET_RATIO = 1.5
+
+
+def _baseline_sql(where: str) -> list[str]:
+    return [
+        f"SELECT location, count(*) FROM images WHERE {where} GROUP BY location",
+        f"SELECT floor(temperature / 5) AS b, count(*) FROM images WHERE {where} GROUP BY b",
+        f"SELECT d, count(*) FROM (SELECT unnest(defects) AS d FROM images WHERE {where}) GROUP BY d",
+    ]
+
+
+def _check(facets, base: list[list[tuple]]) -> list[str]:
+    """Where metastore's counts disagree with the hand-written GROUP BYs (empty when they agree)."""
+    problems = []
+    loc, temp, defects = facets
+    by_value = {v: n for v, n in base[0]}
+    for b in loc.buckets:
+        if b.kind == "value" and by_value.get(b.value) != b.count:
+            problems.append(f"location {b.value}: {b.count} vs {by_value.get(b.value)}")
+        if b.kind == "missing" and by_value.get(None, 0) != b.count:
+            problems.append(f"location (missing): {b.count} vs {by_value.get(None, 0)}")
+    present = sum(n for v, n in base[1] if v is not None)
+    if sum(b.count for b in temp.buckets if b.kind == "bin") != present:
+        problems.append("temperature: histogram total differs")
+    opts = {v: n for v, n in base[2]}
+    for b in defects.buckets:
+        if b.kind == "value" and opts.get(b.value) != b.count:
+            problems.append(f"defects {b.value}: {b.count} vs {opts.get(b.value)}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.facet_speed", description=__doc__.split("\n")[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--csv", type=Path, default=None, help="default: benchmarks/data/images_<rows>.csv")
+    ap.add_argument("--repeat", type=int, default=5)
+    args = ap.parse_args(argv)
+    from metastore import Catalog
+
+    csv_path = args.csv or Path(__file__).parent / "data" / f"images_{args.rows}.csv"
+    if not csv_path.is_file():
+        print(f"generating {csv_path}", file=sys.stderr)
+        csv_path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(csv_path, args.rows, 0)
+    ratios = []
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "catalog.duckdb"
+        report = Catalog(db).import_files([csv_path], types=DECLARED_TYPES)
+        if report.exit_code != 0:
+            print(f"import failed: exit {report.exit_code}", file=sys.stderr)
+            return 1
+        base_con = load_baseline(csv_path, Path(tmp) / "baseline.duckdb")
+        cat = Catalog(db)
+        for query, where in QUERIES.items():
+            sqls = _baseline_sql(where)
+
+            def baseline() -> list[list[tuple]]:
+                return [base_con.execute(s).fetchall() for s in sqls]
+
+            def facets():
+                return cat.facets(KEYS, query, top=10, bins=20)
+
+            problems = _check(facets(), baseline())
+            if problems:
+                print("MISMATCH: " + "; ".join(problems), file=sys.stderr)
+                print(json.dumps({"benchmark": "facet_speed", "query": query, "match": False}))
+                return 1
+            t_m = median_seconds(facets, repeat=args.repeat)
+            t_b = median_seconds(baseline, repeat=args.repeat)
+            ratios.append(t_m / t_b)
+            print(json.dumps({"benchmark": "facet_speed", "query": query, "keys": KEYS, "rows": report.rows_read,
+                              "match": True, "facets_seconds": round(t_m, 4), "baseline_seconds": round(t_b, 4),
+                              "ratio": round(t_m / t_b, 3), "repeat": args.repeat}), flush=True)
+        base_con.close()
+    print(json.dumps({"benchmark": "facet_speed.summary", "median_ratio": round(statistics.median(ratios), 3),
+                      "max_ratio": round(max(ratios), 3), "target": TARGET_RATIO,
+                      "ok": max(ratios) <= TARGET_RATIO, "python": platform.python_version(),
+                      "cpus": os.cpu_count(), "machine": platform.machine()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
