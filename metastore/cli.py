@@ -36,6 +36,18 @@ class State:
 state = State()
 
 
+def _complete_query(ctx: typer.Context, incomplete: str):
+    from .completion import shell_query
+
+    return shell_query(ctx, incomplete)
+
+
+def _complete_key(ctx: typer.Context, incomplete: str):
+    from .completion import shell_keys
+
+    return shell_keys(ctx, incomplete)
+
+
 def catalog():
     from .render import message
     from .store import Catalog
@@ -123,7 +135,7 @@ def keys() -> None:
 
 @app.command()
 def values(
-    key: str = typer.Argument(..., help="The key."),
+    key: str = typer.Argument(..., help="The key.", autocompletion=_complete_key),
     prefix: Optional[str] = typer.Option(None, "--prefix", help="Only values starting with this."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many values."),
 ) -> None:
@@ -185,7 +197,8 @@ def _columns(spec: Optional[str]) -> list:
 
 @app.command()
 def search(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q)."),
+    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+                                         autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
                                           help="table | paths | csv | jsonl | json [default: table on a "
@@ -194,11 +207,18 @@ def search(
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=0, help="At most N images."),
     sort: Optional[str] = typer.Option(None, "--sort", help="KEY[:desc], comma-separated; default: path."),
     explain: bool = typer.Option(False, "--explain", help="Show the interpretation, SQL and per-clause counts."),
+    interactive: bool = typer.Option(False, "-i", "--interactive",
+                                     help="A search bar: completion as you type, live count, history."),
 ) -> None:
     """Print the images matching a query (ordered by path unless --sort)."""
     from . import render
     from .errors import UsageError
 
+    if interactive:
+        from .interactive import run
+
+        run(catalog(), _query_arg(query, q), columns=_columns(columns), sort=sort, limit=limit, db=state.db)
+        return
     fmt = format_ or ("table" if sys.stdout.isatty() else "paths")
     if fmt not in FORMATS:
         raise UsageError(f"unknown format '{fmt}'", help=f"use one of: {', '.join(FORMATS)}")
@@ -213,7 +233,7 @@ def search(
 
 @app.command()
 def count(
-    query: Optional[str] = typer.Argument(None, help="The query."),
+    query: Optional[str] = typer.Argument(None, help="The query.", autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
 ) -> None:
     """Print only the number of images matching a query."""
@@ -222,7 +242,8 @@ def count(
 
 @app.command("export")
 def export_(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q)."),
+    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+                                         autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
     from_: Optional[Path] = typer.Option(None, "--from", help="Rebuild the export an export.json describes."),
@@ -264,7 +285,7 @@ def export_(
 
 @app.command()
 def facets(
-    keys: List[str] = typer.Argument(..., help="Keys to count."),
+    keys: List[str] = typer.Argument(..., help="Keys to count.", autocompletion=_complete_key),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),
     bins: int = typer.Option(20, "--bins", min=1, help="At most about N bins for numbers and datetimes."),
     top: int = typer.Option(10, "--top", min=1, help="The N most common values; the rest is (other)."),
@@ -274,6 +295,19 @@ def facets(
     from . import render
 
     render.facets(catalog().facets(keys, q or "", bins=bins, top=top), as_json=as_json)
+
+
+@app.command()
+def complete(
+    partial: str = typer.Argument("", metavar="PARTIAL", help="The query typed so far."),
+    cursor: Optional[int] = typer.Option(None, "--cursor", min=0, help="Cursor offset in PARTIAL [default: the end]."),
+    plain: bool = typer.Option(False, "--plain", help="Only the completed texts, without descriptions."),
+    limit: int = typer.Option(100, "--limit", min=1, help="At most N candidates."),
+) -> None:
+    """Completion candidates, one per line: the query with the candidate applied, TAB, a description."""
+    from .completion import print_candidates
+
+    print_candidates(partial, db=state.db, cursor=cursor, plain=plain, limit=limit)
 
 
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
@@ -326,7 +360,7 @@ def set_(
 @app.command()
 def unset(
     path: str = typer.Argument(..., help="The image path as stored."),
-    keys: List[str] = typer.Argument(..., metavar="KEY…", help="Keys to remove."),
+    keys: List[str] = typer.Argument(..., metavar="KEY…", help="Keys to remove.", autocompletion=_complete_key),
 ) -> None:
     """Remove values by hand (history keeps them)."""
     from . import render
