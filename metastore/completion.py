@@ -169,11 +169,67 @@ def _parse_fast(argv: list) -> dict | None:
     return opts
 
 
+def _split_words(text: str) -> list:
+    """Shell words as Click's ``split_arg_string`` reads them (an unclosed quote ends the last)."""
+    import shlex
+
+    lex = shlex.shlex(text, posix=True)
+    lex.whitespace_split = True
+    lex.commenters = ""
+    out = []
+    try:
+        for tok in lex:
+            out.append(tok)
+    except ValueError:
+        out.append(lex.token)
+    return out
+
+
+_QUERY_COMMANDS = {"search", "count", "export"}
+
+
+def _fast_bash(env) -> bool:
+    """Bash Tab on the QUERY of search/count/export, answered as Typer's bash protocol would
+    (one completed word per line) but without loading Typer. Anything else: False."""
+    try:
+        words = _split_words(env["COMP_WORDS"])
+        cword = int(env["COMP_CWORD"])
+    except (KeyError, ValueError):
+        return False
+    args, incomplete = words[1:cword], (words[cword] if cword < len(words) else "")
+    db, i = None, 0
+    while i < len(args) and args[i].startswith("-"):
+        name, eq, val = args[i].partition("=")
+        if name in _GLOBAL_VALUE:
+            if not eq:
+                i += 1
+                if i >= len(args):
+                    return False
+                val = args[i]
+            db = val if name == "--db" else db
+        elif args[i] not in _GLOBAL_FLAG:
+            return False
+        i += 1
+    rest = args[i:]
+    if not rest or rest[0] not in _QUERY_COMMANDS:
+        return False
+    if rest[1:] or incomplete.startswith("-"):
+        return False
+    try:
+        result = candidates(incomplete, None, load_stats(db, quiet_errors=True))
+    except Exception:
+        return False
+    sys.stdout.write("\n".join(result.replaced(incomplete, c) for c in result.candidates) + "\n")
+    return True
+
+
 def fast_main(argv: list) -> bool:
-    """Run ``metastore complete`` without loading Typer when the arguments are plain; True if
-    it ran. Errors (a locked catalog) fall through to the full CLI, which reports them."""
-    if any(k.startswith("_") and k.endswith("_COMPLETE") for k in os.environ):
-        return False  # shell completion in progress: Typer's machinery answers it
+    """Run ``metastore complete`` (and bash's Tab on a query) without loading Typer when the
+    arguments are plain; True if it ran. Anything else, and any error (a locked catalog), goes
+    to the full CLI, which reports it."""
+    mode = os.environ.get("_METASTORE_COMPLETE")
+    if mode is not None:
+        return mode == "complete_bash" and _fast_bash(os.environ)
     opts = _parse_fast(argv)
     if opts is None:
         return False

@@ -20,7 +20,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 import time
 from datetime import date, datetime
 from pathlib import Path
@@ -85,6 +84,8 @@ def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: boo
 
 
 def _write(cfile: Path, data: dict) -> None:
+    import tempfile
+
     try:
         cfile.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".complete-", dir=cfile.parent)
