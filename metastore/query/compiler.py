@@ -143,15 +143,19 @@ def compile_select(
     sort: Iterable[SortKey] | None = None,
     limit: int | None = None,
     offset: int | None = None,
+    paths_only: bool = False,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
     ``sort`` items are ``(Field | "path", descending)``; missing values sort last; ``path`` is
-    always the final tie-breaker (the default order)."""
+    always the final tie-breaker (the default order). ``paths_only`` selects just ``path``
+    (``media_id`` as text costs as much as the filter itself on large results)."""
     where, params = compile_where(checked)
     counter = _Params(len(params))
-    cols = [quote("path"), f"CAST({quote('media_id')} AS VARCHAR) AS {quote('media_id')}"]
-    cols += [quote(f.column) for f in columns]
+    cols = [quote("path")]
+    if not paths_only:
+        cols.append(f"CAST({quote('media_id')} AS VARCHAR) AS {quote('media_id')}")
+        cols += [quote(f.column) for f in columns]
     order = []
     for target, desc in sort or ():
         if isinstance(target, Field):

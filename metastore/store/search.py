@@ -38,6 +38,7 @@ class SearchResult:
         self.schema = schema
         self.columns = columns
         self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit)
+        self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, paths_only=True)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
 
@@ -46,7 +47,7 @@ class SearchResult:
             return con.execute(sql, params).fetchall()
 
     def paths(self) -> list[str]:
-        return [r[0] for r in self._run(self.sql, self.params)]
+        return [r[0] for r in self._run(self.paths_sql, self.paths_params)]
 
     def rows(self) -> list[dict]:
         """Each match as ``{"path", "media_id", <column key>: value…}``."""
@@ -60,7 +61,9 @@ class SearchResult:
     def to_arrow(self):
         names = ["path", "media_id"] + [f.name for f in self.columns]
         with self.catalog.reading() as con:
-            table = con.execute(self.sql, self.params).fetch_arrow_table()
+            cur = con.execute(self.sql, self.params)
+            # duckdb 2.0 renamed fetch_arrow_table() to to_arrow_table()
+            table = cur.to_arrow_table() if hasattr(cur, "to_arrow_table") else cur.fetch_arrow_table()
         return table.rename_columns(names)
 
     def to_pandas(self):
