@@ -23,44 +23,52 @@ class Found:
     """One image in the folder and its sidecar, with what a re-run compares."""
 
     path: str  # as stored: the folder argument joined with the path inside it, '/'-separated
-    image: Path
+    image: str  # the file on disk (absolute, under the folder's real path)
     image_stat: tuple[int, int]  # (size, mtime_ns)
-    sidecar: Path | None
+    sidecar: str | None
     sidecar_stat: tuple[int, int] | None
+    sidecar_label: str | None = None  # the sidecar as the user named it (for messages)
 
 
-def _join(root_arg: str, rel: str) -> str:
-    root = root_arg.replace(os.sep, "/").rstrip("/")
-    if root in ("", "."):
-        return rel
-    return f"{root}/{rel}"
+def scan(folder: Path, root_arg: str | None = None) -> tuple[list[Found], list[str]]:
+    """(images found, sidecars that have no image), sorted by path.
 
-
-def scan(folder: Path, root_arg: str | None = None) -> tuple[list[Found], list[Path]]:
-    """(images found, sidecars that have no image), in a stable (sorted) order."""
+    Plain strings and ``os.scandir``; one ``stat`` per image and sidecar is all a re-run needs."""
     root_arg = str(folder) if root_arg is None else root_arg
+    root = root_arg.replace(os.sep, "/").rstrip("/")
+    prefix = "" if root in ("", ".") else root + "/"
+    base = os.path.realpath(folder)
     images: list[Found] = []
-    orphans: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames.sort()
-        names = set(filenames)
-        stems = {os.path.splitext(n)[0] for n in filenames if os.path.splitext(n)[1].lower() in IMAGE_EXTS}
-        for name in sorted(filenames):
-            stem, ext = os.path.splitext(name)
-            full = Path(dirpath) / name
-            if ext.lower() in IMAGE_EXTS:
-                st = full.stat()
-                side = stem + ".json"
-                sidecar = Path(dirpath) / side if side in names else None
-                sst = None
-                if sidecar is not None:
-                    s2 = sidecar.stat()
-                    sst = (s2.st_size, s2.st_mtime_ns)
-                rel = full.relative_to(folder).as_posix()
-                images.append(Found(_join(root_arg, rel), full, (st.st_size, st.st_mtime_ns), sidecar, sst))
-            elif ext.lower() == ".json" and stem not in stems:
-                orphans.append(full)
-    return images, orphans
+    orphans: list[str] = []
+    stack = [""]
+    while stack:
+        rel = stack.pop()
+        pics, jsons = [], {}
+        with os.scandir(base + "/" + rel if rel else base) as it:
+            for e in it:
+                name = e.name
+                i = name.rfind(".")
+                ext = name[i:].lower() if i > 0 else ""
+                if ext == ".json" and not e.is_dir():
+                    jsons[name[:i]] = e
+                elif ext in IMAGE_EXTS and not e.is_dir():
+                    pics.append(e)
+                elif e.is_dir(follow_symlinks=False):
+                    stack.append(rel + "/" + name if rel else name)
+        here = prefix + rel + "/" if rel else prefix
+        for e in pics:
+            st = e.stat()
+            name = e.name
+            side = jsons.pop(name[:name.rfind(".")], None)
+            if side is None:
+                images.append(Found(here + name, e.path, (st.st_size, st.st_mtime_ns), None, None))
+                continue
+            s2 = side.stat()
+            images.append(Found(here + name, e.path, (st.st_size, st.st_mtime_ns), side.path,
+                                (s2.st_size, s2.st_mtime_ns), here + side.name))
+        orphans += [here + e.name for e in jsons.values()]
+    images.sort(key=lambda f: f.path)
+    return images, sorted(orphans)
 
 
 def read_sidecar(found: Found, row: int) -> Record:
@@ -68,13 +76,18 @@ def read_sidecar(found: Found, row: int) -> Record:
     values: dict = {"path": found.path}
     if found.sidecar is None:
         return Record(row, values, [])
-    where = found.sidecar.as_posix()
-    size = found.sidecar_stat[0] if found.sidecar_stat else found.sidecar.stat().st_size
+    where = found.sidecar_label or found.sidecar
+    size = found.sidecar_stat[0] if found.sidecar_stat else os.stat(found.sidecar).st_size
     if size > MAX_SIDECAR_BYTES:
         return Record(row, values, [(None, None, f"sidecar is {size:,} bytes; the limit is {MAX_SIDECAR_BYTES:,}")],
                       where)
     try:
-        data = json.loads(found.sidecar.read_bytes().decode("utf-8-sig"))
+        with open(found.sidecar, "rb") as fh:
+            raw = fh.read()
+        if raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        raw.decode("utf-8")  # json.loads(bytes) would also accept UTF-16/32; sidecars are UTF-8
+        data = json.loads(raw)
     except UnicodeDecodeError:
         return Record(row, values, [(None, None, "sidecar is not UTF-8")], where)
     except json.JSONDecodeError as exc:

@@ -33,7 +33,7 @@ def _new_source(con, kind: str, detail: str) -> int:
 
 
 def _image_ids(con, paths: list[str]) -> list[int]:
-    rows = dict(con.execute("SELECT path, id FROM images WHERE list_contains(?, path)", [paths]).fetchall())
+    rows = dict(con.execute("SELECT path, id FROM images WHERE path IN (SELECT unnest(?::VARCHAR[]))", [paths]).fetchall())
     missing = [p for p in paths if p not in rows]
     if missing:
         raise NotFoundError(f"no image '{missing[0]}' in the catalog"
@@ -160,7 +160,7 @@ def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[
         sid = _new_source(con, "edit", "tag")
         new = "list_sort(list_distinct(list_filter(list_concat(tags, $add), lambda t: NOT list_contains($rm, t))))"
         params = {"ids": ids, "add": add, "rm": remove}
-        changed_where = f"list_contains($ids, id) AND tags IS DISTINCT FROM {new}"
+        changed_where = f"id IN (SELECT unnest($ids::BIGINT[])) AND tags IS DISTINCT FROM {new}"
         con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, "
                     f"{to_json_expr('tags')}, NULL, {to_json_expr(new)}, $sid FROM images WHERE {changed_where}",
                     {**params, "sid": sid})

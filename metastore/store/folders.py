@@ -4,6 +4,7 @@ remember what was read (inside the import's transaction)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import os
 from pathlib import Path
 
 from ..readers import sidecar as SC
@@ -20,22 +21,15 @@ class FolderBatch:
     orphans: list = field(default_factory=list)
 
 
-def _key(p: Path) -> str:
-    return str(p.resolve())
-
-
 def prepare(con, folder: Path, root_arg: str) -> FolderBatch:
     images, orphans = SC.scan(folder, root_arg)
     seen = dict(((p, (s, m)) for p, s, m in con.execute(
-        "SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)", [_key(folder)]).fetchall()))
-    known = set()
-    if images:
-        known = {r[0] for r in con.execute(
-            "SELECT path FROM images WHERE list_contains(?, path)", [[f.path for f in images]]).fetchall()}
+        "SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)",
+        [os.path.realpath(folder) + os.sep]).fetchall()))
     batch = FolderBatch(folder, orphans=orphans)
     for f in images:
-        same = (f.path in known and seen.get(_key(f.image)) == f.image_stat
-                and (f.sidecar is None or seen.get(_key(f.sidecar)) == f.sidecar_stat))
+        # `files` rows exist only for images an import registered (undo deletes its rows).
+        same = seen.get(f.image) == f.image_stat and (f.sidecar is None or seen.get(f.sidecar) == f.sidecar_stat)
         if same:
             batch.unchanged += 1
             continue
@@ -53,11 +47,11 @@ def remember(con, batch: FolderBatch, file_index: int, source_id: int) -> None:
             continue
         for p, st in ((f.image, f.image_stat), (f.sidecar, f.sidecar_stat)):
             if p is not None:
-                paths.append(_key(p))
+                paths.append(p)
                 sizes.append(st[0])
                 mtimes.append(st[1])
     if not paths:
         return
-    con.execute("DELETE FROM files WHERE list_contains($p, path)", {"p": paths})
+    con.execute("DELETE FROM files WHERE path IN (SELECT unnest($p::VARCHAR[]))", {"p": paths})
     con.execute("INSERT INTO files SELECT unnest($p), unnest($s), unnest($m), $sid",
                 {"p": paths, "s": sizes, "m": mtimes, "sid": source_id})

@@ -180,7 +180,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
 
 
 def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
-    rows = con.execute("SELECT media_id::VARCHAR, path FROM images WHERE list_contains($ids, media_id::VARCHAR)",
+    rows = con.execute("SELECT media_id::VARCHAR, path FROM images WHERE media_id::VARCHAR IN (SELECT unnest($ids::VARCHAR[]))",
                        {"ids": media_ids}).fetchall()
     return dict(rows)
 

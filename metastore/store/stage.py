@@ -180,24 +180,27 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
     return [f"SELECT {', '.join(select)} FROM {raw} WHERE rowid > 0"]
 
 
+_KINDS = {str: "str", int: "num", float: "num", bool: "bool"}
+
+
 def _json_kind(value) -> str | None:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "num"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+    kind = _KINDS.get(type(value))
+    if kind is not None:
+        return kind
+    if isinstance(value, list) and all(type(v) is str for v in value):
         return "list"
     return None
 
 
 def _json_text(value) -> str:
-    if isinstance(value, bool):
+    t = type(value)
+    if t is str:
+        return value
+    if t is bool:
         return "true" if value else "false"
-    if isinstance(value, float):
+    if t is float:
         return repr(value)
-    if isinstance(value, list):
+    if t is list:
         return json.dumps(value, ensure_ascii=False)
     return str(value)
 
@@ -205,13 +208,14 @@ def _json_text(value) -> str:
 def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Record], id_column,
                   normalize: bool, tmpdir: str) -> list[str]:
     """Hand JSON records to DuckDB as text (through a temporary CSV) with their JSON kinds."""
-    keys: list[str] = []
-    seen_keys: set[str] = set()
+    kinds_by_key: dict[str, set] = {}  # insertion-ordered: keys in order of first appearance
     for rec in records:
-        for k in rec.values:
-            if k not in seen_keys:
-                seen_keys.add(k)
-                keys.append(k)
+        for k, v in rec.values.items():
+            kinds = kinds_by_key.get(k)
+            if kinds is None:
+                kinds = kinds_by_key[k] = set()
+            kinds.add(_json_kind(v))
+    keys = list(kinds_by_key)
     id_key = R.pick_id_key(keys, id_column, where) if records else (id_column or "path")
     mapping: dict[str, StageColumn] = {}
     for name in keys:
@@ -221,9 +225,9 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
         if problem:
             stage.issues.append(Issue(where, None, name, None, f"JSON key '{name}': {problem}"))
             continue
-        kinds = {_json_kind(r.values[name]) for r in records if name in r.values} - {None}
-        mapping[name] = stage.column_for(key, f"{where} JSON key '{name}'", kinds)
+        mapping[name] = stage.column_for(key, f"{where} JSON key '{name}'", kinds_by_key[name] - {None})
     cols = list(mapping.values())
+    names = list(mapping)
     tmp = os.path.join(tmpdir, f"records{index}.csv")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
@@ -237,14 +241,16 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                 continue
             path = rec.values.get(id_key)
             row = [rec.row, rec.source or "", "" if path is None else str(path)]
-            for name, col in mapping.items():
-                value = rec.values.get(name)
+            values = rec.values
+            for name in names:
+                value = values.get(name)
                 if value is None:
                     row.append("")
-                elif _json_kind(value) is None:
+                elif type(value) not in _KINDS and _json_kind(value) is None:
                     stage.skipped += 1
                     stage.issues.append(Issue(
-                        rec.source or where, None if rec.source else rec.row, col.key, json.dumps(value)[:200],
+                        rec.source or where, None if rec.source else rec.row, mapping[name].key,
+                        json.dumps(value)[:200],
                         "only strings, numbers, booleans and lists of strings can be stored", row_error=True,
                         at=(index, rec.row)))
                     row = None
