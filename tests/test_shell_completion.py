@@ -74,8 +74,9 @@ def shell(tmp_path_factory):
             return self.wait_until(lambda screen: text in screen, repr(text))
 
     sh = Shell()
-    sh.send(f"source {tmp_path / 'metastore.sh'}; echo READY", "Enter")
-    sh.wait_for("READY")
+    sh.send(f"source {tmp_path / 'metastore.sh'}; complete -p metastore; echo READY$((40 + 2))", "Enter")
+    sh.wait_for("READY42")  # printed only once the script is sourced (the typed line shows READY$((…)))
+    assert "_metastore_completion metastore" in sh.screen()
     try:
         yield sh
     finally:
@@ -84,7 +85,7 @@ def shell(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def _fresh_line(shell):
-    shell.send("C-c")
+    shell.send("C-e", "C-u")  # discard what a previous test left on the line (no signal)
     shell.send("clear", "Enter")
     shell.wait_until(lambda screen: screen.strip() == "$", "an empty prompt")
 
