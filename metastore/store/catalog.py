@@ -114,9 +114,13 @@ class Catalog:
         return run_facets(self, keys, query, bins=bins, top=top)
 
     # -- connections -------------------------------------------------------------------------
+    def open_reader(self) -> duckdb.DuckDBPyConnection:
+        """A read-only connection the caller must close (``reading()`` closes it for you)."""
+        return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
+
     @contextmanager
     def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
+        con = self.open_reader()
         try:
             yield con
         finally:

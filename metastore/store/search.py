@@ -1,10 +1,13 @@
 """Running searches: text → checked tree → SQL (from the query compiler) → rows.
 
-Opens the catalog read-only for each call, so any number of searches run side by side.
+Opens the catalog read-only, so any number of searches run side by side. The connection that
+read the schema serves the result's first query (one open per ``cat.search(q).paths()``) and
+is closed right after it, so a result kept around never holds the catalog.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Sequence
@@ -29,9 +32,10 @@ class SearchResult:
     """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
-                 sort, limit: int | None) -> None:
+                 sort, limit: int | None, con=None) -> None:
         from ..query import compile_count, compile_select
 
+        self._con = con  # the open read-only connection that read the schema, for the first query
         self.catalog = catalog
         self.query = text
         self.checked = checked
@@ -42,8 +46,31 @@ class SearchResult:
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
 
+    @contextmanager
+    def _connection(self):
+        con, self._con = self._con, None
+        if con is None:
+            with self.catalog.reading() as con:
+                yield con
+            return
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:
+            pass
+
     def _run(self, sql: str, params: list):
-        with self.catalog.reading() as con:
+        with self._connection() as con:
             return con.execute(sql, params).fetchall()
 
     def paths(self) -> list[str]:
@@ -60,7 +87,7 @@ class SearchResult:
 
     def to_arrow(self):
         names = ["path", "media_id"] + [f.name for f in self.columns]
-        with self.catalog.reading() as con:
+        with self._connection() as con:
             cur = con.execute(self.sql, self.params)
             # duckdb 2.0 renamed fetch_arrow_table() to to_arrow_table()
             table = cur.to_arrow_table() if hasattr(cur, "to_arrow_table") else cur.fetch_arrow_table()
@@ -76,7 +103,7 @@ class SearchResult:
     def explain(self) -> Explained:
         from ..query import clauses, explain
 
-        with self.catalog.reading() as con:
+        with self._connection() as con:
             per_clause = [(text, con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0])
                           for text, where, params in clauses(self.checked)]
             total = con.execute(self.count_sql, self.count_params).fetchone()[0]
@@ -87,14 +114,19 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
                limit: int | None = None, now: datetime | None = None) -> SearchResult:
     from ..query import check, parse
 
-    with catalog.reading() as con:
-        schema = load_schema(con, with_tags=False)
+    con = catalog.open_reader()
     try:
+        schema = load_schema(con, with_tags=False)
         checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
+        return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
+                            con=con)
     except QueryError as exc:
+        con.close()
         exc.query = exc.query or text
         raise
-    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit)
+    except BaseException:
+        con.close()
+        raise
 
 
 def _field(schema: S.Schema, name: str, what: str) -> S.Field:
