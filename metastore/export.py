@@ -30,12 +30,13 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import schema as S
 from .errors import ExportError, UsageError
+from .infer import value_json, value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")
@@ -134,34 +135,10 @@ def assign_split(ratios: Sequence[tuple[str, float]], seed: int, key: str) -> st
 # -- cells -------------------------------------------------------------------------------------
 def cell(value) -> str:
     """A value as manifest text (CSV cells, paths): the text ``metastore search --format csv`` prints."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + (
-            "Z" if value.tzinfo is None else "")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return ", ".join(cell(v) for v in value)
-    return str(value)
+    return value_text(value)
 
 
-def json_cell(value):
-    if isinstance(value, (datetime, date)):
-        return cell(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            return None
-        return int(value) if value == int(value) and abs(value) < 1e15 else value
-    if isinstance(value, (list, tuple)):
-        return [json_cell(v) for v in value]
-    return value
+json_cell = value_json
 
 
 # -- paths and the output folder ---------------------------------------------------------------

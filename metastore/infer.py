@@ -11,7 +11,7 @@ import json
 import math
 import re
 import unicodedata
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from . import schema as S
 
@@ -139,6 +139,37 @@ def coerce(text: str, type_: str) -> object:
     return nfc(text)
 
 
+def value_text(value) -> str:
+    """A stored value as the text that reads back to it (CSV cells, tables, ``set k=v``)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
+        return text + ("Z" if value.tzinfo is None else "")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ", ".join(value_text(v) for v in value)
+    return str(value)
+
+
+def value_json(value):
+    """A stored value as JSON-ready data: datetimes as ISO text with Z, NaN/inf as null."""
+    if isinstance(value, (datetime, date)):
+        return value_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [value_json(v) for v in value]
+    return value
+
+
 def infer_and_coerce(text: str) -> tuple[str, object]:
     type_ = infer_type(text)
     return type_, coerce(text, type_)
@@ -147,5 +178,5 @@ def infer_and_coerce(text: str) -> tuple[str, object]:
 __all__ = [
     "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "LINK_RE", "ValueProblem",
     "infer_type", "coerce", "infer_and_coerce", "parse_number", "parse_datetime",
-    "split_multi", "is_link", "nfc",
+    "split_multi", "is_link", "nfc", "value_text", "value_json",
 ]

@@ -4,12 +4,11 @@ progress. The only module that knows about rich (imported lazily: completion sta
 from __future__ import annotations
 
 import json
-import math
 import sys
 import threading
-from datetime import date, datetime
 
 from . import schema as S
+from .infer import value_json, value_text
 
 
 def _console(stderr: bool = False):
@@ -20,33 +19,10 @@ def _console(stderr: bool = False):
 
 def fmt_value(value, type_: str | None = None) -> str:
     """One stored value as text a user can paste back into a query."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        text = value.isoformat(timespec="microseconds" if value.microsecond else "seconds")
-        return text + ("Z" if value.tzinfo is None else "")
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return ", ".join(fmt_value(v) for v in value)
-    return str(value)
+    return value_text(value)
 
 
-def json_value(value):
-    """A stored value as JSON-ready data (datetimes as ISO text with Z)."""
-    if isinstance(value, datetime):
-        return fmt_value(value)
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, (list, tuple)):
-        return [json_value(v) for v in value]
-    return value
+json_value = value_json
 
 
 # -- errors ------------------------------------------------------------------------------------
@@ -337,6 +313,16 @@ def undo_report(r) -> None:
 def message(text: str) -> None:
     """A non-data message (stderr)."""
     _console(stderr=True).print(_esc(text))
+
+
+def check_report(r) -> None:
+    """``metastore check``: ``OK …`` or one problem per line (stdout: it is the command's data)."""
+    if r.ok:
+        print(f"OK: {r.rules:,} rules, {r.images:,} images, {r.keys:,} keys, {r.sources:,} sources, "
+              f"{r.history:,} history rows")
+        return
+    for p in r.problems:
+        print(f"problem: {p}")
 
 
 # -- facets and export -------------------------------------------------------------------------

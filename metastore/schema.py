@@ -144,6 +144,17 @@ class Schema:
             names = [folded[x] for x in difflib.get_close_matches(name.casefold(), list(folded), n=n, cutoff=0.6)]
         return [self._by_name[x] for x in names]
 
+    def require(self, name: str, where: str = "") -> Field:
+        """``get`` or a NotFoundError naming the key, with a did-you-mean when one is close."""
+        from .errors import NotFoundError
+
+        f = self.get(name)
+        if f is None:
+            near = self.suggest(name)
+            raise NotFoundError(f"unknown key '{name}'" + (f" in {where}" if where else ""),
+                                help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
+        return f
+
     def string_like(self) -> list[Field]:
         return [f for f in self.fields if f.type in STRING_LIKE]
 

@@ -156,6 +156,13 @@ class Catalog:
         with self.reading() as con:
             return load_schema(con)
 
+    def check(self):
+        """Integrity check (read-only): a ``CheckReport`` whose ``problems`` is empty when consistent."""
+        from .check import check_catalog
+
+        with self.reading() as con:
+            return check_catalog(con)
+
     # -- import ------------------------------------------------------------------------------
     def import_files(self, paths: Sequence[str | os.PathLike], *, types: dict[str, str] | None = None,
                      id_column: str | None = None, strategy: str = "merge", strict: bool = False,
@@ -352,14 +359,7 @@ class Catalog:
 
 
 def _field(con, key: str) -> S.Field:
-    fields = load_fields(con)
-    schema = S.Schema(tuple(fields))
-    f = schema.get(key)
-    if f is None:
-        near = schema.suggest(key)
-        raise NotFoundError(f"unknown key '{key}'",
-                            help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
-    return f
+    return S.Schema(tuple(load_fields(con))).require(key)
 
 
 def _similar_paths(con, path: str) -> str:

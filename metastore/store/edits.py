@@ -103,10 +103,7 @@ def unset_values(con, path: str, keys: list[str]) -> int:
         schema = S.Schema(tuple(load_fields(con)))
         targets = []
         for key in keys:
-            f = schema.exact(key)
-            if f is None:
-                near = schema.suggest(key)
-                raise NotFoundError(f"unknown key '{key}'", help=f"did you mean '{near[0].name}'?" if near else None)
+            f = schema.exact(key) or schema.require(key)
             if f.locked:
                 raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
             targets.append(f)

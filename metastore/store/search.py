@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 from .. import schema as S
-from ..errors import NotFoundError, QueryError, UsageError
+from ..errors import QueryError, UsageError
 from .fields import load_schema
 
 
@@ -129,21 +129,12 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
         raise
 
 
-def _field(schema: S.Schema, name: str, what: str) -> S.Field:
-    f = schema.get(name)
-    if f is None:
-        near = schema.suggest(name)
-        raise NotFoundError(f"unknown key '{name}' in {what}",
-                            help=f"did you mean '{near[0].name}'?" if near else "list keys with: metastore keys")
-    return f
-
-
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:
     out = []
     for name in names:
         if name in ("path", "media_id"):
             continue
-        out.append(_field(schema, name, "--columns"))
+        out.append(schema.require(name, "--columns"))
     return out
 
 
@@ -155,7 +146,7 @@ def _sort(schema: S.Schema, spec: str | None):
         name, _, direction = part.strip().partition(":")
         if direction not in ("", "asc", "desc"):
             raise UsageError(f"--sort {part!r}: direction must be asc or desc", help="e.g. --sort quality_score:desc")
-        out.append(("path" if name == "path" else _field(schema, name, "--sort"), direction == "desc"))
+        out.append(("path" if name == "path" else schema.require(name, "--sort"), direction == "desc"))
     return out
 
 
