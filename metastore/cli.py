@@ -408,6 +408,20 @@ def undo(import_id: int = typer.Argument(..., metavar="IMPORT_ID")) -> None:
 
 
 @app.command()
+def check() -> None:
+    """Integrity check: schema, key columns and types, counts, provenance, history (exit 1 on problems)."""
+    from . import render
+    from .errors import MetastoreError
+
+    report = catalog().check()
+    render.check_report(report)
+    if not report.ok:
+        n = len(report.problems)
+        raise MetastoreError(f"the catalog has {n} problem{'s' if n != 1 else ''}",
+                             help="please report it with the output above; restore from a backup if you have one")
+
+
+@app.command()
 def quickstart(
     dest: Path = typer.Argument(Path("metastore-sample"), help="Folder for the sample project."),
 ) -> None:

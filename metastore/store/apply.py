@@ -120,7 +120,9 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
     for k, f in keys:
         cols += [quote(f.column), quote(f.source_column)]
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
-    base = con.execute("SELECT coalesce(max(id), 0) FROM images").fetchone()[0]
+    # Never reuse the id of an image an undo removed: its history rows still name that id.
+    base = con.execute("SELECT greatest((SELECT coalesce(max(id), 0) FROM images), "
+                       "(SELECT coalesce(max(image_id), 0) FROM history))").fetchone()[0]
     w.images_added = con.execute(
         f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM typed t WHERE {valid} "
         f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
