@@ -54,10 +54,30 @@ def parser():
         return make_lark()
 
 
-def candidates(text: str, cursor: int | None, stats, *, limit: int = 100):
+def candidates(text: str, cursor: int | None, stats, *, limit: int = 100, db: str | None = None):
+    """The engine's answer; when it completed a value from a key's top values only and more
+    exist, the typed prefix is looked up in the catalog (duckdb, only then) and asked again."""
     from .query.complete import complete
 
-    return complete(text, cursor, stats, limit=limit, parser=parser())
+    p = parser()
+    result = complete(text, cursor, stats, limit=limit, parser=p)
+    if result.truncated and result.typed and len(result.candidates) < limit and _db_exists(db):
+        from dataclasses import replace
+
+        from .store.stats import lookup_values
+
+        try:
+            found = lookup_values(_db(db), result.key, result.typed, contains=result.op == "~", limit=limit)
+        except Exception:
+            return result
+        k = stats.get(result.key)
+        keys = tuple(replace(x, values=found, distinct=len(found)) if x is k else x for x in stats.keys)
+        result = complete(text, cursor, replace(stats, keys=keys), limit=limit, parser=p)
+    return result
+
+
+def _db_exists(db: str | None) -> bool:
+    return os.path.isfile(_db(db))
 
 
 def print_candidates(text: str, *, db: str | None = None, cursor: int | None = None, plain: bool = False,
@@ -68,7 +88,7 @@ def print_candidates(text: str, *, db: str | None = None, cursor: int | None = N
         from .errors import UsageError
 
         raise UsageError(f"--cursor {cursor} is outside the query (0..{len(text)})")
-    result = candidates(text, cursor, load_stats(db), limit=limit)
+    result = candidates(text, cursor, load_stats(db), limit=limit, db=db)
     lines = []
     for c in result.candidates:
         full = result.replaced(text, c)
@@ -93,7 +113,8 @@ def _ctx_db(ctx) -> str | None:
 def shell_query(ctx, incomplete: str) -> list:
     """Typer autocompletion for a QUERY argument: (full word, description) pairs."""
     try:
-        result = candidates(incomplete, None, load_stats(_ctx_db(ctx), quiet_errors=True))
+        db = _ctx_db(ctx)
+        result = candidates(incomplete, None, load_stats(db, quiet_errors=True), db=db)
         return [(result.replaced(incomplete, c), c.meta) for c in result.candidates]
     except Exception:
         return []
@@ -216,7 +237,7 @@ def _fast_bash(env) -> bool:
     if rest[1:] or incomplete.startswith("-"):
         return False
     try:
-        result = candidates(incomplete, None, load_stats(db, quiet_errors=True))
+        result = candidates(incomplete, None, load_stats(db, quiet_errors=True), db=db)
     except Exception:
         return False
     sys.stdout.write("\n".join(result.replaced(incomplete, c) for c in result.candidates) + "\n")

@@ -52,9 +52,9 @@ class _QueryCompleter(Completer):
         self.bar = bar
 
     def get_completions(self, document: Document, complete_event):
-        from .query.complete import complete
+        from .completion import candidates
 
-        r = complete(document.text, document.cursor_position, self.bar.stats, parser=self.bar.parser)
+        r = candidates(document.text, document.cursor_position, self.bar.stats, db=str(self.bar.catalog.path))
         for c in r.candidates:
             yield Completion(c.text, start_position=r.start - document.cursor_position, display=c.display,
                              display_meta=c.meta)
@@ -155,7 +155,8 @@ class SearchBar:
                 history = InMemoryHistory()
         style = Style.from_dict({"error-span": "underline fg:ansired", "bottom-toolbar": "noreverse"})
         return PromptSession(
-            "search> ", completer=_QueryCompleter(self), complete_while_typing=True, lexer=_ErrorLexer(self),
+            "search> ", completer=_QueryCompleter(self), complete_while_typing=True, complete_in_thread=True,
+            lexer=_ErrorLexer(self),
             bottom_toolbar=lambda: self.toolbar(get_app().current_buffer.text), key_bindings=kb, history=history,
             style=style, input=input, output=output, enable_history_search=False)
 

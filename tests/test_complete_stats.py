@@ -148,6 +148,25 @@ def test_bash_fast_path_and_typer_agree(db, env, words):
     assert fast.stdout.split("\n") == slow.stdout.split("\n") and fast.stdout
 
 
+def test_values_beyond_the_cached_top_ones_are_looked_up(tmp_path, env, capsys):
+    from metastore.completion import print_candidates
+    from metastore.store.stats import TOP_VALUES
+
+    n = TOP_VALUES + 50  # cam-000 … cam-099 twice (the cached top values), cam-100 … once
+    csv = tmp_path / "cams.csv"
+    csv.write_text("path,camera\n" + "".join(f"{i}-{j}.jpg,cam-{i:03}\n" for i in range(n)
+                                            for j in range(2 if i < TOP_VALUES else 1)))
+    path = tmp_path / "cams.duckdb"
+    Catalog(path).import_files([csv])
+    _age(path)
+    assert len(completion_stats(path).get("camera").values) == TOP_VALUES
+    print_candidates("camera:cam-14", db=str(path), plain=True)
+    got = capsys.readouterr().out.split()
+    assert got == [f"camera:cam-{i}" for i in range(140, 150)]  # none of them is cached
+    print_candidates("camera~m-01", db=str(path), plain=True)  # contains: cam-010 … cam-019 (cached)
+    assert len(capsys.readouterr().out.split()) == 10
+
+
 def test_stats_round_trip_through_json(db):
     from metastore.query.complete import CompletionStats
 

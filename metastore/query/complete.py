@@ -142,6 +142,16 @@ class Completion:
     context: str        # term | value | item | keyref | operator | none
     key: str | None = None
     hint: str | None = None  # e.g. "number from -25 to 45", for values that cannot be listed
+    typed: str = ""          # the fragment's text, unquoted and unescaped
+    op: str | None = None    # the operator before a value
+
+    @property
+    def truncated(self) -> bool:
+        """Values were completed from a key's top values only (it has more): the caller may look
+        the typed prefix up in the catalog and complete again with those values."""
+        return self.context in ("value", "item") and self.key is not None and bool(self._more)
+
+    _more: bool = False
 
     def replaced(self, text: str, cand: Candidate) -> str:
         """The query text up to the cursor with the candidate applied."""
@@ -245,7 +255,8 @@ def complete(text: str, cursor: int | None = None, stats: CompletionStats | None
 
     if prev is not None and prev.type == "OP" and acc & _VALUE:
         ctx, key = "value", _key_name(st.history[-2]) if len(st.history) > 1 else None
-        cands, hint = _values(stats, key, prev.value, frag, item=False)
+        opv = prev.value[1:] if len(prev.value) > 1 and prev.value[0] == ":" else prev.value
+        cands, hint = _values(stats, key, opv, frag, item=False)
     elif "ITEM" in acc:
         ctx, key = "item", _list_key(st.history)
         cands, hint = _values(stats, key, ":", frag, item=True, listed=_listed(st.history))
@@ -258,7 +269,14 @@ def complete(text: str, cursor: int | None = None, stats: CompletionStats | None
     elif "OP" in acc and prev is not None and prev.type == "ATKEY" and not frag:
         ctx, key = "operator", _key_name(prev)
         cands = _operators(stats, key, "")
-    return Completion(tuple(cands[:limit]), st.start, cursor, frag, ctx, key, hint)
+    more = False
+    if ctx in ("value", "item") and key is not None and key.lower() not in ("tag", "path"):
+        k = stats.get(key)
+        more = bool(k and k.type in (STRING, LINK) and k.distinct is not None and k.distinct > len(k.values))
+    op = prev.value if ctx == "value" and prev is not None else (":" if ctx == "item" else None)
+    if op is not None and len(op) > 1 and op[0] == ":":
+        op = op[1:]
+    return Completion(tuple(cands[:limit]), st.start, cursor, frag, ctx, key, hint, _partial(frag)[0], op, more)
 
 
 def _key_name(tok) -> str | None:
@@ -446,7 +464,7 @@ def _values(stats: CompletionStats, name: str | None, op: str, frag: str, *, ite
         elif not v.startswith(t):
             continue
         else:
-            rank = 0
+            rank = -1 if t and v == t else 0  # what is typed in full comes first
         ranked.append((rank, i, value, count))
     ranked.sort()
     out = []

@@ -83,6 +83,28 @@ def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: boo
     return stats
 
 
+def lookup_values(db: str | os.PathLike, key: str, typed: str, *, contains: bool = False,
+                  limit: int = TOP_VALUES, wait: float = 1.0) -> tuple:
+    """The most common values of ``key`` that start with (or contain) ``typed``, any case, as
+    (query text, images) pairs — for keys with more values than the cache keeps."""
+    from .connection import open_db, quote
+    from .fields import load_fields
+
+    con = open_db(Path(db), read_only=True, wait=wait)
+    try:
+        f = S.Schema(tuple(load_fields(con))).get(key)
+        if f is None or f.type not in (S.STRING, S.LINK):
+            return ()
+        c = quote(f.column)
+        test = "contains(lower(v), lower($t))" if contains else "starts_with(lower(v), lower($t))"
+        rows = con.execute(
+            f"SELECT v, count(*) AS n FROM (SELECT {c} AS v FROM images WHERE {c} IS NOT NULL) WHERE {test} "
+            f"GROUP BY v ORDER BY n DESC, v LIMIT {int(limit)}", {"t": typed}).fetchall()
+        return tuple((str(v), int(n)) for v, n in rows)
+    finally:
+        con.close()
+
+
 def _write(cfile: Path, data: dict) -> None:
     import tempfile
 
@@ -145,5 +167,5 @@ def compute_stats(con) -> CompletionStats:
     return CompletionStats(tuple(keys), tags, int(n_images))
 
 
-__all__ = ["completion_stats", "compute_stats", "cache_dir", "cache_file", "stamp", "query_text",
+__all__ = ["completion_stats", "compute_stats", "lookup_values", "cache_dir", "cache_file", "stamp", "query_text",
            "TOP_VALUES", "RACY_SECONDS"]
