@@ -118,7 +118,15 @@ class SearchBar:
         return out
 
     def toolbar(self, text: str) -> str:
-        return self.status(text)[0]
+        """The live count (or error), and the value hint where one applies (a number's range)."""
+        from .query.complete import complete
+
+        line = self.status(text)[0]
+        try:
+            hint = complete(text, None, self.stats, parser=self.parser).hint
+        except Exception:  # pragma: no cover - the engine does not raise
+            hint = None
+        return f"{line}\n{hint}" if hint else line
 
     def show(self, text: str) -> None:
         """Enter: the results table (or the error with its caret)."""

@@ -56,6 +56,7 @@ def test_toolbar_shows_live_count_or_error(bar):
     err = bar.toolbar("locaton:x")
     assert err.startswith("error: unknown key 'locaton'") and "location" in err
     assert bar.status("temperature>")[1] is not None  # the span the lexer underlines
+    assert bar.toolbar("temperature>").endswith("\nnumber from 0 to 50 · 13 images")  # the range hint
 
 
 def test_export_command_is_quoted_for_the_shell():
