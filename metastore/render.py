@@ -109,39 +109,50 @@ def import_report(report, *, as_json: bool = False) -> None:
 
 
 class Progress:
-    """Stage messages on stderr, shown only when an operation lasts over a second."""
+    """A progress bar on stderr (stage name, bar, elapsed time), shown only when an operation
+    lasts over a second. Imports run in a few set-wise steps, so the bar advances per stage."""
+
+    STAGES = ("scanning", "reading", "typing and validating", "writing", "committing")
 
     def __init__(self, quiet: bool = False, delay: float = 1.0) -> None:
         self.quiet = quiet
         self.stage = "working"
-        self._status = None
+        self._bar = None
+        self._task = None
         self._lock = threading.Lock()
         self._timer = None if quiet else threading.Timer(delay, self._start)
         if self._timer:
             self._timer.daemon = True
             self._timer.start()
 
+    def _done(self) -> int:
+        return self.STAGES.index(self.stage) if self.stage in self.STAGES else 0
+
     def _start(self) -> None:
+        from rich.progress import BarColumn, Progress as Bar, TextColumn, TimeElapsedColumn
+
         with self._lock:
             if self._timer is None:
                 return
-            self._status = _console(stderr=True).status(self.stage + "…")
-            self._status.start()
+            self._bar = Bar(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                            console=_console(stderr=True), transient=True)
+            self._task = self._bar.add_task(self.stage + "…", total=len(self.STAGES), completed=self._done())
+            self._bar.start()
 
     def __call__(self, stage: str) -> None:
         with self._lock:
             self.stage = stage
-            if self._status is not None:
-                self._status.update(stage + "…")
+            if self._bar is not None:
+                self._bar.update(self._task, description=stage + "…", completed=self._done())
 
     def close(self) -> None:
         with self._lock:
             if self._timer:
                 self._timer.cancel()
                 self._timer = None
-            if self._status is not None:
-                self._status.stop()
-                self._status = None
+            if self._bar is not None:
+                self._bar.stop()
+                self._bar = None
 
 
 # -- search ------------------------------------------------------------------------------------
