@@ -6,7 +6,18 @@ colour and the underline. Each error carries the exit code the CLI uses for it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def plain(text: str | None) -> str | None:
+    """Control characters (ESC, NUL, newlines…) as visible escapes: a message quoting user text
+    stays one line and cannot drive the terminal (``'\x1b[31m'`` is shown, not obeyed)."""
+    if text is None or not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 class MetastoreError(Exception):
@@ -15,6 +26,7 @@ class MetastoreError(Exception):
     exit_code = 1
 
     def __init__(self, message: str, help: str | None = None) -> None:
+        message, help = plain(message), plain(help)
         super().__init__(message)
         self.message = message
         self.help = help
@@ -66,6 +78,9 @@ class QueryIssue:
     end: int
     help: str | None = None
     kind: str = "error"
+
+    def __post_init__(self) -> None:
+        self.message, self.help = plain(self.message), plain(self.help)
 
     def to_dict(self) -> dict:
         return {"message": self.message, "start": self.start, "end": self.end, "help": self.help}

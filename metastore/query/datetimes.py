@@ -69,14 +69,17 @@ def interval(text: str, *, now: datetime, tz: tzinfo, key: str = "key") -> tuple
             local = now.astimezone(tz)
             start = datetime(local.year, local.month, local.day, tzinfo=tz)
             unit = None
-        if rel["n"] is not None:
-            delta = timedelta(**{_UNITS[rel["unit"].lower()]: int(rel["n"])})
-            start = start - delta if rel["sign"] == "-" else start + delta
-        if unit is None:  # a day in the default zone (wall clock)
-            local_start = start.replace(tzinfo=None)
-            end = (local_start + timedelta(days=1)).replace(tzinfo=tz)
-            return _to_utc(start), _to_utc(end)
-        return _to_utc(start), _to_utc(start + unit)
+        try:
+            if rel["n"] is not None:
+                delta = timedelta(**{_UNITS[rel["unit"].lower()]: int(rel["n"])})
+                start = start - delta if rel["sign"] == "-" else start + delta
+            if unit is None:  # a day in the default zone (wall clock)
+                local_start = start.replace(tzinfo=None)
+                end = (local_start + timedelta(days=1)).replace(tzinfo=tz)
+                return _to_utc(start), _to_utc(end)
+            return _to_utc(start), _to_utc(start + unit)
+        except (OverflowError, ValueError):  # e.g. now-999999999999d: before year 1
+            raise DatetimeProblem(f"'{text}' is out of range", "datetimes run from year 1 to 9999") from None
     if _BARE_DURATION.match(t):
         rel_text = t if t[0] in "+-" else "-" + t
         return_help = f"write {key}>now{rel_text} for 'within the last {t.lstrip('+-')}'"

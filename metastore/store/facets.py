@@ -82,6 +82,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
     from ..errors import QueryError
     from ..query import check_text, compile_where
     from .fields import load_schema
+    from .search import check_regexes
 
     if not keys:
         raise UsageError("facets needs at least one key", help="e.g. metastore facets location weather")
@@ -99,6 +100,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
             fields.append(f)
         try:
             checked = check_text(query, schema, now=now or catalog.now(), tz=catalog.tz)
+            check_regexes(con, checked)
         except QueryError as exc:
             exc.query = exc.query or query
             raise

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Sequence
 
+import duckdb
+
 from .. import schema as S
 from ..errors import QueryError, UsageError
 from .fields import load_schema
@@ -110,6 +112,33 @@ class SearchResult:
         return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total)
 
 
+def check_regexes(con, checked) -> None:
+    """Compile each regex of a checked query with DuckDB's own engine (RE2) before running it.
+
+    The pure checker only approximates RE2 with Python's ``re``, which accepts lookarounds and
+    backreferences; without this, ``path:/(?=a)/`` reached the user as a raw DuckDB error."""
+    from ..errors import QueryIssue, QuerySemanticError
+    from ..query import CAnd, CNot, COr
+
+    issues, stack = [], [checked.root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (CAnd, COr)):
+            stack.extend(node.items)
+        elif isinstance(node, CNot):
+            stack.append(node.item)
+        elif node is not None and node.op == "regex":
+            try:
+                con.execute("SELECT regexp_matches('', ?)", [node.args[0]]).fetchall()
+            except duckdb.Error as exc:
+                why = str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
+                issues.append(QueryIssue(f"invalid regex /{node.args[0]}/: {why}", *node.span,
+                                         help="regexes use RE2 syntax: no lookarounds or backreferences"))
+    if issues:
+        issues.sort(key=lambda i: i.start)
+        raise QuerySemanticError(issues, query=checked.text)
+
+
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
                limit: int | None = None, now: datetime | None = None) -> SearchResult:
     from ..query import check, parse
@@ -118,6 +147,7 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
     try:
         schema = load_schema(con, with_tags=False)
         checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
+        check_regexes(con, checked)
         return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
                             con=con)
     except QueryError as exc:
