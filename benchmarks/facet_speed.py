@@ -7,7 +7,9 @@ and, in the same run, the baseline table (``benchmarks.baseline.load_baseline``)
 of three kinds are faceted: ``location`` (string: top values, other, missing), ``temperature``
 (number: histogram with a round bin width found from the result's range) and ``defects``
 (multi-enum: images per option). The baseline is what a user would type by hand on an open
-connection: one ``GROUP BY`` per key with a bin width they already know (no range query).
+connection: one ``GROUP BY`` per key with a bin width they already know (no range query). A
+second, "cold" baseline does the same as a script would: open the file read-only, find the
+number range, then the GROUP BYs — the work ``facets`` itself does per call. Both ratios print.
 
 For each query (``""`` = every image, and a filtered one) it first checks that metastore's
 counts equal the baseline's, then times both: ``facets`` (in-process, including opening the
@@ -25,6 +27,8 @@ import statistics
 import sys
 import tempfile
 from pathlib import Path
+
+import duckdb
 
 from .baseline import load_baseline, median_seconds
 from .generate import DECLARED_TYPES, write_csv
@@ -71,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--csv", type=Path, default=None, help="default: benchmarks/data/images_<rows>.csv")
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--warm-only", action="store_true", help="skip the baseline that opens its file per call")
     args = ap.parse_args(argv)
     from metastore import Catalog
 
@@ -79,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"generating {csv_path}", file=sys.stderr)
         csv_path.parent.mkdir(parents=True, exist_ok=True)
         write_csv(csv_path, args.rows, 0)
-    ratios = []
+    ratios, cold_ratios = [], []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "catalog.duckdb"
         report = Catalog(db).import_files([csv_path], types=DECLARED_TYPES)
@@ -97,6 +102,18 @@ def main(argv: list[str] | None = None) -> int:
             def facets():
                 return cat.facets(KEYS, query, top=10, bins=20)
 
+            base_path = str(Path(tmp) / "baseline.duckdb")
+
+            def baseline_cold() -> list[list[tuple]]:
+                # The same by hand as a script would run it: open the file, find the number
+                # range for the histogram's bins, then the GROUP BYs.
+                con = duckdb.connect(base_path, read_only=True)
+                try:
+                    con.execute(f"SELECT min(temperature), max(temperature) FROM images WHERE {where}").fetchall()
+                    return [con.execute(s).fetchall() for s in sqls]
+                finally:
+                    con.close()
+
             problems = _check(facets(), baseline())
             if problems:
                 print("MISMATCH: " + "; ".join(problems), file=sys.stderr)
@@ -105,12 +122,22 @@ def main(argv: list[str] | None = None) -> int:
             t_m = median_seconds(facets, repeat=args.repeat)
             t_b = median_seconds(baseline, repeat=args.repeat)
             ratios.append(t_m / t_b)
+            cold = None
+            if not args.warm_only:
+                base_con.close()  # a read-only open elsewhere needs no writer holding the file
+                t_c = median_seconds(baseline_cold, repeat=args.repeat)
+                base_con = duckdb.connect(base_path, read_only=True)
+                cold = t_m / t_c
+                cold_ratios.append(cold)
             print(json.dumps({"benchmark": "facet_speed", "query": query, "keys": KEYS, "rows": report.rows_read,
                               "match": True, "facets_seconds": round(t_m, 4), "baseline_seconds": round(t_b, 4),
-                              "ratio": round(t_m / t_b, 3), "repeat": args.repeat}), flush=True)
+                              "ratio": round(t_m / t_b, 3),
+                              "ratio_vs_cold_baseline": None if cold is None else round(cold, 3),
+                              "repeat": args.repeat}), flush=True)
         base_con.close()
     print(json.dumps({"benchmark": "facet_speed.summary", "median_ratio": round(statistics.median(ratios), 3),
                       "max_ratio": round(max(ratios), 3), "target": TARGET_RATIO,
+                      "max_ratio_vs_cold_baseline": round(max(cold_ratios), 3) if cold_ratios else None,
                       "ok": max(ratios) <= TARGET_RATIO, "python": platform.python_version(),
                       "cpus": os.cpu_count(), "machine": platform.machine()}))
     return 0

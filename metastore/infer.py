@@ -129,7 +129,10 @@ def coerce(text: str, type_: str) -> object:
             raise ValueProblem(f"{text!r} is not an http:// or https:// URL")
         return t
     if type_ == S.MULTI_ENUM:
-        return split_multi(text)
+        items = split_multi(text)
+        if not items:
+            raise ValueProblem(f"{text!r} holds no option (to remove the key, unset it)")
+        return items
     if type_ == S.ENUM:
         if len(t) > S.MAX_OPTION_LENGTH:
             raise ValueProblem(

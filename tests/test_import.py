@@ -256,3 +256,14 @@ def test_strategies_are_validated(cat, tmp_path):
     with pytest.raises(UsageError, match="unknown strategy"):
         cat.import_files([write(tmp_path / "a.csv", "path\na.jpg\n")], strategy="replace")
     assert apply_mod.STRATEGIES == ("merge", "merge-keep-user", "overwrite", "until-first-change", "append")
+
+
+def test_multi_enum_empty_lists_are_no_value_and_bad_cells_say_why(cat, tmp_path):
+    f = write(tmp_path / "m.csv", 'path,d\na.jpg,"rust, dent"\nb.jpg,","\nc.jpg,"[]"\nd.jpg,"[1"\n'
+                                  'e.jpg,"a, this option is far too long to keep"\n')
+    report = cat.import_files([f], types={"d": "multi-enum"})
+    assert [str(i) for i in report.row_issues] == [
+        f"{f}, row 4, key 'd': '[1' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)",
+        f"{f}, row 5, key 'd': 'a, this option is far too long to keep' has an option longer than 20 "
+        "characters (declare the key as string)"]
+    assert cat.search("has:d").paths() == ["a.jpg"] and cat.search("no:d").paths() == ["b.jpg", "c.jpg"]

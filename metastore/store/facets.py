@@ -112,7 +112,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
         for f in fields:
             c = quote(f.column)
             if f.type == S.MULTI_ENUM:
-                aggs.append(f"count({c}[1])")  # images with at least one option
+                aggs.append(f"count({c})")  # stored lists are never empty (an empty one is NULL)
             elif f.type in (S.NUMBER, S.DATETIME):
                 aggs += [f"count({c})", f"min({c})", f"max({c})"]
             else:

@@ -206,6 +206,9 @@ def _check_enums(con, plan: Plan) -> None:
 
 
 def _typed_expr(k: KeyPlan) -> str:
+    if k.type == S.MULTI_ENUM:
+        # An empty list is no value, like an empty cell: stored lists always hold an option.
+        return f"nullif({_map_table(k)}.val, [])"
     if k.type in _MAPPED:
         return f"{_map_table(k)}.val"
     expr = fast_cast_expr(k.col, k.type) if k.verified else cast_expr(k.col, k.type)
@@ -234,8 +237,9 @@ def _reason(k: KeyPlan, c: str) -> str:
         return (f"{q} || {c} || {q[:3]} is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
                 f"enum option (declare the key as string)'")
     if k.type == S.MULTI_ENUM:
-        return (f"{q} || {c} || {q[:3]} is not a list of options of at most {S.MAX_OPTION_LENGTH} characters "
-                f"(use a, b, c or a JSON array of strings)'")
+        return (f"{q} || {c} || {q} || CASE WHEN starts_with(trim({c}), '[') "
+                f"THEN ' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)' "
+                f"ELSE ' has an option longer than {S.MAX_OPTION_LENGTH} characters (declare the key as string)' END")
     return reason_expr(c, k.type)
 
 
