@@ -30,10 +30,15 @@ class Found:
     sidecar_label: str | None = None  # the sidecar as the user named it (for messages)
 
 
-def scan(folder: Path, root_arg: str | None = None) -> tuple[list[Found], list[str]]:
-    """(images found, sidecars that have no image), sorted by path.
+def scan(folder: Path, root_arg: str | None = None,
+         seen: dict | None = None) -> tuple[list[Found], list[str], int]:
+    """(images found, sidecars that have no image, images skipped as unchanged), sorted by path.
 
-    Plain strings and ``os.scandir``; one ``stat`` per image and sidecar is all a re-run needs."""
+    ``seen`` maps a file on disk to the (size, mtime_ns) the catalog last read; an image whose
+    file and sidecar both still match is skipped (counted, not returned). Plain strings and
+    ``os.scandir``: one ``stat`` per image and sidecar is all a re-run costs."""
+    seen = seen or {}
+    unchanged = 0
     root_arg = str(folder) if root_arg is None else root_arg
     root = root_arg.replace(os.sep, "/").rstrip("/")
     prefix = "" if root in ("", ".") else root + "/"
@@ -58,17 +63,24 @@ def scan(folder: Path, root_arg: str | None = None) -> tuple[list[Found], list[s
         here = prefix + rel + "/" if rel else prefix
         for e in pics:
             st = e.stat()
+            stat = (st.st_size, st.st_mtime_ns)
             name = e.name
             side = jsons.pop(name[:name.rfind(".")], None)
             if side is None:
-                images.append(Found(here + name, e.path, (st.st_size, st.st_mtime_ns), None, None))
+                if seen.get(e.path) == stat:
+                    unchanged += 1
+                else:
+                    images.append(Found(here + name, e.path, stat, None, None))
                 continue
             s2 = side.stat()
-            images.append(Found(here + name, e.path, (st.st_size, st.st_mtime_ns), side.path,
-                                (s2.st_size, s2.st_mtime_ns), here + side.name))
+            stat2 = (s2.st_size, s2.st_mtime_ns)
+            if seen.get(e.path) == stat and seen.get(side.path) == stat2:
+                unchanged += 1
+                continue
+            images.append(Found(here + name, e.path, stat, side.path, stat2, here + side.name))
         orphans += [here + e.name for e in jsons.values()]
     images.sort(key=lambda f: f.path)
-    return images, sorted(orphans)
+    return images, sorted(orphans), unchanged
 
 
 def read_sidecar(found: Found, row: int) -> Record:

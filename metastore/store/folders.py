@@ -3,8 +3,8 @@ remember what was read (inside the import's transaction)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..readers import sidecar as SC
@@ -22,19 +22,14 @@ class FolderBatch:
 
 
 def prepare(con, folder: Path, root_arg: str) -> FolderBatch:
-    images, orphans = SC.scan(folder, root_arg)
-    seen = dict(((p, (s, m)) for p, s, m in con.execute(
-        "SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)",
-        [os.path.realpath(folder) + os.sep]).fetchall()))
-    batch = FolderBatch(folder, orphans=orphans)
-    for f in images:
-        # `files` rows exist only for images an import registered (undo deletes its rows).
-        same = seen.get(f.image) == f.image_stat and (f.sidecar is None or seen.get(f.sidecar) == f.sidecar_stat)
-        if same:
-            batch.unchanged += 1
-            continue
-        batch.found.append(f)
-        batch.records.append(SC.read_sidecar(f, len(batch.records) + 1))
+    # `files` rows exist only for images an import registered (undo deletes its rows), so a
+    # file whose size and mtime match its row was read, and registered, as it is now.
+    rows = con.execute("SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)",
+                       [os.path.realpath(folder) + os.sep]).fetchall()
+    seen = {p: (size, mtime) for p, size, mtime in rows}
+    images, orphans, unchanged = SC.scan(folder, root_arg, seen)
+    batch = FolderBatch(folder, orphans=orphans, unchanged=unchanged, found=images)
+    batch.records = [SC.read_sidecar(f, row) for row, f in enumerate(images, 1)]
     return batch
 
 
