@@ -66,7 +66,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     db: Optional[str] = typer.Option(None, "--db", envvar="METASTORE_DB",
-                                     help="Catalog file [default: ./metastore.duckdb]."),
+                                     help="Catalog file (default: ./metastore.duckdb)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress output."),
     wait: float = typer.Option(10.0, "--wait", min=0, help="Seconds to wait for a locked catalog."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
@@ -201,8 +201,8 @@ def search(
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
-                                          help="table | paths | csv | jsonl | json [default: table on a "
-                                               "terminal, paths when piped]"),
+                                          help="table | paths | csv | jsonl | json (default: table on a "
+                                               "terminal, paths when piped)"),
     columns: Optional[str] = typer.Option(None, "--columns", "-c", help="Keys to show, comma-separated."),
     limit: Optional[int] = typer.Option(None, "--limit", "-n", min=0, help="At most N images."),
     sort: Optional[str] = typer.Option(None, "--sort", help="KEY[:desc], comma-separated; default: path."),
@@ -251,7 +251,7 @@ def export_(
     columns: Optional[str] = typer.Option(None, "--columns", "-c", help="Keys in the manifest, comma-separated."),
     media: Optional[str] = typer.Option(None, "--media", help="Also place files: copy | symlink | hardlink."),
     media_root: Optional[Path] = typer.Option(None, "--media-root",
-                                              help="Folder the image paths are relative to [default: .]."),
+                                              help="Folder the image paths are relative to (default: .)."),
     split: Optional[str] = typer.Option(None, "--split", help="e.g. train=0.8,val=0.1,test=0.1"),
     group_by: Optional[str] = typer.Option(None, "--group-by", help="Keep every image of a key's value in one split."),
     sample: Optional[int] = typer.Option(None, "--sample", min=0, help="A reproducible random sample of N images."),
@@ -300,7 +300,7 @@ def facets(
 @app.command()
 def complete(
     partial: str = typer.Argument("", metavar="PARTIAL", help="The query typed so far."),
-    cursor: Optional[int] = typer.Option(None, "--cursor", min=0, help="Cursor offset in PARTIAL [default: the end]."),
+    cursor: Optional[int] = typer.Option(None, "--cursor", min=0, help="Cursor offset in PARTIAL (default: the end)."),
     plain: bool = typer.Option(False, "--plain", help="Only the completed texts, without descriptions."),
     limit: int = typer.Option(100, "--limit", min=1, help="At most N candidates."),
 ) -> None:
