@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import time
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from .. import schema as S
+from ..infer import value_text
 from ..query.complete import CompletionStats, KeyStats
 
 #: Values kept per key (most common first); a key with at most this many distinct values is
@@ -119,20 +119,10 @@ def _write(cfile: Path, data: dict) -> None:
 
 
 def query_text(value) -> str:
-    """A stored value as the text a query would use for it."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
-    if isinstance(value, datetime):
-        if value.hour == value.minute == value.second == value.microsecond == 0:
-            return value.date().isoformat()
-        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
+    """A stored value as the text a query would use for it (a midnight datetime as its date)."""
+    if isinstance(value, datetime) and value.hour == value.minute == value.second == value.microsecond == 0:
+        return value.date().isoformat()
+    return value_text(value)
 
 
 def compute_stats(con) -> CompletionStats:
