@@ -29,6 +29,7 @@ import math
 import os
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
@@ -166,7 +167,8 @@ def _check_out(out: Path, force: bool) -> None:
 
 def _plan_media(rows: list[tuple], out: Path, root: Path) -> list[tuple[Path, Path]]:
     """``(source, destination)`` per row, after refusing unsafe or colliding paths."""
-    unsafe, plan, seen = [], [], {}
+    unsafe, plan, seen, folded = [], [], {}, {}
+    real_root = os.path.realpath(root)
     for row in rows:
         rel = relative_media_path(row[0])
         if rel is None:
@@ -175,7 +177,18 @@ def _plan_media(rows: list[tuple], out: Path, root: Path) -> list[tuple[Path, Pa
         prev = seen.setdefault(rel, row[0])
         if prev != row[0]:
             raise ExportError(f"images '{prev}' and '{row[0]}' would both be placed at {MEDIA_DIR}/{rel}")
-        plan.append((root.joinpath(*rel.parts), out.joinpath(MEDIA_DIR, *rel.parts)))
+        # a.jpg and A.jpg (or NFC/NFD spellings) are one file on macOS and Windows: refuse up front.
+        other = folded.setdefault(unicodedata.normalize("NFC", str(rel)).casefold(), row[0])
+        if other != row[0]:
+            raise ExportError(f"images '{other}' and '{row[0]}' differ only in case or Unicode form: they would "
+                              f"overwrite each other on a case-insensitive file system",
+                              help="rename one of them, or leave one out of the query")
+        src = root.joinpath(*rel.parts)
+        if os.path.islink(src) or os.path.realpath(src.parent) != os.path.join(real_root, *rel.parts[:-1]):
+            if not _within(os.path.realpath(src), real_root):
+                raise ExportError(f"{src} is a symlink leading out of --media-root",
+                                  help="export never copies or links files from outside the media root")
+        plan.append((src, out.joinpath(MEDIA_DIR, *rel.parts)))
     if unsafe:
         raise ExportError(
             f"{len(unsafe):,} image path(s) would escape --out (absolute or containing '..'): "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,15 +26,36 @@ class Record:
 def flatten(obj: dict, prefix: str = "", out: dict | None = None) -> dict:
     """Nested objects flatten with dots (``capture.gps.lat``); JSON nulls are dropped."""
     out = {} if out is None else out
-    for key, value in obj.items():
-        name = f"{prefix}{key}"
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            flatten(value, name + ".", out)
-        else:
+    stack = [(prefix, iter(obj.items()))]  # iterative: any depth json.loads accepts is fine here
+    while stack:
+        pre, items = stack[-1]
+        for key, value in items:
+            name = f"{pre}{key}"
+            if value is None:
+                continue
+            if isinstance(value, dict):
+                stack.append((name + ".", iter(value.items())))
+                break
             out[name] = value
+        else:
+            stack.pop()
     return out
+
+
+#: A JSON \\uD800-\\uDFFF escape. Paired ones spell emoji; a lone one decodes to a string that is
+#: not text (it cannot be written as UTF-8), so records holding one are rejected.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def lone_surrogate(obj) -> bool:
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+LONE_SURROGATE = "holds a lone \\ud800-\\udfff escape, which is not text"
 
 
 def _load_json(path: Path, text: str):
@@ -44,6 +66,11 @@ def _load_json(path: Path, text: str):
             f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             help="fix the file so that it parses (e.g. python -m json.tool FILE)",
         ) from None
+    except RecursionError:
+        raise ImportFailed(f"{path}: the JSON nests too deeply to read",
+                           help="flatten the records; nested objects become dotted keys anyway") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        raise ImportFailed(f"{path}: {str(exc).split(';')[0]}", help="store such numbers as strings") from None
 
 
 def read_text(path: Path) -> str:
@@ -61,7 +88,9 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def _record(row: int, obj) -> Record:
+def _record(row: int, obj, check_text: bool = False) -> Record:
+    if check_text and lone_surrogate(obj):
+        return Record(row, {}, [(None, None, f"record {row} {LONE_SURROGATE}")])
     if not isinstance(obj, dict):
         return Record(row, {}, [(None, obj, f"record {row} is not a JSON object")])
     meta = obj.get("metadata")
@@ -74,6 +103,7 @@ def _record(row: int, obj) -> Record:
 def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
     """Read a JSON array of records, one JSON object holding a ``records`` list, or JSONL."""
     text = read_text(path)
+    check = bool(_SURROGATE_ESCAPE.search(text))
     if jsonl is None:
         jsonl = path.suffix.lower() in (".jsonl", ".ndjson")
     if jsonl:
@@ -86,7 +116,13 @@ def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
             except json.JSONDecodeError as exc:
                 out.append(Record(lineno, {}, [(None, line[:80], f"line {lineno} is not valid JSON ({exc.msg})")]))
                 continue
-            out.append(_record(lineno, obj))
+            except RecursionError:
+                out.append(Record(lineno, {}, [(None, line[:80], f"line {lineno} nests too deeply to read")]))
+                continue
+            except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+                out.append(Record(lineno, {}, [(None, None, f"line {lineno}: {str(exc).split(';')[0]}")]))
+                continue
+            out.append(_record(lineno, obj, check))
         return out
     data = _load_json(path, text)
     if isinstance(data, dict) and isinstance(data.get("records"), list):
@@ -96,7 +132,7 @@ def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
             f"{path}: expected a JSON array of records (or JSONL), found a JSON {type(data).__name__}",
             help='write [{"path": "a.jpg", "key": "value"}, …], one object per image',
         )
-    return [_record(i, obj) for i, obj in enumerate(data, 1)]
+    return [_record(i, obj, check) for i, obj in enumerate(data, 1)]
 
 
 def pick_id_key(keys, id_column: str | None, where: str) -> str:

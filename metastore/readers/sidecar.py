@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .records import Record, flatten
+from .records import LONE_SURROGATE, Record, flatten, lone_surrogate
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
 #: Sidecars larger than this are refused (Roboflow's limit).
@@ -105,11 +105,17 @@ def read_sidecar(found: Found, row: int) -> Record:
     except json.JSONDecodeError as exc:
         return Record(row, values, [(None, None, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}")],
                       where)
+    except RecursionError:
+        return Record(row, values, [(None, None, "sidecar JSON nests too deeply to read")], where)
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return Record(row, values, [(None, None, str(exc).split(";")[0])], where)
     except OSError as exc:
         return Record(row, values, [(None, None, f"cannot read sidecar: {exc.strerror}")], where)
     if not isinstance(data, dict):
         return Record(row, values, [(None, None, f"sidecar holds a JSON {type(data).__name__}, not an object")],
                       where)
+    if b"\\u" in raw and lone_surrogate(data):
+        return Record(row, values, [(None, None, f"sidecar {LONE_SURROGATE}")], where)
     flat = flatten(data)
     flat.pop("path", None)
     return Record(row, {**flat, "path": found.path}, [], where)

@@ -63,9 +63,20 @@ def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
     return (), S.STRING
 
 
+#: Keys one import may bring. Planning is one SQL statement over all keys, which DuckDB plans in
+#: super-linear time (300 keys: ~15 s) and refuses past 1,000 expressions: refuse up front.
+MAX_IMPORT_KEYS = 500
+
+
 def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -> Plan:
     plan = Plan(stage)
     files = stage.files
+    if len(stage.columns) > MAX_IMPORT_KEYS:
+        from ..errors import ImportFailed
+
+        raise ImportFailed(f"{', '.join(files)}: {len(stage.columns):,} keys in one import; the limit is "
+                           f"{MAX_IMPORT_KEYS}", help="split the columns over several files (each with the id "
+                           "column) and import them one after another")
     infer_cols: list[tuple[StageColumn, tuple[str, ...]]] = []
     for col in stage.columns:
         existing = schema.exact(col.key)

@@ -9,6 +9,7 @@ the sample); JSON records are read in Python and handed over as text with their 
 from __future__ import annotations
 
 import csv
+import re
 import json
 import os
 import tempfile
@@ -114,8 +115,13 @@ def _csv_failure(path: Path, exc: Exception) -> ImportFailed:
             f"{path} is not UTF-8{line}",
             help=f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > fixed.csv",
         )
-    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-    return ImportFailed(f"{path}: cannot read as CSV{line}: {first}", help="check quoting and the delimiter")
+    # DuckDB's text: "<Kind> Error: CSV Error on Line: N", "Original Line: …", then the reason.
+    lines = [x.strip() for x in text.strip().splitlines()]
+    reasons = [x for x in lines[1:lines.index("") if "" in lines else None]
+               if x and not x.startswith("Original Line:")]
+    first = reasons[0] if reasons else (lines[0] if lines else type(exc).__name__)
+    first = re.sub(r"^[A-Za-z ]*Error: ", "", first)
+    return ImportFailed(f"{path}: cannot read as CSV{line}: {first[:200]}", help="check quoting and the delimiter")
 
 
 def _check_header(path: Path, header: list, delim: str) -> None:
@@ -263,7 +269,7 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
     spec = "{'_row': 'BIGINT', '_src': 'VARCHAR', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
-        f"columns = {spec}, quote = '\"', escape = '\"', delim = ',')",
+        f"columns = {spec}, quote = '\"', escape = '\"', delim = ',', max_line_size = 1073741824)",
         [tmp],
     )
     select = [f"{index} AS _file", "_row", "nullif(_src, '') AS _src", "_path"] + [c.col for c in cols]
