@@ -166,3 +166,35 @@ def evaluate(node, rec: dict) -> bool:
 
 
 __all__ = ["NOW", "FIELDS", "SCHEMA", "BY_NAME", "evaluate"]
+
+
+# Query generators shared by the oracle tests (in-memory and through the real store): leaf
+# templates and the values that fill them ({n2}/{s2} are second, independent draws).
+LEAVES = [
+    "temperature{op}{n}", "temperature:{lo}..{hi}", "temperature:*..{n}", "temperature:{n}..*",
+    "temperature!={n}", "temperature:[{n}, {n2}]", "quality_score>={n}", "@has<{n}", "has:temperature",
+    "no:temperature", "temperature:*", "location:{s}", "location={s}", "location!={s}", "location~{w}",
+    "location:{g}", "location=dock*", "location:[{s}, {s2}]", "location!=[{s}, {s2}]", "location:/^[dD]ock/",
+    "location:\"\"", "annotator:{s}", "@or~{w}", "no:annotator", "reviewed:{b}", "reviewed!={b}",
+    "is:reviewed", "not:reviewed", "captured_at{op}{t}", "captured_at:{t}..{t2}", "captured_at!={t}",
+    "captured_at>now-7d", "captured_at:today", "weather:{e}", "weather={e}", "weather!={e}", "weather:s*",
+    "weather:[rain, FOG]", "weather:/^s/", "defects:{d}", "defects:[rust, dent]", "defects=[dent, rust]",
+    "defects=rust", "defects!={d}", "defects:*s*", "defects:/t$/", "source_url:https://a.b/c?x=1",
+    "source_url~example", "source_url:https://*", "source_url!=https://a.b/c?x=1", "tag:{tag}",
+    "tag={tag}", "tag!={tag}", "tag:needs-*", "tag~need", "tag:*", "tag:[v2, reviewed]",
+    "path:images/2024/*", "path~FORKLIFT", "path!=images/*", "path:/\\.png/", "{w}", "\"{w}\"", "fork*",
+]
+VALUES = {
+    "op": [":", "=", ">", ">=", "<", "<=", " > "],
+    "n": ["-5", "-4.5", "0", "1.5", "70", "75.0", "80", "1e3"],
+    "s": ["warehouse-3", "WAREHOUSE-3", "dock-a", "\"dock a\"", "café", "STRASSE", "straße", "\"a..b\"",
+          "50%_off", "x\\*y"],
+    "w": ["dock", "house", "é", "forklift", "%", "_", "2024", "#1"],
+    "g": ["warehouse-*", "dock*", "*a*", "*3", "50%*", "x*"],
+    "b": ["true", "false", "yes", "NO", "1", "0"],
+    "t": ["2023", "2024", "2024-01", "2024-01-15", "2024-01-15T10:30", "2024-01-15T10:30:00Z",
+          "2023-12-31T23:59:59"],
+    "e": ["rain", "fog", "sunny", "snow", "cloudy"],
+    "d": ["rust", "dent", "scratch", "RUST"],
+    "tag": ["reviewed", "v2", "needs-fix", "needs-review"],
+}
