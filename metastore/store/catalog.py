@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 import duckdb
 
 from .. import schema as S
-from ..errors import CatalogError, NotFoundError, UsageError
+from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
 from .connection import open_db, quote
 from .fields import load_fields, load_schema
@@ -178,7 +178,6 @@ class Catalog:
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():
-                from ..errors import ImportFailed
                 raise ImportFailed(f"no such file or folder: {f}")
         ctx = self._scratch() if dry_run and not self.path.exists() else self.writing()
         with ctx as con:
@@ -212,8 +211,7 @@ class Catalog:
             aggs = []
             for f in fields:
                 c = quote(f.column)
-                distinct = f"count(DISTINCT {c})" if f.type != S.MULTI_ENUM else f"count(DISTINCT {c})"
-                aggs.append(f"{distinct}")
+                aggs.append(f"count(DISTINCT {c})")
                 aggs.append(f"list(DISTINCT {c}) FILTER (WHERE {c} IS NOT NULL)[1:3]")
             row = con.execute(f"SELECT {', '.join(aggs)} FROM images").fetchone()
             return [KeyInfo(f.name, f.type, f.declared, f.locked, f.count, row[2 * i], list(row[2 * i + 1] or []),

@@ -106,7 +106,7 @@ def _ensure_schema(con, path: Path, read_only: bool) -> None:
         if read_only:
             raise CatalogError(
                 f"catalog {path} has an older schema (version {version})",
-                help="run any writing command (e.g. metastore fields list) once to migrate it",
+                help="run any writing command once (e.g. metastore import, set or tag) to migrate it",
             )
         con.execute("BEGIN")
         for v in range(version, ddl.SCHEMA_VERSION):

@@ -171,11 +171,10 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         report.committed = True
         return report
     except BaseException:
-        if con.in_transaction if hasattr(con, "in_transaction") else True:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:
-                pass
+        try:
+            con.execute("ROLLBACK")  # fails harmlessly when the error came before BEGIN
+        except Exception:
+            pass
         raise
 
 
