@@ -267,3 +267,11 @@ def test_multi_enum_empty_lists_are_no_value_and_bad_cells_say_why(cat, tmp_path
         f"{f}, row 5, key 'd': 'a, this option is far too long to keep' has an option longer than 20 "
         "characters (declare the key as string)"]
     assert cat.search("has:d").paths() == ["a.jpg"] and cat.search("no:d").paths() == ["b.jpg", "c.jpg"]
+
+
+def test_a_type_for_a_key_the_input_lacks_is_reported(cat, tmp_path):
+    report = cat.import_files([write(tmp_path / "m.csv", "path,temperature\na.jpg,1\n")],
+                              types={"tempreature": "number"})
+    assert report.notes == ["--type tempreature=number: no file of this import has a key 'tempreature' "
+                            "(check the spelling)"]
+    assert report.exit_code == 0

@@ -56,10 +56,11 @@ class ImportReport:
     committed: bool = False
     unchanged_files: int = 0  # folder images skipped because neither they nor their sidecar changed
     orphan_sidecars: list[str] = field(default_factory=list)  # .json files with no image beside them
+    warnings: list[str] = field(default_factory=list)  # e.g. a --type for a key the input lacks
 
     @property
     def notes(self) -> list[str]:
-        return [k.note for k in self.keys if k.note]
+        return [k.note for k in self.keys if k.note] + self.warnings
 
     @property
     def exit_code(self) -> int:
@@ -121,6 +122,9 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         plan = plan_import(con, stage, schema, opts.types)
         report.rows_read = stage.rows + stage.skipped
         report.keys = plan.keys
+        staged = {c.key for c in stage.columns}
+        report.warnings += [f"--type {k}={t}: no file of this import has a key '{k}' (check the spelling)"
+                            for k, t in opts.types.items() if k not in staged]
         report.column_issues = plan.issues
         report.rows_failed = plan.failed_rows
         report.row_issue_count = plan.row_errors
