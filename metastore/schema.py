@@ -86,6 +86,15 @@ def normalize_key(name: str) -> str:
     return text or "_"
 
 
+def lookup(by_name: dict, name: str):
+    """The key rule of the language: the exact name, else the only name equal ignoring case."""
+    hit = by_name.get(name)
+    if hit is not None:
+        return hit
+    folded = [v for k, v in by_name.items() if k.casefold() == name.casefold()]
+    return folded[0] if len(folded) == 1 else None
+
+
 @dataclass(frozen=True)
 class Field:
     """One key of the catalog."""
@@ -126,11 +135,7 @@ class Schema:
 
     def get(self, name: str) -> Field | None:
         """Exact lookup; else the unique case-insensitive match; else None."""
-        hit = self._by_name.get(name)
-        if hit is not None:
-            return hit
-        folded = [f for f in self.fields if f.name.casefold() == name.casefold()]
-        return folded[0] if len(folded) == 1 else None
+        return lookup(self._by_name, name)
 
     def exact(self, name: str) -> Field | None:
         """Exact lookup only (imports never fold case: ``Loc`` and ``loc`` are two keys)."""
@@ -162,5 +167,5 @@ class Schema:
 __all__ = [
     "STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK", "TYPES",
     "SQL_TYPES", "STRING_LIKE", "BUILTIN_KEYS", "MAX_OPTIONS", "MAX_OPTION_LENGTH",
-    "Field", "Schema", "key_problem", "normalize_key",
+    "Field", "Schema", "key_problem", "normalize_key", "lookup",
 ]

@@ -6,30 +6,18 @@ the key). Records and queries come from a seeded generator; the whole module run
 
 from __future__ import annotations
 
-import math
 import random
-from datetime import datetime
 
 import duckdb
 import pytest
 
 from metastore.query import check_text, compile_select, compile_where, parse
-from oracle import FIELDS, LEAVES, NOW, SCHEMA, VALUES, evaluate
+from oracle import FIELDS, LEAVES, NOW, NUMBERS, PATHS, SCHEMA, STRINGS, TAGS, TIMES, URLS, VALUES, evaluate
 
 SEED = 20240601
 N_RECORDS = 300
 N_QUERIES = 400
 
-STRINGS = ["warehouse-3", "Warehouse-30", "dock-a", "Dock-A", "dock a", "", "café", "Straße", "forklift 7",
-           "a..b", "50%_off", "x*y"]
-URLS = ["https://a.b/c?x=1", "https://example.com/img/1.jpg", "http://Example.COM/x", "ftp://host/f"]
-TAGS = ["reviewed", "v2", "needs-fix", "Needs-Review"]
-PATHS = ["images/2024/a.jpg", "images/2024/dock/forklift_1.png", "Images/2023/b.JPG", "raw/x?.tif",
-         "images/2024/c_d%.jpg"]
-TIMES = [datetime(2023, 12, 31, 23, 59, 59), datetime(2024, 1, 1), datetime(2024, 1, 15, 10, 30),
-         datetime(2024, 1, 15, 10, 30, 0, 500), datetime(2024, 1, 16), datetime(2024, 2, 1),
-         datetime(2024, 5, 28, 8), datetime(2024, 6, 1, 11)]
-NUMBERS = [-5.0, -4.5, 0.0, 1.5, 70.0, 75.0, 80.0, 1000.0, math.nan, math.inf, -math.inf]
 
 
 def _maybe(rng, pick, p_none=0.25):

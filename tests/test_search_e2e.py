@@ -12,6 +12,7 @@ import contextlib
 import csv
 import io
 import json
+import math
 import os
 import random
 import shutil
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 from helpers import write
 from metastore import Catalog
 from metastore.query import parse
+import oracle
 from oracle import FIELDS, LEAVES, NOW, SCHEMA, VALUES, evaluate
 
 TYPES = {"weather": "enum", "defects": "multi-enum"}
@@ -217,16 +219,12 @@ def test_python_api(db):
 
 # ---------------------------------------------------------------------------- oracle
 
-NUMBERS = [-5.0, -4.5, 0.0, 1.5, 70.0, 75.0, 80.0, 1000.0]  # CSV cannot hold NaN/inf as numbers
-STRINGS = ["warehouse-3", "Warehouse-30", "dock-a", "Dock-A", "dock a", "café", "Straße", "forklift 7",
-           "a..b", "50%_off", "x*y"]
-URLS = ["https://a.b/c?x=1", "https://example.com/img/1.jpg", "http://Example.COM/x"]
-TAGS = ["reviewed", "v2", "needs-fix", "Needs-Review"]
-PATHS = ["images/2024/a.jpg", "images/2024/dock/forklift_1.png", "Images/2023/b.JPG", "raw/x?.tif",
-         "images/2024/c_d%.jpg"]
-TIMES = [datetime(2023, 12, 31, 23, 59, 59), datetime(2024, 1, 1), datetime(2024, 1, 15, 10, 30),
-         datetime(2024, 1, 15, 10, 30, 0, 500), datetime(2024, 1, 16), datetime(2024, 2, 1),
-         datetime(2024, 5, 28, 8), datetime(2024, 6, 1, 11)]
+# The oracle's pools, less what a CSV cannot carry: NaN/inf numbers, the empty string (an empty
+# cell is no value) and non-http links.
+NUMBERS = [n for n in oracle.NUMBERS if math.isfinite(n)]
+STRINGS = [s for s in oracle.STRINGS if s]
+URLS = [u for u in oracle.URLS if u.startswith("http")]
+TAGS, PATHS, TIMES = oracle.TAGS, oracle.PATHS, oracle.TIMES
 N_CATALOGS, N_RECORDS = 2, 80
 
 

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..schema import BOOLEAN, BUILTIN_KEYS, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING
+from ..schema import BOOLEAN, BUILTIN_KEYS, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, lookup
 
 __all__ = ["KeyStats", "CompletionStats", "Candidate", "Completion", "complete", "key_text", "value_text",
            "OPERATORS_BY_TYPE"]
@@ -94,11 +94,7 @@ class CompletionStats:
 
     def get(self, name: str) -> KeyStats | None:
         """Exact, else the unique case-insensitive match (the checker's rule)."""
-        hit = self._by_name.get(name)
-        if hit is not None:
-            return hit
-        folded = [k for k in self.keys if k.name.casefold() == name.casefold()]
-        return folded[0] if len(folded) == 1 else None
+        return lookup(self._by_name, name)
 
     def to_dict(self) -> dict:
         return {
