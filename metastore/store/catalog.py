@@ -1,5 +1,6 @@
 """The Catalog: the library's front door. Opens the DuckDB file per operation (read-only for
-reads, so any number of searches can run at once) and calls the stage that does the work."""
+reads, so any number of searches can run at once; see ``connection.py``) and calls the stage
+that does the work."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import duckdb
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
-from .connection import open_db, quote
+from .connection import Handle, open_db, quote
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
 
@@ -114,12 +115,12 @@ class Catalog:
         return run_facets(self, keys, query, bins=bins, top=top)
 
     # -- connections -------------------------------------------------------------------------
-    def open_reader(self) -> duckdb.DuckDBPyConnection:
+    def open_reader(self) -> Handle:
         """A read-only connection the caller must close (``reading()`` closes it for you)."""
         return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
 
     @contextmanager
-    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def reading(self) -> Iterator[Handle]:
         con = self.open_reader()
         try:
             yield con
@@ -127,7 +128,7 @@ class Catalog:
             con.close()
 
     @contextmanager
-    def writing(self, *, create: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def writing(self, *, create: bool = True) -> Iterator[Handle]:
         if not create and not self.path.exists():
             raise NotFoundError(f"no catalog at {self.path}",
                                 help="import something first (metastore import FILE) or pass --db")

@@ -55,7 +55,7 @@ def check_catalog(con) -> CheckReport:
     columns: dict[str, dict[str, str]] = {}
     for table, name, type_ in con.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns "
-            "WHERE table_schema = 'main' ORDER BY table_name, ordinal_position").fetchall():
+            "WHERE table_schema = 'main' AND table_catalog = current_database() ORDER BY table_name, ordinal_position").fetchall():
         columns.setdefault(table, {})[name] = type_
     rep.rules += 1
     for table, want in TABLES.items():

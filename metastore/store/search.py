@@ -1,13 +1,12 @@
 """Running searches: text → checked tree → SQL (from the query compiler) → rows.
 
-Opens the catalog read-only, so any number of searches run side by side. The connection that
-read the schema serves the result's first query (one open per ``cat.search(q).paths()``) and
-is closed right after it, so a result kept around never holds the catalog.
+Opens the catalog read-only, so any number of searches run side by side. Reading the schema
+and each of the result's queries open the catalog for just that step (attaching it to the
+process's engine takes ~1 ms, see ``connection.py``), so a result kept around never holds it.
 """
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Sequence
@@ -34,10 +33,9 @@ class SearchResult:
     """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
-                 sort, limit: int | None, con=None) -> None:
+                 sort, limit: int | None) -> None:
         from ..query import compile_count, compile_select
 
-        self._con = con  # the open read-only connection that read the schema, for the first query
         self.catalog = catalog
         self.query = text
         self.checked = checked
@@ -48,28 +46,8 @@ class SearchResult:
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
 
-    @contextmanager
     def _connection(self):
-        con, self._con = self._con, None
-        if con is None:
-            with self.catalog.reading() as con:
-                yield con
-            return
-        try:
-            yield con
-        finally:
-            con.close()
-
-    def close(self) -> None:
-        if self._con is not None:
-            self._con.close()
-            self._con = None
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:
-            pass
+        return self.catalog.reading()
 
     def _run(self, sql: str, params: list):
         with self._connection() as con:
@@ -143,20 +121,15 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
                limit: int | None = None, now: datetime | None = None) -> SearchResult:
     from ..query import check, parse
 
-    con = catalog.open_reader()
     try:
-        schema = load_schema(con, with_tags=False)
-        checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
-        check_regexes(con, checked)
-        return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
-                            con=con)
+        with catalog.reading() as con:
+            schema = load_schema(con, with_tags=False)
+            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
+            check_regexes(con, checked)
     except QueryError as exc:
-        con.close()
         exc.query = exc.query or text
         raise
-    except BaseException:
-        con.close()
-        raise
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit)
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:
