@@ -40,8 +40,13 @@ def shell(tmp_path_factory):
     assert report.rows_failed == 0
     old = time.time() - 60  # an older catalog: completion may cache its stats (see store/stats.py)
     os.utime(db, (old, old))
-    script = subprocess.run([str(BIN / "metastore"), "--show-completion", "bash"], check=True,
-                            capture_output=True, text=True, env={**os.environ, "METASTORE_DB": str(db)}).stdout
+    # Typer finds the shell among the parent processes, as when a user types this in bash (the
+    # trailing `true` keeps bash from exec-ing the command, so bash stays its parent even when
+    # the test run itself has no shell above it).
+    shown = subprocess.run(["bash", "-c", '"$0" --show-completion; true', str(BIN / "metastore")],
+                           capture_output=True, text=True, env={**os.environ, "METASTORE_DB": str(db)})
+    assert shown.returncode == 0, shown.stderr
+    script = shown.stdout
     assert "complete" in script and "_METASTORE_COMPLETE" in script
     (tmp_path / "metastore.sh").write_text(script + "\n")
     socket = f"ms-test-{uuid.uuid4().hex[:8]}"
