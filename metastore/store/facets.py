@@ -1,16 +1,27 @@
 """Facets: what a result contains, key by key, as plain data (rendering lives in ``render.py``).
 
-The WHERE clause comes from the query compiler; this module only wraps it in aggregates: one
-scan for the totals and ranges of every key, then one ``GROUP BY`` per key inside DuckDB.
-
 * string, enum, link: the ``top`` most common values, ``(other)`` for the rest, ``(missing)``.
 * multi-enum: images per option (an image counts once per option it holds), ``(other)`` for
   the options beyond ``top`` (summed per option), ``(missing)`` for no options.
 * boolean: true, false, ``(missing)``.
-* number: a histogram of about ``bins`` bins of a round width (1, 2 or 5 × 10^k; at least 1 when
-  every value is a whole number), each ``[lower, upper)``; NaN and ±inf count as ``(other)``.
+* number: a histogram of about ``bins`` bins of a round width (1, 2, 2.5 or 5 × 10^k; at least 1
+  when every value is a whole number), each ``[lower, upper)``; NaN and ±inf count as ``(other)``.
 * datetime: bins of a whole calendar unit (minute … year), the finest that gives at most
   ``bins`` bins for the result's range.
+
+How it runs, on one read-only connection (the WHERE clause comes from the query compiler):
+
+1. One query for the whole catalog's range of each number and datetime key (no WHERE: cheap).
+   It picks each key's *fine bins*: a power of ten, or a calendar unit, giving at most
+   ``FINE_BINS`` bins over the catalog.
+2. One statement, one ``UNION ALL`` branch per key: a ``GROUP BY`` that keeps the NULL group,
+   so each key's presence and the result's size come with its counts. Numbers and datetimes
+   are grouped by fine bin; the result's round bins are unions of fine bins, added up here.
+   When the query filters and a 1% sample of the catalog says it keeps at most
+   ``MATERIALIZE_AT`` of the rows, the matching rows' columns are materialized once (a CTE)
+   and every branch reads them: the filter runs once instead of once per key.
+3. Only a result much narrower than the catalog needs a second query for its number or
+   datetime key (finer bins), and fractional number bins one more (are all values whole?).
 """
 
 from __future__ import annotations
@@ -27,7 +38,17 @@ from .connection import quote
 #: Datetime bin units, finest first, with their approximate length in seconds.
 UNITS = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 7 * 86400), ("month", 2629746),
          ("quarter", 7889238), ("year", 31556952))
+_ORDER = {u: i for i, (u, _) in enumerate(UNITS)}
+#: Fine datetime units: each nests in every coarser unit of UNITS (weeks do not nest in months).
+_FINE_UNITS = ("minute", "hour", "day", "month", "year")
 
+#: Number and datetime keys are first grouped into at most about this many fine bins.
+FINE_BINS = 2000
+#: A filtered result is materialized once for all keys when a 1% sample of a catalog of at
+#: least ``SAMPLE_FROM`` images says the filter keeps at most this share of them.
+MATERIALIZE_AT = 0.25
+SAMPLE_FROM = 100_000
+_EXACT = 2 ** 50  # fine bin indices stay whole numbers a double holds exactly
 
 @dataclass
 class Bucket:
@@ -81,7 +102,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
     """Facets of ``keys`` among the images matching ``query`` (one read-only connection)."""
     from ..errors import QueryError
     from ..query import check_text, compile_where
-    from .fields import load_schema
+    from .fields import read_schema
     from .search import check_regexes
 
     if not keys:
@@ -89,7 +110,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
     if bins < 1 or top < 1:
         raise UsageError("--bins and --top must be at least 1")
     with catalog.reading() as con:
-        schema = load_schema(con, with_tags=False)
+        schema = read_schema(con, catalog.path)
         fields = []
         for k in keys:
             f = schema.get(k)
@@ -105,98 +126,279 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
             exc.query = exc.query or query
             raise
         where, params = compile_where(checked)
-        # One scan for the result's size and each key's presence and range. Plain min/max are
-        # finite unless the key holds NaN or ±inf (DuckDB orders NaN above +inf); then _facet
-        # asks again for the finite range.
-        aggs = ["count(*)"]
-        for f in fields:
-            c = quote(f.column)
-            if f.type == S.MULTI_ENUM:
-                aggs.append(f"count({c})")  # stored lists are never empty (an empty one is NULL)
-            elif f.type in (S.NUMBER, S.DATETIME):
-                aggs += [f"count({c})", f"min({c})", f"max({c})"]
+        run = _Run(con, where, params, filtered=checked.root is not None, bins=bins, top=top)
+        return run.facets(fields, schema.image_count)
+
+
+@dataclass
+class _Key:
+    """One key being faceted: its branch's rows, then its facet."""
+
+    field: S.Field
+    facet: Facet
+    rows: list = field(default_factory=list)
+    present: int = 0  # images of the result with a value
+    exp: int = 0  # number: fine bins are 10^exp wide
+    unit: str = "year"  # datetime: fine bins are one unit long
+
+
+class _Run:
+    def __init__(self, con, where: str, params: list, *, filtered: bool, bins: int, top: int) -> None:
+        self.con, self.where, self.params = con, where, params
+        self.filtered, self.bins, self.top = filtered, bins, top
+
+    def facets(self, fields: Sequence[S.Field], images: int) -> list[Facet]:
+        keys = [_Key(f, Facet(f.name, f.type, 0)) for f in fields]
+        # branches: one per key, and one more per multi-enum key when filtered
+        n = len(keys) + (sum(k.field.type == S.MULTI_ENUM for k in keys) if self.filtered else 0)
+        materialize = self._prelude(keys, sample=self.filtered and n >= 2 and images >= SAMPLE_FROM)
+        extra: list = []
+        branches = [b for i, key in enumerate(keys) for b in self._branches(i, key, extra)]
+        if self.filtered and all(k.field.type == S.MULTI_ENUM for k in keys):
+            branches.append(_select(-1, "count(*)", "{src}"))  # nothing else gives the result's size
+        src, cte = f"images WHERE {self.where}", ""
+        if materialize:
+            cols = ", ".join(dict.fromkeys(quote(k.field.column) for k in keys))
+            src, cte = "sel", f"WITH sel AS MATERIALIZED (SELECT {cols} FROM images WHERE {self.where}) "
+        sql = cte + " UNION ALL ".join(f"SELECT * FROM ({b.format(src=src)})" for b in branches)
+        total = None if self.filtered else images
+        for row in self.con.execute(sql, self.params + extra).fetchall():
+            if row[0] < 0:
+                total = row[5]
             else:
-                aggs.append(f"count({c})")
-        stats = list(con.execute(f"SELECT {', '.join(aggs)} FROM images WHERE {where}", params).fetchone())
-        total = stats.pop(0)
-        out = []
-        for f in fields:
-            n = 3 if f.type in (S.NUMBER, S.DATETIME) else 1
-            st, stats = stats[:n], stats[n:]
-            out.append(_facet(con, f, st, total, where, params, bins, top))
-    return out
+                keys[row[0]].rows.append(row)
+        for key in keys:
+            got = self._finish(key)
+            if total is None and got is not None:
+                total = got
+        total = total or 0
+        for key in keys:
+            key.facet.total = total
+            if total - key.present:
+                key.facet.buckets.append(Bucket("missing", total - key.present))
+        return [k.facet for k in keys]
 
+    # -- planning ----------------------------------------------------------------------------
+    def _prelude(self, keys: list[_Key], sample: bool) -> bool:
+        """One query: fine bins of every number and datetime key from the whole catalog's
+        range, and (when ``sample``) whether a 1% sample says the filter keeps at most
+        ``MATERIALIZE_AT`` of the rows. Returns that answer."""
+        ranged = [k for k in keys if k.field.type in (S.NUMBER, S.DATETIME)]
+        cols = [quote(k.field.column) for k in ranged]
+        aggs = [f"min({c}), max({c})" for c in cols]
+        if sample:
+            aggs.append(f"(SELECT [count(*) FILTER (WHERE {self.where}), count(*)] FROM images "
+                        f"TABLESAMPLE 1% (system))")
+        if not aggs:
+            return False
+        got = self.con.execute("SELECT " + ", ".join(aggs) + " FROM images",
+                               self.params if sample else []).fetchone()
+        for j, key in enumerate(ranged):
+            lo, hi = got[2 * j], got[2 * j + 1]
+            if lo is None:
+                continue
+            if key.field.type == S.DATETIME:
+                span = (hi - lo).total_seconds()
+                key.unit = next((u for u in _FINE_UNITS if span / dict(UNITS)[u] + 1 <= FINE_BINS), "year")
+                continue
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                lo, hi = self.con.execute(f"SELECT min({cols[j]}), max({cols[j]}) FROM images "
+                                          f"WHERE isfinite({cols[j]})").fetchone()
+                if lo is None:
+                    continue
+            key.exp = _fine_exponent((hi - lo) / FINE_BINS, max(abs(lo), abs(hi)))
+        if not sample:
+            return False
+        hit, seen = got[-1]
+        return seen >= 2048 and hit <= MATERIALIZE_AT * seen
 
-def _facet(con, f: S.Field, st: list, total: int, where: str, params: list, bins: int, top: int) -> Facet:
-    c = quote(f.column)
-    p = len(params)
-    facet = Facet(f.name, f.type, total)
-    present = st[0]
-    if f.type == S.BOOLEAN:
-        got = dict(con.execute(f"SELECT {c}, count(*) FROM images WHERE {where} AND {c} IS NOT NULL GROUP BY 1",
-                               params).fetchall())
-        facet.buckets = [Bucket("value", got.get(True, 0), True), Bucket("value", got.get(False, 0), False)]
-    elif f.type == S.NUMBER:
-        _, lo, hi = st
+    def _branches(self, i: int, key: _Key, extra: list) -> list[str]:
+        """SQL of the key's branches (``{src}`` is the rows to read); columns are
+        ``k, s (text), x (number), t (datetime), b (boolean), n, tot, pres``."""
+        f, c = key.field, quote(key.field.column)
+        if f.type in (S.STRING, S.LINK):
+            # any number of distinct values: cut to the top in SQL; the window sums run over
+            # every group (NULL included) before the cut
+            return [f"SELECT {i} AS k, v AS s, NULL::DOUBLE AS x, NULL::TIMESTAMP AS t, NULL::BOOLEAN AS b, n, "
+                    f"sum(n) OVER () AS tot, sum(n) FILTER (WHERE v IS NOT NULL) OVER () AS pres "
+                    f"FROM (SELECT {c} AS v, count(*) AS n FROM {{src}} GROUP BY v) "
+                    f"ORDER BY v IS NULL DESC, n DESC, v LIMIT {int(self.top) + 1}"]
+        if f.type == S.ENUM:  # at most MAX_OPTIONS values: count them all
+            return [_select(i, "count(*)", "{src}", s=c, group=2)]
+        if f.type == S.BOOLEAN:
+            return [_select(i, "count(*)", "{src}", b=c, group=5)]
+        if f.type == S.MULTI_ENUM:
+            # Stored lists hold distinct items and are never empty (an empty one is NULL), so
+            # unnest counts images per option; the second branch counts images with a value.
+            out = [_select(i, "count(*)", "{src}", s=f"unnest({c})", group=2)]
+            if self.filtered:  # else fields.count says it (a checked invariant)
+                out.append(_select(i, f"count({c})", "{src}"))
+            return out
+        if f.type == S.NUMBER:
+            extra.append(10.0 ** abs(key.exp))
+            return [_select(i, "count(*)", "{src}", x=_fine_sql(c, key.exp, len(self.params) + len(extra)),
+                            group=3)]
+        return [_select(i, "count(*)", "{src}", t=f"date_trunc('{key.unit}', {c})", group=4)]
+
+    # -- finishing ---------------------------------------------------------------------------
+    def _finish(self, key: _Key) -> int | None:
+        """Fill ``key.facet`` from its rows; the result's size when the rows tell it."""
+        f, facet, rows = key.field, key.facet, key.rows
+        if f.type in (S.STRING, S.LINK):
+            key.present = int(rows[0][7] or 0) if rows else 0
+            _top(facet, [(r[1], r[5]) for r in rows if r[1] is not None], self.top, key.present)
+            return int(rows[0][6]) if rows else 0
+        if f.type == S.MULTI_ENUM:
+            options = [(r[1], r[5]) for r in rows if r[1] is not None]
+            counted = [r[5] for r in rows if r[1] is None]
+            key.present = counted[0] if counted else f.count
+            _top(facet, options, self.top, sum(n for _, n in options))
+            return None
+        total = sum(r[5] for r in rows)
+        if f.type in (S.ENUM, S.BOOLEAN):
+            col = 1 if f.type == S.ENUM else 4
+            values = [(r[col], r[5]) for r in rows if r[col] is not None]
+            key.present = sum(n for _, n in values)
+            if f.type == S.BOOLEAN:
+                got = dict(values)
+                facet.buckets = [Bucket("value", got.get(True, 0), True), Bucket("value", got.get(False, 0), False)]
+            else:
+                _top(facet, values, self.top, key.present)
+        elif f.type == S.NUMBER:
+            key.present = self._number(key, {r[2]: r[5] for r in rows})
+        else:
+            key.present = self._datetime(key, {r[3]: r[5] for r in rows})
+        return total
+
+    def _grouped(self, select: str, extra: Sequence = ()) -> list[tuple]:
+        """A second-round ``SELECT {select} … GROUP BY 1`` over the result for one key."""
+        return self.con.execute(f"SELECT {select} FROM images WHERE {self.where} GROUP BY 1",
+                                self.params + list(extra)).fetchall()
+
+    def _number(self, key: _Key, groups: dict) -> int:
+        """Round bins as unions of fine bins; a result too narrow for them asks again finer."""
+        facet, c, exp = key.facet, quote(key.field.column), key.exp
         facet.histogram = True
-        finite = present
-        if present and not (math.isfinite(lo) and math.isfinite(hi)):
-            lo, hi, finite = con.execute(
-                f"SELECT min({c}), max({c}), count(*) FROM images WHERE {where} AND isfinite({c})", params).fetchone()
-        if finite:
-            step = nice_step(hi - lo, bins)
-            if step < 1 and con.execute(f"SELECT coalesce(bool_and({c} = trunc({c})), true) FROM images "
-                                        f"WHERE {where} AND isfinite({c})", params).fetchone()[0]:
+        present = sum(n for b, n in groups.items() if b is not None)
+        while True:
+            finite = {int(b): n for b, n in groups.items() if b is not None and math.isfinite(b)}
+            if not finite:
+                break
+            b_lo, b_hi = min(finite), max(finite)
+            step = nice_step((b_hi - b_lo) * 10.0 ** exp, self.bins)
+            if step < 1 and self.con.execute(
+                    f"SELECT coalesce(bool_and({c} = trunc({c})), true) FROM images "
+                    f"WHERE {self.where} AND isfinite({c})", self.params).fetchone()[0]:
                 step = 1.0  # whole numbers never get fractional bins
-            start = math.floor(lo / step) * step
-            nbins = max(1, int(math.floor((hi - start) / step)) + 1)
-            rows = con.execute(
-                f"SELECT floor(({c} - ${p + 1}) / ${p + 2})::BIGINT AS b, count(*) FROM images "
-                f"WHERE {where} AND isfinite({c}) GROUP BY b", params + [start, step]).fetchall()
-            counts = [0] * nbins
-            for b, k in rows:
-                counts[min(max(int(b), 0), nbins - 1)] += k
-            facet.step = step
-            facet.buckets = [Bucket("bin", k, lower=_round(start + i * step, step),
-                                    upper=_round(start + (i + 1) * step, step)) for i, k in enumerate(counts)]
-        if present - finite:
-            facet.buckets.append(Bucket("other", present - finite))
-    elif f.type == S.DATETIME:
-        _, lo, hi = st
+            step_exp = math.floor(math.log10(step) + 1e-9)
+            need = step_exp - (0 if round(step / 10.0 ** step_exp, 6) in (1, 2, 5) else 1)
+            if need < exp:  # the fine bins are coarser than this result's bins: ask again
+                finer = _fine_exponent(0, max(abs(_edge(b_lo, exp)), abs(_edge(b_hi + 1, exp))), want=need)
+                if finer < exp:
+                    exp = finer
+                    groups = dict(self._grouped(f"{_fine_sql(c, exp, len(self.params) + 1)}, count(*)",
+                                                [10.0 ** abs(exp)]))
+                    continue
+                step = 10.0 ** exp  # values too large for finer bins: bins one fine bin wide
+            r = max(1, round(step / 10.0 ** exp))
+            first, last = b_lo // r, b_hi // r
+            counts = [0] * (last - first + 1)
+            for b, n in finite.items():
+                counts[b // r - first] += n
+            facet.step = r * 10.0 ** exp
+            facet.buckets = [Bucket("bin", n, lower=_round(_edge((first + i) * r, exp), facet.step),
+                                    upper=_round(_edge((first + i + 1) * r, exp), facet.step))
+                             for i, n in enumerate(counts)]
+            break
+        finite_n = sum(n for b, n in groups.items() if b is not None and math.isfinite(b))
+        if present - finite_n:
+            facet.buckets.append(Bucket("other", present - finite_n))
+        return present
+
+    def _datetime(self, key: _Key, groups: dict) -> int:
+        """Bins of the finest calendar unit giving at most ``bins`` bins over the result's
+        range (measured between its first and last fine bin), as unions of fine bins."""
+        facet = key.facet
         facet.histogram = True
-        if lo is not None:
-            span = (hi - lo).total_seconds()
-            unit = next((u for u, secs in UNITS if span / secs + 1 <= bins), "year")
-            rows = dict(con.execute(f"SELECT date_trunc('{unit}', {c}) AS b, count(*) FROM images "
-                                    f"WHERE {where} AND {c} IS NOT NULL GROUP BY b", params).fetchall())
-            facet.unit = unit
-            b = min(rows)
-            while b <= hi:
-                nxt = _add(b, unit)
-                facet.buckets.append(Bucket("bin", rows.get(b, 0), lower=b, upper=nxt))
-                b = nxt
-    elif f.type in (S.ENUM, S.MULTI_ENUM):
-        # at most MAX_OPTIONS options: count them all, cut to the top here. Stored multi-enum
-        # lists hold distinct items (the import and edits normalise them), so unnest counts images.
-        item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-        rows = con.execute(f"SELECT {item} AS v, count(*) AS n FROM images WHERE {where} GROUP BY v",
-                           params).fetchall()
-        rows = sorted((r for r in rows if r[0] is not None), key=lambda r: (-r[1], r[0]))
-        facet.buckets = [Bucket("value", n, v) for v, n in rows[:top]]
-        rest = sum(n for _, n in rows[top:])
-        if rest:
-            facet.buckets.append(Bucket("other", rest))
-    else:
-        rows = con.execute(
-            f"SELECT {c} AS v, count(*) AS n FROM images WHERE {where} AND {c} IS NOT NULL "
-            f"GROUP BY v ORDER BY n DESC, v LIMIT ${p + 1}", params + [top]).fetchall()
-        facet.buckets = [Bucket("value", n, v) for v, n in rows]
-        rest = present - sum(n for _, n in rows)
-        if rest:
-            facet.buckets.append(Bucket("other", rest))
-    if total - present:
-        facet.buckets.append(Bucket("missing", total - present))
-    return facet
+        groups = {b: n for b, n in groups.items() if b is not None}
+        present = sum(groups.values())
+        if not groups:
+            return present
+        lo, hi = min(groups), max(groups)
+        span = (hi - lo).total_seconds()
+        unit = next((u for u, secs in UNITS if span / secs + 1 <= self.bins), "year")
+        if _ORDER[unit] < _ORDER[key.unit]:  # finer than the fine bins: ask again
+            groups = dict(self._grouped(f"date_trunc('{unit}', {quote(key.field.column)}), count(*)"))
+            groups.pop(None, None)
+        counts: dict[datetime, int] = {}
+        for b, n in groups.items():
+            start = _trunc(b, unit)
+            counts[start] = counts.get(start, 0) + n
+        facet.unit = unit
+        b = min(counts)
+        while b <= hi:
+            nxt = _add(b, unit)
+            facet.buckets.append(Bucket("bin", counts.get(b, 0), lower=b, upper=nxt))
+            b = nxt
+        return present
+
+
+def _select(k: int, n: str, src: str, *, s: str = "NULL::VARCHAR", x: str = "NULL::DOUBLE",
+            t: str = "NULL::TIMESTAMP", b: str = "NULL::BOOLEAN", group: int | None = None) -> str:
+    """One branch row shape: ``k, s, x, t, b, n, tot, pres`` grouped by column ``group``."""
+    sql = (f"SELECT {k} AS k, {s} AS s, {x} AS x, {t} AS t, {b} AS b, {n} AS n, "
+           f"NULL::BIGINT AS tot, NULL::BIGINT AS pres FROM {src}")
+    return sql + (f" GROUP BY {group}" if group else "")
+
+
+def _top(facet: Facet, rows: list[tuple], top: int, present: int) -> None:
+    """The ``top`` most common values (ties by value) and ``(other)`` for the rest of ``present``."""
+    rows = sorted(rows, key=lambda r: (-r[1], r[0]))[:top]
+    facet.buckets = [Bucket("value", n, v) for v, n in rows]
+    rest = present - sum(n for _, n in rows)
+    if rest:
+        facet.buckets.append(Bucket("other", rest))
+
+
+def _fine_exponent(width: float, magnitude: float, want: int | None = None) -> int:
+    """``e`` for fine bins ``10^e`` wide: at least ``width`` (or exactly ``10^want``), but coarse
+    enough that ``magnitude / 10^e`` stays an exact whole number in a double."""
+    exp = want if want is not None else (math.ceil(math.log10(width)) if width > 0 else 0)
+    while magnitude / 10.0 ** exp > _EXACT:
+        exp += 1
+    return exp
+
+
+def _fine_sql(c: str, exp: int, param: int) -> str:
+    """The fine bin index of column ``c`` (``$param`` is ``10^|exp|``): bin ``b`` holds
+    ``b × 10^e <= v < (b + 1) × 10^e``, NULL stays NULL, NaN and ±inf stay non-finite.
+
+    A decimal such as 0.29 is stored as the nearest double, and 0.29 × 100 is 28.999…: a value
+    within a billionth of a fine bin below an edge counts as on it, so 0.29 lands in
+    ``[0.29, 0.30)`` as written."""
+    return f"floor({c} {'*' if exp < 0 else '/'} ${param} + 1e-9)"
+
+
+def _edge(b: int, exp: int) -> float:
+    """The lower edge of fine bin ``b``: the double nearest to ``b × 10^exp``."""
+    return b / 10.0 ** -exp if exp < 0 else b * 10.0 ** exp
+
+
+def _trunc(d: datetime, unit: str) -> datetime:
+    """``date_trunc(unit, d)`` as DuckDB computes it (weeks start on Monday)."""
+    d = d.replace(second=0, microsecond=0)
+    if unit == "minute":
+        return d
+    d = d.replace(minute=0)
+    if unit == "hour":
+        return d
+    d = d.replace(hour=0)
+    if unit == "day":
+        return d
+    if unit == "week":
+        return d - timedelta(days=d.weekday())
+    month = {"month": d.month, "quarter": (d.month - 1) // 3 * 3 + 1, "year": 1}[unit]
+    return d.replace(month=month, day=1)
 
 
 def _round(x: float, step: float) -> float:

@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import QueryError, UsageError
-from .fields import load_schema
+from .fields import read_schema
 
 
 @dataclass
@@ -123,7 +123,7 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
 
     try:
         with catalog.reading() as con:
-            schema = load_schema(con, with_tags=False)
+            schema = read_schema(con, catalog.path)
             checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
             check_regexes(con, checked)
     except QueryError as exc:

@@ -4,12 +4,10 @@ Computing it (keys, the top values of every key, ranges, tags) scans the catalog
 on a million images, and ``import duckdb`` alone costs ~0.2 s. So the result is cached as a
 small JSON file in the user's cache directory (``$XDG_CACHE_HOME/metastore/`` or
 ``~/.cache/metastore/``, one file per catalog, named by a hash of its absolute path), stamped
-with the catalog file's identity: size, mtime (ns) and inode of the DuckDB file and of its
-``.wal``. Any committed write changes one of them, so a cache hit needs only two ``stat`` calls
-and a JSON read — no duckdb import — and can never serve keys from before an import, ``set``
-or ``undo``. The one hole of such stamps (git's "racy" index: a second write within the
-same timestamp tick as the first, with the same size) is closed the way git closes it: stats
-computed while the file's mtime is less than :data:`RACY_SECONDS` old are used but not cached.
+with the catalog file's identity (``stamp.py``): a cache hit needs only two ``stat`` calls and
+a JSON read — no duckdb import — and can never serve keys from before an import, ``set`` or
+``undo``; stats computed while the file's mtime is less than :data:`RACY_SECONDS` old are used
+but not cached.
 
 This module imports duckdb only on a cache miss (see :func:`compute_stats`).
 """
@@ -19,18 +17,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import time
 from datetime import datetime
 from pathlib import Path
 
 from .. import schema as S
 from ..infer import value_text
 from ..query.complete import CompletionStats, KeyStats
+from .stamp import RACY_SECONDS, settled, stamp
 
 #: Values kept per key (most common first); a key with at most this many distinct values is
 #: listed completely.
 TOP_VALUES = 100
-RACY_SECONDS = 2.0
 _FORMAT = 1
 
 
@@ -43,17 +40,6 @@ def cache_file(db: Path) -> Path:
     digest = hashlib.sha256(str(db).encode("utf-8", "surrogatepass")).hexdigest()[:24]
     return cache_dir() / f"complete-{digest}.json"
 
-
-def stamp(db: Path) -> list:
-    """The catalog file's identity: changes whenever a write is committed."""
-    out = []
-    for p in (db, Path(str(db) + ".wal")):
-        try:
-            st = os.stat(p)
-            out.append([st.st_size, st.st_mtime_ns, st.st_ino])
-        except OSError:
-            out.append(None)
-    return out
 
 
 def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: bool = True) -> CompletionStats:
@@ -77,8 +63,7 @@ def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: boo
         stats = compute_stats(con)
     finally:
         con.close()
-    newest = max(s[1] for s in before if s is not None) / 1e9
-    if use_cache and time.time() - newest >= RACY_SECONDS and stamp(path) == before:
+    if use_cache and settled(before) and stamp(path) == before:
         _write(cfile, {"format": _FORMAT, "db": str(path), "stamp": before, "stats": stats.to_dict()})
     return stats
 
