@@ -22,7 +22,7 @@ from typing import Callable
 
 import duckdb
 
-__all__ = ["QUERIES", "median_seconds", "load_baseline", "baseline_search", "main"]
+__all__ = ["QUERIES", "median_seconds", "interleaved_medians", "load_baseline", "baseline_search", "main"]
 
 # metastore query (spec §6 language) -> equivalent hand-written predicate over the wide table
 # produced by ``load_baseline`` from ``benchmarks.generate`` data.
@@ -59,6 +59,21 @@ def median_seconds(fn: Callable[[], object], repeat: int = 5, warmup: int = 1) -
         fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times)
+
+
+def interleaved_medians(fns: dict[str, Callable[[], object]], repeat: int = 5, warmup: int = 1) -> dict[str, float]:
+    """Median wall time of each function, run in turn (a, b, a, b, …) so that a change in the
+    machine's speed during the run (other processes, CPU clock) reaches both sides alike."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - t0)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def load_baseline(csv_path: str | Path, db_path: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:

@@ -114,3 +114,24 @@ def test_threads_read_several_catalogs_at_once(tmp_path):
         t.join()
     assert not errors, errors[0]
     assert _attached() == {}
+
+
+def test_the_schema_kept_in_memory_follows_writes_from_other_processes(tmp_path):
+    """Searches in one process reuse the catalog's schema while its file stamp holds; a write
+    by another process changes the stamp, so the next search sees the new key."""
+    import os
+    import time
+
+    from metastore.store import fields
+
+    db = _catalog(tmp_path, "a", 40)
+    old = time.time() - 60  # a settled file: its schema may be kept (see store/stamp.py)
+    os.utime(db, (old, old))
+    cat = Catalog(db)
+    assert cat.count("score<5") == 5
+    assert os.path.realpath(db) in fields._KEPT  # kept, so the next search reads no field table
+    src = tmp_path / "more.csv"
+    src.write_text("path,weather\na/00001.jpg,rain\n", encoding="utf-8")
+    r = procs.run(db, "import", src)
+    assert r.returncode == 0, r.stderr
+    assert cat.count("weather:rain") == 1  # a stale schema would say: unknown key 'weather'

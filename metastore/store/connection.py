@@ -111,7 +111,7 @@ class _Engine:
         cur = None
         try:
             cur = db.cursor()
-            cur.execute(f"USE {entry[0]}")
+            cur.execute(f"USE {entry[0]}").fetchall()  # finished, so cur.sql() may follow
         except BaseException:
             if cur is not None:
                 cur.close()

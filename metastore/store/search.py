@@ -68,9 +68,10 @@ class SearchResult:
     def to_arrow(self):
         names = ["path", "media_id"] + [f.name for f in self.columns]
         with self._connection() as con:
-            cur = con.execute(self.sql, self.params)
-            # duckdb 2.0 renamed fetch_arrow_table() to to_arrow_table()
-            table = cur.to_arrow_table() if hasattr(cur, "to_arrow_table") else cur.fetch_arrow_table()
+            rel = con.sql(self.sql, params=self.params)
+            # duckdb 2.0 renamed arrow() to to_arrow_table(); a relation's arrow output is not
+            # copied again (a DB-API cursor's is, with a warning)
+            table = rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
         return table.rename_columns(names)
 
     def to_pandas(self):
