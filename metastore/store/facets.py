@@ -20,8 +20,11 @@ How it runs, on one read-only connection (the WHERE clause comes from the query 
    When the query filters and a 1% sample of the catalog says it keeps at most
    ``MATERIALIZE_AT`` of the rows, the matching rows' columns are materialized once (a CTE)
    and every branch reads them: the filter runs once instead of once per key.
-3. Only a result much narrower than the catalog needs a second query for its number or
-   datetime key (finer bins), and fractional number bins one more (are all values whole?).
+3. The round step or calendar unit comes from the result's true range, never from the fine
+   bins: when the fine bins leave it open (a result much narrower than the catalog, or a range
+   near a boundary), one more query measures the range, and a result too narrow for its fine
+   bins counts finer ones; fractional number bins ask once more whether all values are whole.
+   ``tests/test_facets_oracle.py`` checks every strategy against a plain-Python oracle.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ UNITS = (("minute", 60), ("hour", 3600), ("day", 86400), ("week", 7 * 86400), ("
 _ORDER = {u: i for i, (u, _) in enumerate(UNITS)}
 #: Fine datetime units: each nests in every coarser unit of UNITS (weeks do not nest in months).
 _FINE_UNITS = ("minute", "hour", "day", "month", "year")
+#: The longest a fine unit lasts, in seconds.
+_LONGEST = {"minute": 60, "hour": 3600, "day": 86400, "month": 31 * 86400, "year": 366 * 86400}
 
 #: Number and datetime keys are first grouped into at most about this many fine bins.
 FINE_BINS = 2000
@@ -48,6 +53,8 @@ FINE_BINS = 2000
 #: least ``SAMPLE_FROM`` images says the filter keeps at most this share of them.
 MATERIALIZE_AT = 0.25
 SAMPLE_FROM = 100_000
+#: ... and the sample holds at least this many rows.
+SAMPLE_MIN_SEEN = 2048
 _EXACT = 2 ** 50  # fine bin indices stay whole numbers a double holds exactly
 
 @dataclass
@@ -210,7 +217,7 @@ class _Run:
         if not sample:
             return False
         hit, seen = got[-1]
-        return seen >= 2048 and hit <= MATERIALIZE_AT * seen
+        return seen >= SAMPLE_MIN_SEEN and hit <= MATERIALIZE_AT * seen
 
     def _branches(self, i: int, key: _Key, extra: list) -> list[str]:
         """SQL of the key's branches (``{src}`` is the rows to read); columns are
@@ -280,20 +287,34 @@ class _Run:
         facet, c, exp = key.facet, quote(key.field.column), key.exp
         facet.histogram = True
         present = sum(n for b, n in groups.items() if b is not None)
+        step = None
         while True:
             finite = {int(b): n for b, n in groups.items() if b is not None and math.isfinite(b)}
             if not finite:
                 break
             b_lo, b_hi = min(finite), max(finite)
-            step = nice_step((b_hi - b_lo) * 10.0 ** exp, self.bins)
-            if step < 1 and self.con.execute(
-                    f"SELECT coalesce(bool_and({c} = trunc({c})), true) FROM images "
-                    f"WHERE {self.where} AND isfinite({c})", self.params).fetchone()[0]:
-                step = 1.0  # whole numbers never get fractional bins
+            if step is None:
+                # the result's range is within a fine bin of d fine bins: measure it when that
+                # leaves the step open (the step must not depend on the fine bins)
+                d, w = b_hi - b_lo, 10.0 ** exp
+                step = nice_step(d * w, self.bins)
+                if d < 2 or nice_step((d - 1) * w, self.bins) != nice_step((d + 1) * w, self.bins):
+                    lo, hi = self.con.execute(f"SELECT min({c}), max({c}) FROM images "
+                                              f"WHERE {self.where} AND isfinite({c})", self.params).fetchone()
+                    step = nice_step(hi - lo, self.bins)
+                if step < 1 and self.con.execute(
+                        f"SELECT coalesce(bool_and({c} = trunc({c})), true) FROM images "
+                        f"WHERE {self.where} AND isfinite({c})", self.params).fetchone()[0]:
+                    step = 1.0  # whole numbers never get fractional bins
             step_exp = math.floor(math.log10(step) + 1e-9)
             need = step_exp - (0 if round(step / 10.0 ** step_exp, 6) in (1, 2, 5) else 1)
             if need < exp:  # the fine bins are coarser than this result's bins: ask again
-                finer = _fine_exponent(0, max(abs(_edge(b_lo, exp)), abs(_edge(b_hi + 1, exp))), want=need)
+                # finer, but never more than about max(FINE_BINS, 10 × bins) bins over the
+                # result's range (less than b_hi - b_lo + 1 fine bins); a later round may refine
+                width = (b_hi - b_lo + 1) * 10.0 ** exp / max(FINE_BINS, 10 * self.bins)
+                magnitude = max(abs(_edge(b_lo, exp)), abs(_edge(b_hi + 1, exp)))
+                finer = max(_fine_exponent(0, magnitude, want=need),
+                            min(_fine_exponent(width, magnitude), exp - 1))  # at least 10 × finer
                 if finer < exp:
                     exp = finer
                     groups = dict(self._grouped(f"{_fine_sql(c, exp, len(self.params) + 1)}, count(*)",
@@ -325,22 +346,35 @@ class _Run:
         if not groups:
             return present
         lo, hi = min(groups), max(groups)
-        span = (hi - lo).total_seconds()
-        unit = next((u for u, secs in UNITS if span / secs + 1 <= self.bins), "year")
-        if _ORDER[unit] < _ORDER[key.unit]:  # finer than the fine bins: ask again
-            groups = dict(self._grouped(f"date_trunc('{unit}', {quote(key.field.column)}), count(*)"))
-            groups.pop(None, None)
+        span, fine = (hi - lo).total_seconds(), _LONGEST[key.unit]
+        unit = _unit(span, self.bins)
+        if _ORDER[unit] < _ORDER[key.unit] or unit != _unit(span + fine, self.bins) \
+                or unit != _unit(max(span - fine, 0), self.bins):
+            # the fine bins tell the result's range within a fine bin: measure it when that
+            # leaves the unit open (the unit must not depend on the fine bins), then group
+            c = quote(key.field.column)
+            lo, hi = self.con.execute(f"SELECT min({c}), max({c}) FROM images WHERE {self.where}",
+                                      self.params).fetchone()
+            unit = _unit((hi - lo).total_seconds(), self.bins)
+            if _ORDER[unit] < _ORDER[key.unit]:
+                groups = dict(self._grouped(f"date_trunc('{unit}', {c}), count(*)"))
+                groups.pop(None, None)
         counts: dict[datetime, int] = {}
         for b, n in groups.items():
             start = _trunc(b, unit)
             counts[start] = counts.get(start, 0) + n
         facet.unit = unit
-        b = min(counts)
-        while b <= hi:
+        b, last = min(counts), max(counts)
+        while b <= last:
             nxt = _add(b, unit)
             facet.buckets.append(Bucket("bin", counts.get(b, 0), lower=b, upper=nxt))
             b = nxt
         return present
+
+
+def _unit(span: float, bins: int) -> str:
+    """The finest calendar unit giving at most ``bins`` bins over ``span`` seconds."""
+    return next((u for u, secs in UNITS if span / secs + 1 <= bins), "year")
 
 
 def _select(k: int, n: str, src: str, *, s: str = "NULL::VARCHAR", x: str = "NULL::DOUBLE",
