@@ -135,3 +135,12 @@ def test_the_schema_kept_in_memory_follows_writes_from_other_processes(tmp_path)
     r = procs.run(db, "import", src)
     assert r.returncode == 0, r.stderr
     assert cat.count("weather:rain") == 1  # a stale schema would say: unknown key 'weather'
+
+
+def test_a_catalog_path_with_quotes(tmp_path):
+    """The path reaches ATTACH as a string literal: quotes in it neither break nor inject."""
+    folder = tmp_path / "it's here"
+    folder.mkdir()
+    db = _catalog(folder, "x'); DETACH memory; --", 20)
+    assert Catalog(db).count("score<5") == 5 and Catalog(db).check().ok
+    assert _attached() == {}
