@@ -108,13 +108,18 @@ class _Engine:
                 db.execute(f"ATTACH '{key.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
                 entry = self._attached[key] = [alias, 0]
             entry[1] += 1
-        cur = None
+            try:
+                cur = db.cursor()  # under the lock: the shared connection is not thread-safe
+            except BaseException:
+                entry[1] -= 1
+                if not entry[1]:
+                    del self._attached[key]
+                    db.execute(f"DETACH {entry[0]}")
+                raise
         try:
-            cur = db.cursor()
             cur.execute(f"USE {entry[0]}").fetchall()  # finished, so cur.sql() may follow
         except BaseException:
-            if cur is not None:
-                cur.close()
+            cur.close()
             self.release(key)
             raise
         return Handle(cur, key, self.release)
