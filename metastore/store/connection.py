@@ -9,6 +9,8 @@ One rule keeps this safe: a process must never hold the same file through two ha
 POSIX file locks belong to the process and closing either handle drops both. So this module
 keeps a registry: a path attached for reading cannot be opened for writing in the same process
 until the readers close, and the other way round; a conflict waits like another process's lock.
+(Code that also opens the catalog with its own ``duckdb.connect()`` in the same process is
+outside the registry: close such connections before using a ``Catalog`` on the same file.)
 """
 
 from __future__ import annotations
