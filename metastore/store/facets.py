@@ -198,7 +198,8 @@ class _Run:
                         f"TABLESAMPLE 1% (system))")
         if not aggs:
             return False
-        got = self.con.execute("SELECT " + ", ".join(aggs) + " FROM images",
+        # FROM only for the ranges: the sample alone is a scalar subquery (one row, not one per image)
+        got = self.con.execute("SELECT " + ", ".join(aggs) + (" FROM images" if ranged else ""),
                                self.params if sample else []).fetchone()
         for j, key in enumerate(ranged):
             lo, hi = got[2 * j], got[2 * j + 1]
@@ -338,7 +339,7 @@ class _Run:
 
     def _datetime(self, key: _Key, groups: dict) -> int:
         """Bins of the finest calendar unit giving at most ``bins`` bins over the result's
-        range (measured between its first and last fine bin), as unions of fine bins."""
+        range, as unions of fine bins (the range is measured when the fine bins leave the unit open)."""
         facet = key.facet
         facet.histogram = True
         groups = {b: n for b, n in groups.items() if b is not None}
