@@ -88,7 +88,7 @@ class _Engine:
         self._names = itertools.count(1)
         self._attached: dict[str, list] = {}  # path key -> [alias, readers]
         self._writing: dict[str, int] = {}  # path key -> writers open in this process
-        self.checked: dict[str, list] = {}  # path key -> stamp of the file whose schema version was checked
+        self._checked: dict[str, list] = {}  # path key -> stamp of the file whose schema version was checked
 
     def _instance(self) -> duckdb.DuckDBPyConnection:
         if self._db is None or self._pid != os.getpid():  # never reuse an instance across fork()
@@ -221,10 +221,10 @@ def open_db(
         if not read_only:
             con.execute("SET TimeZone = 'UTC'")
             _ensure_schema(con, path, read_only)
-        elif _ENGINE.checked.get(key) != (now := stamp(key)):
+        elif _ENGINE._checked.get(key) != (now := stamp(key)):
             _ensure_schema(con, path, read_only)
             if settled(now):  # this file, unchanged, was already found current: skip the query
-                _ENGINE.checked[key] = now
+                _ENGINE._checked[key] = now
     except BaseException:
         con.close()
         raise
