@@ -37,7 +37,7 @@ from typing import Sequence
 
 from . import schema as S
 from .errors import ExportError, UsageError
-from .infer import value_json, value_text
+from .types import json_value as value_json, text as value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")
