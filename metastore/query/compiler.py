@@ -21,7 +21,7 @@ from typing import Iterable, Sequence, Union
 
 from ..schema import MULTI_ENUM, NUMBER, Field
 from ..types import query_text
-from .checker import CAnd, Checked, CNot, COr, Pred
+from .checker import CAnd, Checked, CNot, Pred
 from .operators import FORMS, ITEM, OPERATORS
 
 TABLE = "images"
