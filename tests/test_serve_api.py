@@ -9,13 +9,16 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 
 import pytest
 
 pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
 pytest.importorskip("starlette")
 pytest.importorskip("PIL")
-from starlette.testclient import TestClient  # noqa: E402
+with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2 over httpx; both work for this
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
 
 from metastore import Catalog  # noqa: E402
 from metastore.web.api import Api  # noqa: E402

@@ -71,6 +71,13 @@ def _wait_count(page, text: str):
     page.wait_for_function("t => document.querySelector('#count').textContent === t", arg=text)
 
 
+def _wait_results(page, query: str, count: int):
+    """The grid shows ``query``'s results (the count beside the search bar may be a live count)."""
+    page.wait_for_function("([q, n]) => { const g = document.querySelector('#grid');"
+                           " return g.dataset.query === q && g.dataset.count === String(n); }", arg=[query, count])
+    _wait_count(page, f"{count:,} image{'s' if count != 1 else ''}")
+
+
 def _thumbs_loaded(page) -> list:
     page.wait_for_function("() => [...document.querySelectorAll('.tile img')].every(i => i.complete)")
     return page.eval_on_selector_all(".tile img", "imgs => imgs.map(i => i.naturalWidth)")
@@ -98,7 +105,7 @@ def test_search_complete_thumbnails_facets_back_forward(page, server):
     page.click("#completions li:has-text('lab')")
     assert page.input_value("#q") == "location:lab"
     page.keyboard.press("Enter")
-    _wait_count(page, f"{JPEGS} images")
+    _wait_results(page, "location:lab", JPEGS)
     assert "q=location%3Alab" in page.url
     widths = _thumbs_loaded(page)
     assert len(widths) == JPEGS and all(w > 0 for w in widths)
@@ -109,25 +116,25 @@ def test_search_complete_thumbnails_facets_back_forward(page, server):
 
     # a facet value adds k:v; shift-click adds -k:v
     page.click(".facet[data-key='camera_id'] .bucket:has-text('jpeg-2')")
-    _wait_count(page, "1 image")
+    _wait_results(page, "location:lab camera_id:jpeg-2", 1)
     assert page.input_value("#q") == "location:lab camera_id:jpeg-2"
     page.go_back()
-    _wait_count(page, f"{JPEGS} images")
+    _wait_results(page, "location:lab", JPEGS)
     assert page.input_value("#q") == "location:lab"
     page.click(".facet[data-key='camera_id'] .bucket:has-text('jpeg-2')", modifiers=["Shift"])
-    _wait_count(page, f"{JPEGS - 1} images")
+    _wait_results(page, "location:lab -camera_id:jpeg-2", JPEGS - 1)
     assert page.input_value("#q") == "location:lab -camera_id:jpeg-2"
     page.go_back()
-    _wait_count(page, f"{JPEGS} images")
+    _wait_results(page, "location:lab", JPEGS)
     page.go_forward()
-    _wait_count(page, f"{JPEGS - 1} images")
+    _wait_results(page, "location:lab -camera_id:jpeg-2", JPEGS - 1)
     assert page.input_value("#q") == "location:lab -camera_id:jpeg-2"
 
     # a histogram bin is a range
     page.goto(url + "?q=location:lab&facets=temperature")
     page.wait_for_selector(".facet[data-key='temperature'] .bucket")
     page.click(".facet[data-key='temperature'] .bucket >> nth=0")
-    _wait_count(page, "1 image")
+    _wait_results(page, "location:lab temperature>=10 temperature<11", 1)
     assert page.input_value("#q") == "location:lab temperature>=10 temperature<11"
 
 

@@ -198,6 +198,8 @@ function renderGrid() {
               img, el("div", {class: "cap"}, el("div", {class: "path", title: r.path}, r.path), ...kvs));
   });
   grid.replaceChildren(...(tiles.length ? tiles : [el("p", {id: "empty"}, "No image matches this query.")]));
+  grid.dataset.query = results.query;  // what the grid shows (the count above may be a live count)
+  grid.dataset.count = results.count;
   const pages = Math.max(1, Math.ceil(results.count / PAGE));
   $("#pageinfo").textContent = results.count ? `page ${state.page + 1} of ${fmt(pages)} · ${fmt(results.offset + 1)}–${fmt(results.offset + results.rows.length)}` : "";
   $("#prev").disabled = state.page <= 0;
