@@ -17,8 +17,10 @@ from datetime import datetime, tzinfo
 from typing import Union
 
 from ..errors import QueryIssue, QuerySemanticError
+from .. import types as T
 from ..schema import BOOLEAN, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field, Schema
 from . import ast
+from .operators import SYNTAX
 from .datetimes import DatetimeProblem, interval, resolve_zone
 
 Target = Union[Field, str]  # a Field, or "path", "tags", "text"
@@ -67,25 +69,8 @@ class Checked:
     text: str = ""
 
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
-_ORDERED = {NUMBER, DATETIME}
-_TEXT = {STRING, LINK, ENUM, MULTI_ENUM}
-_ALLOWED = {
-    STRING: {":", "=", "!=", "~"},
-    LINK: {":", "=", "!=", "~"},
-    NUMBER: {":", "=", "!=", ">", ">=", "<", "<="},
-    DATETIME: {":", "=", "!=", ">", ">=", "<", "<="},
-    BOOLEAN: {":", "=", "!="},
-    ENUM: {":", "=", "!="},
-    MULTI_ENUM: {":", "=", "!="},
-}
-_ARTICLE = {ENUM: "an enum", MULTI_ENUM: "a multi-enum"}
-
-
 def _a(type_: str) -> str:
-    return _ARTICLE.get(type_, f"a {type_}")
+    return T.TYPES[type_].a
 
 
 def _nfc(s: str) -> str:
@@ -97,6 +82,31 @@ def like_pattern(parts: tuple[str, ...] | list[str], *, lower: bool, substring: 
     esc = [re.sub(r"([\\%_])", r"\\\1", p.lower() if lower else p) for p in parts]
     pat = "%".join(esc)
     return f"%{pat}%" if substring else pat
+
+
+def glob_op(parts: tuple[str, ...] | list[str], *, ci: bool, substring: bool = False) -> tuple[str, tuple]:
+    """The operator and argument for a glob, chosen by its shape (same results as LIKE).
+
+    ``a*`` → ``prefix``, ``*a`` → ``suffix``, ``*a*`` → ``contains``: DuckDB runs these as
+    plain string tests, whereas ``LIKE … ESCAPE`` always takes its generic matcher. Only a
+    wildcard between two texts (``a*b``) needs LIKE, and only a pattern with a literal ``%``,
+    ``_`` or ``\\`` needs its ESCAPE. ``ci`` lowercases the text (the column is lowercased by
+    the ``_ci`` operator). ``substring`` (free text) matches anywhere: ``*parts*``."""
+    parts = [p.lower() if ci else p for p in parts]
+    if substring:
+        parts = ["", *parts, ""]
+    first, last = parts[0], parts[-1]
+    inner = [p for p in parts[1:-1] if p]
+    sfx = "_ci" if ci else ""
+    if not inner and first and not last:
+        return "prefix" + sfx, (first,)
+    if not inner and last and not first:
+        return "suffix" + sfx, (last,)
+    if not first and not last and len(inner) <= 1:
+        return "contains" + sfx, (inner[0] if inner else "",)
+    if any(ch in p for p in parts for ch in "%_\\"):
+        return "glob" + sfx, (like_pattern(parts, lower=False),)
+    return "like" + sfx, ("%".join(parts),)
 
 
 def _glob_regex(parts, *, ci: bool) -> re.Pattern:
@@ -175,8 +185,8 @@ class _Checker:
     def leaf_freetext(self, n: ast.FreeText):
         v = n.value
         if isinstance(v, ast.Glob):
-            pat = like_pattern(v.parts, lower=True, substring=True)
-            return Pred("glob_ci", "text", (pat,), over=self.text_fields(), span=n.span)
+            op, args = glob_op(v.parts, ci=True, substring=True)
+            return Pred(op, "text", args, over=self.text_fields(), span=n.span)
         if v.text == "":
             self.issue("an empty phrase matches everything", n.span, "remove it, or put words inside the quotes")
             return None
@@ -201,7 +211,7 @@ class _Checker:
         f = self.key(n.key)
         if f is None:
             return None
-        if n.op not in _ALLOWED[f.type]:
+        if n.op not in T.TYPES[f.type].operators:
             self.issue(f"'{f.name}' is {_a(f.type)}; '{n.op}' is not allowed ({self.usage(f)})", n.span,
                        self.usage(f))
             return None
@@ -266,8 +276,8 @@ class _Checker:
                 return None
             return Pred("regex", target, (v.pattern,), negated=neg, each=each, span=n.span)
         if isinstance(v, ast.Glob):
-            return Pred("glob" if cs else "glob_ci", target, (like_pattern(v.parts, lower=not cs),),
-                        negated=neg, each=each, span=n.span)
+            op, args = glob_op(v.parts, ci=not cs)
+            return Pred(op, target, args, negated=neg, each=each, span=n.span)
         if cs:
             return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
         return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
@@ -348,7 +358,7 @@ class _Checker:
             self.issue(f"'{f.name}' is {_a(f.type)}; {kind} not allowed", v.span, self.usage(f))
             return None
         if isinstance(v, ast.Range):
-            if f.type not in _ORDERED:
+            if not T.TYPES[f.type].ordered:
                 self.issue(f"'{f.name}' is {_a(f.type)}; ranges are not allowed", v.span, self.usage(f))
                 return None
             if op not in (":", "=", "!="):
@@ -362,16 +372,16 @@ class _Checker:
             x = self.number(f, v)
             if x is None:
                 return None
-            kind = {":": "eq", "=": "eq", "!=": "eq", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[op]
-            return Pred(kind, f, (x,), negated=op == "!=", span=n.span)
+            return Pred(SYNTAX[op].number, f, (x,), negated=op == "!=", span=n.span)
         iv = self.datetime(f, v)
         if iv is None:
             return None
         start, end = iv
-        if op in (":", "=", "!="):
+        compare = SYNTAX[op].datetime
+        if compare is None:
             return Pred("between_dt", f, (start, end), negated=op == "!=", span=n.span)
-        kind, arg = {">": ("ge", end), ">=": ("ge", start), "<": ("lt", start), "<=": ("lt", end)}[op]
-        return Pred(kind, f, (arg,), span=n.span)
+        kind, bound = compare
+        return Pred(kind, f, (start if bound == "start" else end,), span=n.span)
 
     def range_pred(self, n, f: Field, v: ast.Range):
         neg = n.op == "!="
@@ -403,21 +413,17 @@ class _Checker:
         return Pred("ge", f, (lo,), negated=neg, span=n.span)
 
     def number(self, f: Field, v) -> float | None:
-        text = v.text.strip()
-        if _NUMBER.match(text):
-            x = float(text)
-            if x not in (float("inf"), float("-inf")):
-                return x
+        x = T.read_number(v.text)  # the reader import and `set` use: ASCII digits, finite
+        if x is not None:
+            return x
         self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
                    f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
         return None
 
     def boolean(self, f: Field, v) -> bool | None:
-        t = v.text.strip().lower()
-        if t in _TRUE:
-            return True
-        if t in _FALSE:
-            return False
+        b = T.read_boolean(v.text)  # the reader import and `set` use
+        if b is not None:
+            return b
         self.issue(f"'{v.text}' is not a boolean ('{f.name}' is a boolean)", v.span,
                    f"use {f.name}:true or {f.name}:false (also yes/no, 1/0)")
         return None
@@ -467,4 +473,4 @@ def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzi
     return Checked(root, text)
 
 
-__all__ = ["Pred", "CAnd", "COr", "CNot", "CNode", "Checked", "check", "like_pattern"]
+__all__ = ["Pred", "CAnd", "COr", "CNot", "CNode", "Checked", "check", "like_pattern", "glob_op"]
