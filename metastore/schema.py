@@ -57,11 +57,15 @@ def key_problem(name: str) -> str | None:
 
 
 def normalize_key(name: str) -> str:
-    """Map a free-form column name to a valid key: ``Patient ID`` → ``patient_id``."""
+    """Repair only what is invalid in a key, keeping its case: ``Patient ID`` → ``Patient_ID``,
+    ``café`` → ``cafe``, ``a/b`` → ``a_b``, ``.x`` → ``x``. A valid key is returned unchanged, so
+    ``--normalize-keys`` never forks ``Lesion`` into a parallel ``lesion``."""
+    if key_problem(name) is None:
+        return name
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.strip().lower()
-    text = re.sub(r"[^a-z0-9_.]+", "_", text)
+    text = text.strip()
+    text = re.sub(r"[^A-Za-z0-9_.]+", "_", text)
     text = re.sub(r"_+", "_", text).strip("_")
     text = text.lstrip(".")
     return text or "_"

@@ -33,7 +33,7 @@ class SearchResult:
     """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
-                 sort, limit: int | None) -> None:
+                 sort, limit: int | None, offset: int | None = None) -> None:
         from ..query import compile_count, compile_select
 
         self.catalog = catalog
@@ -41,10 +41,13 @@ class SearchResult:
         self.checked = checked
         self.schema = schema
         self.columns = columns
-        self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit)
-        self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, paths_only=True)
+        self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit,
+                                               offset=offset)
+        self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, offset=offset,
+                                                           paths_only=True)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
+        self.offset = offset
 
     def _connection(self):
         return self.catalog.reading()
@@ -62,7 +65,7 @@ class SearchResult:
         return [dict(zip(names, r)) for r in self._run(self.sql, self.params)]
 
     def count(self) -> int:
-        """All matches (``limit`` does not apply)."""
+        """All matches (``limit`` and ``offset`` do not apply)."""
         return self._run(self.count_sql, self.count_params)[0][0]
 
     def to_arrow(self):
@@ -108,7 +111,7 @@ def re2_problem(con):
 
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None, now: datetime | None = None) -> SearchResult:
+               limit: int | None = None, offset: int | None = None, now: datetime | None = None) -> SearchResult:
     from ..query import check, parse
 
     try:
@@ -119,7 +122,10 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
     except QueryError as exc:
         exc.query = exc.query or text
         raise
-    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit)
+    if offset is not None and offset < 0:
+        raise UsageError(f"offset must be 0 or more, got {offset}")
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
+                        offset)
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:
