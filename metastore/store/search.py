@@ -94,31 +94,20 @@ class SearchResult:
         return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total)
 
 
-def check_regexes(con, checked) -> None:
-    """Compile each regex of a checked query with DuckDB's own engine (RE2) before running it.
+def re2_problem(con):
+    """The query checker's ``regex_problem`` for DuckDB: why RE2 rejects a pattern, or None.
 
     The pure checker only approximates RE2 with Python's ``re``, which accepts lookarounds and
     backreferences; without this, ``path:/(?=a)/`` reached the user as a raw DuckDB error."""
-    from ..errors import QueryIssue, QuerySemanticError
-    from ..query import CAnd, CNot, COr
 
-    issues, stack = [], [checked.root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (CAnd, COr)):
-            stack.extend(node.items)
-        elif isinstance(node, CNot):
-            stack.append(node.item)
-        elif node is not None and node.op == "regex":
-            try:
-                con.execute("SELECT regexp_matches('', ?)", [node.args[0]]).fetchall()
-            except duckdb.Error as exc:
-                why = str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
-                issues.append(QueryIssue(f"invalid regex /{node.args[0]}/: {why}", *node.span,
-                                         help="regexes use RE2 syntax: no lookarounds or backreferences"))
-    if issues:
-        issues.sort(key=lambda i: i.start)
-        raise QuerySemanticError(issues, query=checked.text)
+    def problem(pattern: str) -> str | None:
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            return str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
+        return None
+
+    return problem
 
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
@@ -128,8 +117,8 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
     try:
         with catalog.reading() as con:
             schema = read_schema(con, catalog.path)
-            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
-            check_regexes(con, checked)
+            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
+                            regex_problem=re2_problem(con))
     except QueryError as exc:
         exc.query = exc.query or text
         raise
