@@ -319,6 +319,31 @@ def complete(
     print_candidates(partial, db=state.db, cursor=cursor, plain=plain, limit=limit)
 
 
+@app.command()
+def serve(
+    media_root: Path = typer.Option(Path("."), "--media-root",
+                                    help="Folder the image paths are relative to; only files under it are served."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (others than 127.0.0.1 are warned)."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port (0: a free one)."),
+    open_: bool = typer.Option(False, "--open", help="Open the page in the web browser."),
+    allow_edits: bool = typer.Option(False, "--allow-edits", help="Allow set/unset/tag from the page (hand edits)."),
+) -> None:
+    """A local web app: search bar with completion, thumbnails, facets, detail, export (Ctrl-C stops)."""
+    from . import render
+    from .errors import NotFoundError
+
+    cat = catalog()
+    if not cat.exists():
+        raise NotFoundError(f"no catalog at {cat.path}",
+                            help="import something first (metastore import FILE), pass --db, or try metastore quickstart")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        render.warning(f"serving on {host}: other machines on the network can read the catalog and its images")
+    from .web.app import serve as run_server
+
+    run_server(cat, host=host, port=port, media_root=media_root, allow_edits=allow_edits, open_browser=open_,
+               echo=lambda line: print(line, flush=True))
+
+
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
                           invoke_without_command=True)
 app.add_typer(imports_app, name="imports")

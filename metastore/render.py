@@ -328,6 +328,11 @@ def message(text: str) -> None:
     _console(stderr=True).print(_esc(text))
 
 
+def warning(text: str) -> None:
+    """A warning (stderr)."""
+    _console(stderr=True).print(f"[yellow]warning:[/] {_esc(text)}")
+
+
 def check_report(r) -> None:
     """``metastore check``: ``OK …`` or one problem per line (stdout: it is the command's data)."""
     if r.ok:

@@ -1,7 +1,7 @@
 """AST → checked tree: keys resolved against the catalog Schema, every literal typed. Pure.
 
-The checked tree is what the compiler turns into SQL: ``CAnd``/``COr``/``CNot`` over ``Pred``
-leaves. A ``Pred`` names an operator of the compiler's table (``op``), a target (a Field, or the
+The checked tree is what the compiler turns into SQL: the AST's own ``And``/``Or``/``Not`` over
+``Pred`` leaves (one tree vocabulary; :mod:`.ast` walks and visits both). A ``Pred`` names an operator of the compiler's table (``op``), a target (a Field, or the
 built-ins ``"path"``, ``"tags"``, ``"text"``) and its typed, already-resolved arguments.
 
 All semantic problems are collected and raised together as one QuerySemanticError.
@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Union
+from typing import Callable, Union
 
 from ..errors import QueryIssue, QuerySemanticError
 from .. import types as T
@@ -27,7 +27,7 @@ Target = Union[Field, str]  # a Field, or "path", "tags", "text"
 
 
 @dataclass(frozen=True)
-class Pred:
+class Pred(ast.Tree):
     """One leaf condition. ``negated`` means "the key is present and the condition is false"
     (``k!=v``); ``each`` applies the condition to the items of a list column (any item)."""
 
@@ -40,25 +40,10 @@ class Pred:
     span: tuple[int, int] = field(default=(0, 0), compare=False)
 
 
-@dataclass(frozen=True)
-class CAnd:
-    items: tuple
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
+#: The checked tree's inner nodes are the AST's (these names stay for callers that used them).
+CAnd, COr, CNot = ast.And, ast.Or, ast.Not
 
-
-@dataclass(frozen=True)
-class COr:
-    items: tuple
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-
-
-@dataclass(frozen=True)
-class CNot:
-    item: object
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-
-
-CNode = Union[Pred, CAnd, COr, CNot]
+CNode = Union[Pred, ast.And, ast.Or, ast.Not]
 
 
 @dataclass(frozen=True)
@@ -117,11 +102,12 @@ def _fold(s: str) -> str:
     return s.lower()
 
 
-class _Checker:
-    def __init__(self, schema: Schema, now: datetime, tz: tzinfo) -> None:
+class _Checker(ast.Visitor):
+    def __init__(self, schema: Schema, now: datetime, tz: tzinfo, regex_problem=None) -> None:
         self.schema = schema
         self.now = now
         self.tz = tz
+        self.regex_problem = regex_problem
         self.issues: list[QueryIssue] = []
 
     def issue(self, message: str, span, help: str | None = None) -> None:
@@ -129,18 +115,17 @@ class _Checker:
 
     # ------------------------------------------------------------ structure
 
-    def node(self, n):
-        if isinstance(n, ast.And):
-            items = [self.node(x) for x in n.items]
-            return CAnd(tuple(items), span=n.span) if None not in items else None
-        if isinstance(n, ast.Or):
-            items = [self.node(x) for x in n.items]
-            return COr(tuple(items), span=n.span) if None not in items else None
-        if isinstance(n, ast.Not):
-            item = self.node(n.item)
-            return CNot(item, span=n.span) if item is not None else None
-        method = getattr(self, "leaf_" + type(n).__name__.lower())
-        return method(n)
+    def visit_and(self, n: ast.And):
+        items = [self.visit(x) for x in n.items]
+        return ast.And(tuple(items), span=n.span) if None not in items else None
+
+    def visit_or(self, n: ast.Or):
+        items = [self.visit(x) for x in n.items]
+        return ast.Or(tuple(items), span=n.span) if None not in items else None
+
+    def visit_not(self, n: ast.Not):
+        item = self.visit(n.item)
+        return ast.Not(item, span=n.span) if item is not None else None
 
     def key(self, key: ast.Key, where: str = "") -> Field | None:
         f = self.schema.get(key.name)
@@ -163,15 +148,15 @@ class _Checker:
 
     # ------------------------------------------------------------ leaves
 
-    def leaf_has(self, n: ast.Has):
+    def visit_has(self, n: ast.Has):
         f = self.key(n.key, " in has:")
         return Pred("present", f, span=n.span) if f else None
 
-    def leaf_no(self, n: ast.No):
+    def visit_no(self, n: ast.No):
         f = self.key(n.key, " in no:")
         return Pred("absent", f, span=n.span) if f else None
 
-    def leaf_is(self, n: ast.Is):
+    def visit_is(self, n: ast.Is):
         word = "is" if n.value else "not"
         f = self.key(n.key, f" in {word}:")
         if f is None:
@@ -182,7 +167,7 @@ class _Checker:
             return None
         return Pred("eq", f, (n.value,), span=n.span)
 
-    def leaf_freetext(self, n: ast.FreeText):
+    def visit_freetext(self, n: ast.FreeText):
         v = n.value
         if isinstance(v, ast.Glob):
             op, args = glob_op(v.parts, ci=True, substring=True)
@@ -195,19 +180,19 @@ class _Checker:
     def text_fields(self) -> tuple:
         return tuple(self.schema.string_like())
 
-    def leaf_tag(self, n: ast.Tag):
+    def visit_tag(self, n: ast.Tag):
         if n.op not in (":", "=", "!=", "~"):
             self.issue(f"tag: does not take '{n.op}'", n.span, "write e.g. tag:reviewed or tag:needs-*")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "tags", v, each=True))
 
-    def leaf_path(self, n: ast.Path):
+    def visit_path(self, n: ast.Path):
         if n.op not in (":", "=", "!=", "~"):
             self.issue(f"path does not take '{n.op}'", n.span, "write e.g. path:images/2024/* or path~forklift")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "path", v))
 
-    def leaf_filter(self, n: ast.Filter):
+    def visit_filter(self, n: ast.Filter):
         f = self.key(n.key)
         if f is None:
             return None
@@ -245,8 +230,8 @@ class _Checker:
             if len(preds) == 1:
                 return preds[0]
             if getattr(n, "op", ":") == "!=":  # present and no item matches
-                return CAnd(tuple(preds), span=n.span)
-            return COr(tuple(preds), span=n.span)
+                return ast.And(tuple(preds), span=n.span)
+            return ast.Or(tuple(preds), span=n.span)
         return one(value)
 
     # ------------------------------------------------------------ text-like values
@@ -271,8 +256,7 @@ class _Checker:
                 return None
             return Pred("contains_ci", target, (_fold(v.text),), each=each, span=n.span)
         if isinstance(v, ast.Regex):
-            if not _valid_regex(v.pattern):
-                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax), e.g. location:/dock-[ab]/")
+            if not self.regex(v, "check it (RE2 syntax), e.g. location:/dock-[ab]/"):
                 return None
             return Pred("regex", target, (v.pattern,), negated=neg, each=each, span=n.span)
         if isinstance(v, ast.Glob):
@@ -281,6 +265,20 @@ class _Checker:
         if cs:
             return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
         return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
+
+    def regex(self, v: ast.Regex, help: str) -> bool:
+        """Whether the pattern is valid; records the issue when not. A rough check first (Python
+        ``re``), then the engine's own (``regex_problem``: RE2 rejects lookarounds and
+        backreferences that ``re`` accepts)."""
+        if not _valid_regex(v.pattern):
+            self.issue(f"invalid regex /{v.pattern}/", v.span, help)
+            return False
+        why = self.regex_problem(v.pattern) if self.regex_problem is not None else None
+        if why:
+            self.issue(f"invalid regex /{v.pattern}/: {why}", v.span,
+                       "regexes use RE2 syntax: no lookarounds or backreferences")
+            return False
+        return True
 
     # ------------------------------------------------------------ enum / multi-enum with options
 
@@ -297,8 +295,7 @@ class _Checker:
             return Pred("set_eq", f, (sorted(chosen),), span=n.span)
         items = v.items if isinstance(v, ast.List) else (v,)
         if isinstance(v, ast.Regex):
-            if not _valid_regex(v.pattern):
-                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax)")
+            if not self.regex(v, "check it (RE2 syntax)"):
                 return None
             return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.type == MULTI_ENUM, span=n.span)
         chosen: list[str] = []
@@ -464,10 +461,13 @@ def _valid_regex(pattern: str) -> bool:
 
 
 def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzinfo = "UTC",
-          text: str = "") -> Checked:
-    """Resolve keys and type literals; raise QuerySemanticError listing every problem."""
-    checker = _Checker(schema, now, resolve_zone(tz))
-    root = checker.node(node) if node is not None else None
+          text: str = "", regex_problem: Callable[[str], str | None] | None = None) -> Checked:
+    """Resolve keys and type literals; raise QuerySemanticError listing every problem.
+
+    ``regex_problem(pattern)`` is the search engine's verdict on a regex (why it is invalid, or
+    None); the store passes DuckDB's. Without it, Python's ``re`` approximates RE2."""
+    checker = _Checker(schema, now, resolve_zone(tz), regex_problem)
+    root = checker.visit(node) if node is not None else None
     if checker.issues:
         raise QuerySemanticError(checker.issues, query=text)
     return Checked(root, text)

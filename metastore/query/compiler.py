@@ -21,7 +21,8 @@ from typing import Iterable, Sequence, Union
 
 from ..schema import MULTI_ENUM, NUMBER, Field
 from ..types import query_text
-from .checker import CAnd, Checked, CNot, Pred
+from .ast import And, Not, Or, Visitor
+from .checker import Checked, Pred
 from .operators import FORMS, ITEM, OPERATORS
 
 TABLE = "images"
@@ -94,13 +95,27 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     return sql
 
 
+class _Sql(Visitor):
+    """A checked tree → WHERE SQL, numbering its placeholders with ``params``."""
+
+    def __init__(self, params: _Params, dialect: str) -> None:
+        self.params, self.dialect = params, dialect
+
+    def visit_pred(self, p: Pred) -> str:
+        return _pred_sql(p, self.params, self.dialect)
+
+    def visit_not(self, n: Not) -> str:
+        return FORMS["not"].sql(self.dialect).format(inner=self.visit(n.item))
+
+    def visit_and(self, n: And) -> str:
+        return "(" + " AND ".join(self.visit(x) for x in n.items) + ")"
+
+    def visit_or(self, n: Or) -> str:
+        return "(" + " OR ".join(self.visit(x) for x in n.items) + ")"
+
+
 def _node_sql(node, params: _Params, dialect: str = "duckdb") -> str:
-    if isinstance(node, Pred):
-        return _pred_sql(node, params, dialect)
-    if isinstance(node, CNot):
-        return FORMS["not"].sql(dialect).format(inner=_node_sql(node.item, params, dialect))
-    joiner = " AND " if isinstance(node, CAnd) else " OR "
-    return "(" + joiner.join(_node_sql(x, params, dialect) for x in node.items) + ")"
+    return _Sql(params, dialect).visit(node)
 
 
 def compile_where(checked: Checked, *, first_param: int = 1, dialect: str = "duckdb") -> tuple[str, list]:
@@ -163,7 +178,7 @@ def clauses(checked: Checked) -> list[tuple[str, str, list]]:
     root = checked.root
     if root is None:
         return []
-    items = root.items if isinstance(root, CAnd) else (root,)
+    items = root.items if isinstance(root, And) else (root,)
     out = []
     for item in items:
         text = checked.text[item.span[0]:item.span[1]] if checked.text else explain(Checked(item))
@@ -194,17 +209,24 @@ def _explain_pred(p: Pred) -> str:
     return text
 
 
+class _Explain(Visitor):
+    def visit_pred(self, p: Pred) -> str:
+        return _explain_pred(p)
+
+    def visit_not(self, n: Not) -> str:
+        return f"NOT ({self.visit(n.item)})"
+
+    def visit_and(self, n: And) -> str:
+        return "(" + " AND ".join(self.visit(x) for x in n.items) + ")"
+
+    def visit_or(self, n: Or) -> str:
+        return "(" + " OR ".join(self.visit(x) for x in n.items) + ")"
+
+
 def explain(checked: Checked | object) -> str:
     """The fully parenthesised interpretation, each value with its key's resolved type."""
     node = checked.root if isinstance(checked, Checked) else checked
-    if node is None:
-        return "every image"
-    if isinstance(node, Pred):
-        return _explain_pred(node)
-    if isinstance(node, CNot):
-        return f"NOT ({explain(node.item)})"
-    joiner = " AND " if isinstance(node, CAnd) else " OR "
-    return "(" + joiner.join(explain(x) for x in node.items) + ")"
+    return "every image" if node is None else _Explain().visit(node)
 
 
 __all__ = [
