@@ -68,6 +68,16 @@ class Range:
 
 
 @dataclass(frozen=True)
+class LuceneRange(Range):
+    """``[lo TO hi]`` (inclusive), ``{lo TO hi}`` (exclusive) or mixed ``[lo TO hi}``; ``*`` → None.
+
+    A Range whose ends may each be exclusive; ``[a TO b]`` means what ``a..b`` means."""
+
+    lo_incl: bool = True
+    hi_incl: bool = True
+
+
+@dataclass(frozen=True)
 class List:
     """``[a, b, c]`` — matches any item."""
 
@@ -82,7 +92,7 @@ class Star:
     span: Span = _span()
 
 
-Value = Union[Word, Quoted, Glob, Regex, Range, List, Star]
+Value = Union[Word, Quoted, Glob, Regex, Range, LuceneRange, List, Star]
 
 # ---------------------------------------------------------------- terms
 
@@ -191,7 +201,7 @@ def to_data(obj):
 
 
 __all__ = [
-    "Span", "Word", "Quoted", "Glob", "Regex", "Range", "List", "Star", "Value",
+    "Span", "Word", "Quoted", "Glob", "Regex", "Range", "LuceneRange", "List", "Star", "Value",
     "Key", "Filter", "Has", "No", "Is", "Tag", "Path", "FreeText", "Not", "And", "Or", "Node",
     "to_data",
 ]
