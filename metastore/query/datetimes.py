@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 UTC = timezone.utc
 
-_ABSOLUTE = re.compile(  # ASCII digits only: '٢٠٢٤' is not read as 2024 (nor is it by imports)
+_ABSOLUTE = re.compile(
     r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?"
-    r"(?P<off>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?\Z", re.ASCII
+    r"(?P<off>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?\Z", re.ASCII  # \d is 0-9 only: no '٢٠٢٤'
 )
 # Units: s m h d w mo y. 'm' is minutes and 'mo' months; a capital 'M' (months in Elasticsearch,
 # minutes nowhere) is an error, never silently minutes. Other units ignore case.
