@@ -260,6 +260,8 @@ def export_(
     sort: Optional[str] = typer.Option(None, "--sort", help="Manifest order: KEY[:desc], comma-separated."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty --out, replacing files."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Leave out images whose file is missing."),
+    split_column: str = typer.Option("split", "--split-column",
+                                     help="Name of the manifest column --split adds (default: split)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Write a training subset: manifest, export.json and optionally the media, split and sampled."""
@@ -271,7 +273,7 @@ def export_(
                                           ("--media", media), ("--media-root", media_root), ("--split", split),
                                           ("--group-by", group_by), ("--sample", sample), ("--limit", limit),
                                           ("--sort", sort)) if value is not None]
-        if given or format_ != "csv" or seed != 0 or skip_missing:
+        if given or format_ != "csv" or seed != 0 or skip_missing or split_column != "split":
             raise UsageError(f"--from rebuilds an export with its recorded options; do not also give "
                              f"{', '.join(given) or 'other options'}", help="only --out and --force go with --from")
         report = catalog().export_from(from_, out, force=force)
@@ -279,7 +281,7 @@ def export_(
         report = catalog().export(
             _query_arg(query, q), out, format=format_, columns=_columns(columns), media=media,
             media_root=media_root, split=split, group_by=group_by, sample=sample, seed=seed, limit=limit,
-            sort=sort, force=force, skip_missing=skip_missing)
+            sort=sort, force=force, skip_missing=skip_missing, split_column=split_column)
     render.export_report(report, as_json=as_json)
 
 

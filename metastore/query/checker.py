@@ -99,6 +99,31 @@ def like_pattern(parts: tuple[str, ...] | list[str], *, lower: bool, substring: 
     return f"%{pat}%" if substring else pat
 
 
+def glob_op(parts: tuple[str, ...] | list[str], *, ci: bool, substring: bool = False) -> tuple[str, tuple]:
+    """The operator and argument for a glob, chosen by its shape (same results as LIKE).
+
+    ``a*`` → ``prefix``, ``*a`` → ``suffix``, ``*a*`` → ``contains``: DuckDB runs these as
+    plain string tests, whereas ``LIKE … ESCAPE`` always takes its generic matcher. Only a
+    wildcard between two texts (``a*b``) needs LIKE, and only a pattern with a literal ``%``,
+    ``_`` or ``\\`` needs its ESCAPE. ``ci`` lowercases the text (the column is lowercased by
+    the ``_ci`` operator). ``substring`` (free text) matches anywhere: ``*parts*``."""
+    parts = [p.lower() if ci else p for p in parts]
+    if substring:
+        parts = ["", *parts, ""]
+    first, last = parts[0], parts[-1]
+    inner = [p for p in parts[1:-1] if p]
+    sfx = "_ci" if ci else ""
+    if not inner and first and not last:
+        return "prefix" + sfx, (first,)
+    if not inner and last and not first:
+        return "suffix" + sfx, (last,)
+    if not first and not last and len(inner) <= 1:
+        return "contains" + sfx, (inner[0] if inner else "",)
+    if any(ch in p for p in parts for ch in "%_\\"):
+        return "glob" + sfx, (like_pattern(parts, lower=False),)
+    return "like" + sfx, ("%".join(parts),)
+
+
 def _glob_regex(parts, *, ci: bool) -> re.Pattern:
     return re.compile(".*".join(re.escape(p) for p in parts) + r"\Z", re.S | (re.I if ci else 0))
 
@@ -175,8 +200,8 @@ class _Checker:
     def leaf_freetext(self, n: ast.FreeText):
         v = n.value
         if isinstance(v, ast.Glob):
-            pat = like_pattern(v.parts, lower=True, substring=True)
-            return Pred("glob_ci", "text", (pat,), over=self.text_fields(), span=n.span)
+            op, args = glob_op(v.parts, ci=True, substring=True)
+            return Pred(op, "text", args, over=self.text_fields(), span=n.span)
         if v.text == "":
             self.issue("an empty phrase matches everything", n.span, "remove it, or put words inside the quotes")
             return None
@@ -266,8 +291,8 @@ class _Checker:
                 return None
             return Pred("regex", target, (v.pattern,), negated=neg, each=each, span=n.span)
         if isinstance(v, ast.Glob):
-            return Pred("glob" if cs else "glob_ci", target, (like_pattern(v.parts, lower=not cs),),
-                        negated=neg, each=each, span=n.span)
+            op, args = glob_op(v.parts, ci=not cs)
+            return Pred(op, target, args, negated=neg, each=each, span=n.span)
         if cs:
             return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
         return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
@@ -467,4 +492,4 @@ def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzi
     return Checked(root, text)
 
 
-__all__ = ["Pred", "CAnd", "COr", "CNot", "CNode", "Checked", "check", "like_pattern"]
+__all__ = ["Pred", "CAnd", "COr", "CNot", "CNode", "Checked", "check", "like_pattern", "glob_op"]
