@@ -115,8 +115,8 @@ def _schema(target, schema) -> Schema:
 
     if isinstance(schema, Schema):
         return schema
-    if isinstance(schema, (str, Path)):
-        keys = meta_schema(read_meta(schema))
+    if isinstance(schema, (str, Path, dict)):  # a published folder, or its metastore.json parsed
+        keys = meta_schema(schema if isinstance(schema, dict) else read_meta(schema))
         return schema_from_spark(target, keys=keys) if target is not None else keys
     return schema_from_spark(schema if schema is not None else target)
 
@@ -142,7 +142,8 @@ def where(query: str, schema, *, now: datetime | None = None, tz: str = "UTC") -
 
 def search(df, query: str = "", *, schema=None, now: datetime | None = None, tz: str = "UTC"):
     """The rows of ``df`` matching ``query``: a (lazy) Spark DataFrame. Types from ``schema``
-    (a published folder or a metastore Schema) or else from ``df.schema``."""
+    (a published folder, its ``metastore.json`` parsed into a dict, or a metastore Schema) or
+    else from ``df.schema``."""
     from ..query import compile_where, named
 
     _pyspark()
