@@ -96,8 +96,15 @@ def import_(
     strict: bool = typer.Option(False, "--strict", help="Write nothing if any row fails."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
     tag: List[str] = typer.Option([], "--tag", help="Tag every imported image (repeatable)."),
-    normalize_keys: bool = typer.Option(False, "--normalize-keys", help="Map 'Patient ID' to patient_id."),
-    format_: Optional[str] = typer.Option(None, "--format", help="csv | tsv | json | jsonl (default: by extension)."),
+    normalize_keys: bool = typer.Option(False, "--normalize-keys",
+                                        help="Repair invalid keys, keeping case: 'Patient ID' → Patient_ID."),
+    format_: Optional[str] = typer.Option(None, "--format",
+                                          help="csv | tsv | json | jsonl | coco (default: by extension; a COCO "
+                                               "file is recognised) | yolo (a dataset folder)."),
+    path_template: Optional[str] = typer.Option(None, "--path-template",
+                                                help="Build each path from columns: 'images/{image_id}.jpg'."),
+    path_prefix: str = typer.Option("", "--path-prefix", help="Prepend to every path (e.g. val2017/)."),
+    exif: bool = typer.Option(False, "--exif", help="Folders: also read each image's header and EXIF (Pillow)."),
     field: Optional[str] = typer.Option(None, "--field",
                                         help="The files are Visual Layer upload files of {media_id, value} for this key."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -110,7 +117,7 @@ def import_(
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
             dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, field=field,
-            progress=progress)
+            path_template=path_template, path_prefix=path_prefix, exif=exif, progress=progress)
     finally:
         progress.close()
     render.import_report(report, as_json=as_json)
@@ -360,6 +367,31 @@ def complete(
     from .completion import print_candidates
 
     print_candidates(partial, db=state.db, cursor=cursor, plain=plain, limit=limit)
+
+
+@app.command()
+def serve(
+    media_root: Path = typer.Option(Path("."), "--media-root",
+                                    help="Folder the image paths are relative to; only files under it are served."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (others than 127.0.0.1 are warned)."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port (0: a free one)."),
+    open_: bool = typer.Option(False, "--open", help="Open the page in the web browser."),
+    allow_edits: bool = typer.Option(False, "--allow-edits", help="Allow set/unset/tag from the page (hand edits)."),
+) -> None:
+    """A local web app: search bar with completion, thumbnails, facets, detail, export (Ctrl-C stops)."""
+    from . import render
+    from .errors import NotFoundError
+
+    cat = catalog()
+    if not cat.exists():
+        raise NotFoundError(f"no catalog at {cat.path}",
+                            help="import something first (metastore import FILE), pass --db, or try metastore quickstart")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        render.warning(f"serving on {host}: other machines on the network can read the catalog and its images")
+    from .web.app import serve as run_server
+
+    run_server(cat, host=host, port=port, media_root=media_root, allow_edits=allow_edits, open_browser=open_,
+               echo=lambda line: print(line, flush=True))
 
 
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",

@@ -39,7 +39,7 @@ from . import schema as S
 from . import export_files
 from .errors import ExportError, UsageError
 from .export_files import RECORD, Writes, check_out
-from .infer import value_json, value_text
+from .types import json_value as value_json, text as value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")

@@ -8,7 +8,7 @@ import sys
 import threading
 
 from . import schema as S
-from .infer import value_json, value_text
+from .types import json_value as value_json, text as value_text
 
 
 def _console(stderr: bool = False):
@@ -324,6 +324,11 @@ def undo_report(r) -> None:
 def message(text: str) -> None:
     """A non-data message (stderr)."""
     _console(stderr=True).print(_esc(text))
+
+
+def warning(text: str) -> None:
+    """A warning (stderr)."""
+    _console(stderr=True).print(f"[yellow]warning:[/] {_esc(text)}")
 
 
 def check_report(r) -> None:

@@ -1,7 +1,7 @@
 """AST → checked tree: keys resolved against the catalog Schema, every literal typed. Pure.
 
-The checked tree is what the compiler turns into SQL: ``CAnd``/``COr``/``CNot`` over ``Pred``
-leaves. A ``Pred`` names an operator of the compiler's table (``op``), a target (a Field, or the
+The checked tree is what the compiler turns into SQL: the AST's own ``And``/``Or``/``Not`` over
+``Pred`` leaves (one tree vocabulary; :mod:`.ast` walks and visits both). A ``Pred`` names an operator of the compiler's table (``op``), a target (a Field, or the
 built-ins ``"path"``, ``"tags"``, ``"text"``) and its typed, already-resolved arguments.
 
 All semantic problems are collected and raised together as one QuerySemanticError.
@@ -14,18 +14,20 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Union
+from typing import Callable, Union
 
 from ..errors import QueryIssue, QuerySemanticError
+from .. import types as T
 from ..schema import BOOLEAN, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field, Schema
 from . import ast
+from .operators import SYNTAX
 from .datetimes import DatetimeProblem, interval, resolve_zone
 
 Target = Union[Field, str]  # a Field, or "path", "tags", "text"
 
 
 @dataclass(frozen=True)
-class Pred:
+class Pred(ast.Tree):
     """One leaf condition. ``negated`` means "the key is present and the condition is false"
     (``k!=v``); ``each`` applies the condition to the items of a list column (any item)."""
 
@@ -38,25 +40,10 @@ class Pred:
     span: tuple[int, int] = field(default=(0, 0), compare=False)
 
 
-@dataclass(frozen=True)
-class CAnd:
-    items: tuple
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
+#: The checked tree's inner nodes are the AST's (these names stay for callers that used them).
+CAnd, COr, CNot = ast.And, ast.Or, ast.Not
 
-
-@dataclass(frozen=True)
-class COr:
-    items: tuple
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-
-
-@dataclass(frozen=True)
-class CNot:
-    item: object
-    span: tuple[int, int] = field(default=(0, 0), compare=False)
-
-
-CNode = Union[Pred, CAnd, COr, CNot]
+CNode = Union[Pred, ast.And, ast.Or, ast.Not]
 
 
 @dataclass(frozen=True)
@@ -67,25 +54,8 @@ class Checked:
     text: str = ""
 
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
-_ORDERED = {NUMBER, DATETIME}
-_TEXT = {STRING, LINK, ENUM, MULTI_ENUM}
-_ALLOWED = {
-    STRING: {":", "=", "!=", "~"},
-    LINK: {":", "=", "!=", "~"},
-    NUMBER: {":", "=", "!=", ">", ">=", "<", "<="},
-    DATETIME: {":", "=", "!=", ">", ">=", "<", "<="},
-    BOOLEAN: {":", "=", "!="},
-    ENUM: {":", "=", "!="},
-    MULTI_ENUM: {":", "=", "!="},
-}
-_ARTICLE = {ENUM: "an enum", MULTI_ENUM: "a multi-enum"}
-
-
 def _a(type_: str) -> str:
-    return _ARTICLE.get(type_, f"a {type_}")
+    return T.TYPES[type_].a
 
 
 def _nfc(s: str) -> str:
@@ -132,11 +102,12 @@ def _fold(s: str) -> str:
     return s.lower()
 
 
-class _Checker:
-    def __init__(self, schema: Schema, now: datetime, tz: tzinfo) -> None:
+class _Checker(ast.Visitor):
+    def __init__(self, schema: Schema, now: datetime, tz: tzinfo, regex_problem=None) -> None:
         self.schema = schema
         self.now = now
         self.tz = tz
+        self.regex_problem = regex_problem
         self.issues: list[QueryIssue] = []
 
     def issue(self, message: str, span, help: str | None = None) -> None:
@@ -144,18 +115,17 @@ class _Checker:
 
     # ------------------------------------------------------------ structure
 
-    def node(self, n):
-        if isinstance(n, ast.And):
-            items = [self.node(x) for x in n.items]
-            return CAnd(tuple(items), span=n.span) if None not in items else None
-        if isinstance(n, ast.Or):
-            items = [self.node(x) for x in n.items]
-            return COr(tuple(items), span=n.span) if None not in items else None
-        if isinstance(n, ast.Not):
-            item = self.node(n.item)
-            return CNot(item, span=n.span) if item is not None else None
-        method = getattr(self, "leaf_" + type(n).__name__.lower())
-        return method(n)
+    def visit_and(self, n: ast.And):
+        items = [self.visit(x) for x in n.items]
+        return ast.And(tuple(items), span=n.span) if None not in items else None
+
+    def visit_or(self, n: ast.Or):
+        items = [self.visit(x) for x in n.items]
+        return ast.Or(tuple(items), span=n.span) if None not in items else None
+
+    def visit_not(self, n: ast.Not):
+        item = self.visit(n.item)
+        return ast.Not(item, span=n.span) if item is not None else None
 
     def key(self, key: ast.Key, where: str = "") -> Field | None:
         f = self.schema.get(key.name)
@@ -178,15 +148,15 @@ class _Checker:
 
     # ------------------------------------------------------------ leaves
 
-    def leaf_has(self, n: ast.Has):
+    def visit_has(self, n: ast.Has):
         f = self.key(n.key, " in has:")
         return Pred("present", f, span=n.span) if f else None
 
-    def leaf_no(self, n: ast.No):
+    def visit_no(self, n: ast.No):
         f = self.key(n.key, " in no:")
         return Pred("absent", f, span=n.span) if f else None
 
-    def leaf_is(self, n: ast.Is):
+    def visit_is(self, n: ast.Is):
         word = "is" if n.value else "not"
         f = self.key(n.key, f" in {word}:")
         if f is None:
@@ -197,7 +167,7 @@ class _Checker:
             return None
         return Pred("eq", f, (n.value,), span=n.span)
 
-    def leaf_freetext(self, n: ast.FreeText):
+    def visit_freetext(self, n: ast.FreeText):
         v = n.value
         if isinstance(v, ast.Glob):
             op, args = glob_op(v.parts, ci=True, substring=True)
@@ -210,23 +180,23 @@ class _Checker:
     def text_fields(self) -> tuple:
         return tuple(self.schema.string_like())
 
-    def leaf_tag(self, n: ast.Tag):
+    def visit_tag(self, n: ast.Tag):
         if n.op not in (":", "=", "!=", "~"):
             self.issue(f"tag: does not take '{n.op}'", n.span, "write e.g. tag:reviewed or tag:needs-*")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "tags", v, each=True))
 
-    def leaf_path(self, n: ast.Path):
+    def visit_path(self, n: ast.Path):
         if n.op not in (":", "=", "!=", "~"):
             self.issue(f"path does not take '{n.op}'", n.span, "write e.g. path:images/2024/* or path~forklift")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "path", v))
 
-    def leaf_filter(self, n: ast.Filter):
+    def visit_filter(self, n: ast.Filter):
         f = self.key(n.key)
         if f is None:
             return None
-        if n.op not in _ALLOWED[f.type]:
+        if n.op not in T.TYPES[f.type].operators:
             self.issue(f"'{f.name}' is {_a(f.type)}; '{n.op}' is not allowed ({self.usage(f)})", n.span,
                        self.usage(f))
             return None
@@ -260,8 +230,8 @@ class _Checker:
             if len(preds) == 1:
                 return preds[0]
             if getattr(n, "op", ":") == "!=":  # present and no item matches
-                return CAnd(tuple(preds), span=n.span)
-            return COr(tuple(preds), span=n.span)
+                return ast.And(tuple(preds), span=n.span)
+            return ast.Or(tuple(preds), span=n.span)
         return one(value)
 
     # ------------------------------------------------------------ text-like values
@@ -286,8 +256,7 @@ class _Checker:
                 return None
             return Pred("contains_ci", target, (_fold(v.text),), each=each, span=n.span)
         if isinstance(v, ast.Regex):
-            if not _valid_regex(v.pattern):
-                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax), e.g. location:/dock-[ab]/")
+            if not self.regex(v, "check it (RE2 syntax), e.g. location:/dock-[ab]/"):
                 return None
             return Pred("regex", target, (v.pattern,), negated=neg, each=each, span=n.span)
         if isinstance(v, ast.Glob):
@@ -296,6 +265,20 @@ class _Checker:
         if cs:
             return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
         return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
+
+    def regex(self, v: ast.Regex, help: str) -> bool:
+        """Whether the pattern is valid; records the issue when not. A rough check first (Python
+        ``re``), then the engine's own (``regex_problem``: RE2 rejects lookarounds and
+        backreferences that ``re`` accepts)."""
+        if not _valid_regex(v.pattern):
+            self.issue(f"invalid regex /{v.pattern}/", v.span, help)
+            return False
+        why = self.regex_problem(v.pattern) if self.regex_problem is not None else None
+        if why:
+            self.issue(f"invalid regex /{v.pattern}/: {why}", v.span,
+                       "regexes use RE2 syntax: no lookarounds or backreferences")
+            return False
+        return True
 
     # ------------------------------------------------------------ enum / multi-enum with options
 
@@ -312,8 +295,7 @@ class _Checker:
             return Pred("set_eq", f, (sorted(chosen),), span=n.span)
         items = v.items if isinstance(v, ast.List) else (v,)
         if isinstance(v, ast.Regex):
-            if not _valid_regex(v.pattern):
-                self.issue(f"invalid regex /{v.pattern}/", v.span, "check it (RE2 syntax)")
+            if not self.regex(v, "check it (RE2 syntax)"):
                 return None
             return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.type == MULTI_ENUM, span=n.span)
         chosen: list[str] = []
@@ -373,7 +355,7 @@ class _Checker:
             self.issue(f"'{f.name}' is {_a(f.type)}; {kind} not allowed", v.span, self.usage(f))
             return None
         if isinstance(v, ast.Range):
-            if f.type not in _ORDERED:
+            if not T.TYPES[f.type].ordered:
                 self.issue(f"'{f.name}' is {_a(f.type)}; ranges are not allowed", v.span, self.usage(f))
                 return None
             if op not in (":", "=", "!="):
@@ -387,16 +369,16 @@ class _Checker:
             x = self.number(f, v)
             if x is None:
                 return None
-            kind = {":": "eq", "=": "eq", "!=": "eq", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[op]
-            return Pred(kind, f, (x,), negated=op == "!=", span=n.span)
+            return Pred(SYNTAX[op].number, f, (x,), negated=op == "!=", span=n.span)
         iv = self.datetime(f, v)
         if iv is None:
             return None
         start, end = iv
-        if op in (":", "=", "!="):
+        compare = SYNTAX[op].datetime
+        if compare is None:
             return Pred("between_dt", f, (start, end), negated=op == "!=", span=n.span)
-        kind, arg = {">": ("ge", end), ">=": ("ge", start), "<": ("lt", start), "<=": ("lt", end)}[op]
-        return Pred(kind, f, (arg,), span=n.span)
+        kind, bound = compare
+        return Pred(kind, f, (start if bound == "start" else end,), span=n.span)
 
     def range_pred(self, n, f: Field, v: ast.Range):
         neg = n.op == "!="
@@ -428,21 +410,17 @@ class _Checker:
         return Pred("ge", f, (lo,), negated=neg, span=n.span)
 
     def number(self, f: Field, v) -> float | None:
-        text = v.text.strip()
-        if _NUMBER.match(text):
-            x = float(text)
-            if x not in (float("inf"), float("-inf")):
-                return x
+        x = T.read_number(v.text)  # the reader import and `set` use: ASCII digits, finite
+        if x is not None:
+            return x
         self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
                    f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
         return None
 
     def boolean(self, f: Field, v) -> bool | None:
-        t = v.text.strip().lower()
-        if t in _TRUE:
-            return True
-        if t in _FALSE:
-            return False
+        b = T.read_boolean(v.text)  # the reader import and `set` use
+        if b is not None:
+            return b
         self.issue(f"'{v.text}' is not a boolean ('{f.name}' is a boolean)", v.span,
                    f"use {f.name}:true or {f.name}:false (also yes/no, 1/0)")
         return None
@@ -483,10 +461,13 @@ def _valid_regex(pattern: str) -> bool:
 
 
 def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzinfo = "UTC",
-          text: str = "") -> Checked:
-    """Resolve keys and type literals; raise QuerySemanticError listing every problem."""
-    checker = _Checker(schema, now, resolve_zone(tz))
-    root = checker.node(node) if node is not None else None
+          text: str = "", regex_problem: Callable[[str], str | None] | None = None) -> Checked:
+    """Resolve keys and type literals; raise QuerySemanticError listing every problem.
+
+    ``regex_problem(pattern)`` is the search engine's verdict on a regex (why it is invalid, or
+    None); the store passes DuckDB's. Without it, Python's ``re`` approximates RE2."""
+    checker = _Checker(schema, now, resolve_zone(tz), regex_problem)
+    root = checker.visit(node) if node is not None else None
     if checker.issues:
         raise QuerySemanticError(checker.issues, query=text)
     return Checked(root, text)

@@ -83,11 +83,12 @@ class Catalog:
 
     # -- search ------------------------------------------------------------------------------
     def search(self, query: str = "", *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None) -> "SearchResult":
-        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``."""
+               limit: int | None = None, offset: int | None = None) -> "SearchResult":
+        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
+        ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``)."""
         from .search import run_search
 
-        return run_search(self, query, columns=columns, sort=sort, limit=limit)
+        return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset)
 
     def count(self, query: str = "") -> int:
         return self.search(query).count()
@@ -169,13 +170,17 @@ class Catalog:
                      id_column: str | None = None, strategy: str = "merge", strict: bool = False,
                      dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
                      format: str | None = None, field: str | None = None,
+                     path_template: str | None = None, path_prefix: str = "", exif: bool = False,
                      progress: Callable[[str], None] | None = None) -> ImportReport:
-        """Import CSV/TSV/JSON/JSONL files and sidecar folders (one transaction).
+        """Import CSV/TSV/JSON/JSONL/COCO files, sidecar folders and YOLO datasets (``format="yolo"``)
+        in one transaction.
 
         ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
+        ``path_template``: build paths from columns (``"images/{image_id}.jpg"``); ``path_prefix``:
+        prepend to every path; ``exif``: folders also read each image's header (Pillow).
         See ``ImportReport.exit_code`` for the outcome."""
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
-                             normalize_keys, format, field)
+                             normalize_keys, format, field, path_template, path_prefix or "", exif)
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():
@@ -203,6 +208,15 @@ class Catalog:
                 kind, detail, at = sources.get(src, (None, None, None))
                 values.append(StoredValue(f.name, f.type, value, src, kind, detail, at))
             return ImageInfo(row[0], row[1], list(row[2] or []), values)
+
+    def known_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` are images of the catalog (one query for the lot)."""
+        paths = list(dict.fromkeys(paths))
+        if not paths:
+            return set()
+        with self.reading() as con:
+            return {r[0] for r in con.execute("SELECT path FROM images WHERE list_contains(?, path)",
+                                              [paths]).fetchall()}
 
     def keys(self) -> list[KeyInfo]:
         with self.reading() as con:
