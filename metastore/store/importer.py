@@ -214,11 +214,19 @@ def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
 
 
 def _tag_imported(con, tags: list[str], source_id: int) -> None:
-    """``--tag T``: add tags to every image this import touched or registered."""
-    con.execute(
-        "UPDATE images SET tags = list_sort(list_distinct(list_concat(images.tags, $tags))) "
-        "WHERE path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
-        "(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row))", {"tags": tags})
+    """``--tag T``: add tags to every image this import touched or registered — in history like
+    any other change, so that undoing the import takes them away again."""
+    from .codec import to_json_expr
+    from .ddl import TAGS_FIELD_ID
+    from .edits import TAGS_SRC
+
+    new = "list_sort(list_distinct(list_concat(images.tags, $tags)))"
+    where = (f"path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
+             f"(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row)) AND tags IS DISTINCT FROM {new}")
+    con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, {to_json_expr('tags')}, "
+                f"c.src, {to_json_expr(new)}, $sid FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
+                {"tags": tags, "sid": source_id})
+    con.execute(f"UPDATE images SET tags = {new} WHERE {where}", {"tags": tags})
 
 
 def _options_record(opts: ImportOptions) -> dict:
