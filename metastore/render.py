@@ -80,7 +80,9 @@ def import_report(report, *, as_json: bool = False) -> None:
     if report.committed or report.dry_run:
         out.print(f"[bold]{head}[/]: {report.rows_read:,} rows read, {report.rows_written:,} written "
                   f"({report.images_added:,} new images), {report.rows_unchanged:,} unchanged, "
-                  f"{report.rows_failed:,} failed")
+                  f"{report.rows_failed:,} failed"
+                  + (f", {report.cells_failed:,} value{'s' if report.cells_failed != 1 else ''} rejected"
+                     if report.cells_failed else ""))
         from rich.table import Table
 
         if report.keys:
