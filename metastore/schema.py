@@ -91,11 +91,14 @@ class Field:
     locked: bool = False
     options: tuple[str, ...] = ()
     count: int = 0  # images having the key
+    #: the column's name where it is not the catalog's ``v<N>``: a published table names its
+    #: columns by key (``metastore publish``), a Spark DataFrame by whatever it holds
+    stored: str = ""
 
     @property
     def column(self) -> str:
         """The storage column of the value (an identifier from the catalog, never user text)."""
-        return f"v{self.id}"
+        return self.stored or f"v{self.id}"
 
     @property
     def source_column(self) -> str:
