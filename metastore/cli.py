@@ -210,7 +210,7 @@ def _columns(spec: Optional[str]) -> list:
 
 @app.command()
 def search(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
@@ -238,10 +238,12 @@ def search(
     state.json_errors = fmt == "json"
     text = _query_arg(query, q)
     cols = _columns(columns)
-    result = catalog().search(text, columns=cols, sort=sort, limit=limit)
+    cat = catalog()
+    result = cat.search(text, columns=cols, sort=sort, limit=limit)
     if explain:
         render.explain(result.explain())
-    render.results(result, fmt)
+    if render.results(result, fmt) == 0 and limit != 0:
+        _zero_result_hint(cat, text)
 
 
 @app.command()
@@ -250,12 +252,26 @@ def count(
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
 ) -> None:
     """Print only the number of images matching a query."""
-    typer.echo(catalog().search(_query_arg(query, q)).count())
+    cat, text = catalog(), _query_arg(query, q)
+    n = cat.search(text).count()
+    typer.echo(n)
+    if n == 0:
+        _zero_result_hint(cat, text)
+
+
+def _zero_result_hint(cat, text: str) -> None:
+    """After a search or count that found nothing: one likely intended reading, on stderr."""
+    from . import render
+    from .hints import zero_result_hint
+
+    found = zero_result_hint(cat, text)
+    if found:
+        render.hint(found)
 
 
 @app.command("export")
 def export_(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
@@ -540,8 +556,10 @@ def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError
 
+    from .argv import protect_query
+
     try:
-        app()
+        app(args=protect_query(sys.argv[1:]), prog_name="metastore")
     except MetastoreError as exc:
         from . import render
 

@@ -158,16 +158,17 @@ class Progress:
 
 
 # -- search ------------------------------------------------------------------------------------
-def results(result, fmt: str) -> None:
-    """Matches on stdout in the chosen format; nothing else goes to stdout."""
+def results(result, fmt: str) -> int:
+    """Matches on stdout in the chosen format; nothing else goes to stdout. Returns how many."""
     rows = result.rows() if fmt != "paths" else None
     keys = [f.name for f in result.columns]
     types = {f.name: f.type for f in result.columns}
     if fmt == "paths":
         out = sys.stdout
-        for p in result.paths():
+        paths = result.paths()
+        for p in paths:
             out.write(p + "\n")
-        return
+        return len(paths)
     if fmt == "csv":
         import csv
 
@@ -175,7 +176,7 @@ def results(result, fmt: str) -> None:
         w.writerow(["path", "media_id"] + keys)
         for r in rows:
             w.writerow([r["path"], r["media_id"]] + [fmt_value(r[k], types[k]) for k in keys])
-        return
+        return len(rows)
     if fmt in ("jsonl", "json"):
         items = [{k: json_value(v) for k, v in r.items()} for r in rows]
         if fmt == "json":
@@ -183,7 +184,7 @@ def results(result, fmt: str) -> None:
         else:
             for item in items:
                 print(json.dumps(item, ensure_ascii=False))
-        return
+        return len(rows)
     from rich.table import Table
 
     t = Table(header_style="bold", box=None, pad_edge=False)
@@ -196,6 +197,7 @@ def results(result, fmt: str) -> None:
     total = result.count() if result.limit is not None else len(rows)
     shown = f"{len(rows):,} of {total:,}" if total != len(rows) else f"{total:,}"
     _console(stderr=True).print(f"{shown} image{'s' if total != 1 else ''}")
+    return len(rows)
 
 
 def explain(ex) -> None:
@@ -204,6 +206,8 @@ def explain(ex) -> None:
     err.print(f"[bold]query:[/] {_esc(ex.interpretation)}")
     err.print(f"[bold]time zone:[/] {ex.timezone} (datetimes without an offset)")
     err.print(f"[bold]sql:[/] {_esc(ex.sql)}")
+    if getattr(ex, "columns", None):  # the SQL names key columns by number: say which key each is
+        err.print("[bold]columns:[/] " + _esc(", ".join(f"{col} = {key} ({type_})" for col, key, type_ in ex.columns)))
     err.print("[bold]params:[/] " + _esc(", ".join(f"${i} = {v!r}" for i, v in enumerate(ex.params, 1))))
     for text, n in ex.clauses:
         err.print(f"  {n:>10,}  {_esc(text)}")
@@ -326,6 +330,11 @@ def undo_report(r) -> None:
 def message(text: str) -> None:
     """A non-data message (stderr)."""
     _console(stderr=True).print(_esc(text))
+
+
+def hint(text: str) -> None:
+    """A zero-result hint (stderr; stdout and the exit code stay as they are)."""
+    _console(stderr=True).print(f"[cyan]hint:[/] {_esc(text)}")
 
 
 def warning(text: str) -> None:
