@@ -82,9 +82,12 @@ class Api:
         keys = [{"name": k.name, "type": k.type, "count": k.count, "distinct": k.distinct} for k in stats.keys]
         ranked = sorted((k for k in stats.keys if k.type in _FACET_TYPES and k.count),
                         key=lambda k: (-k.count, _FACET_TYPES.index(k.type), k.name))
+        facets = [k.name for k in ranked[:DEFAULT_FACETS]]
+        if stats.tags and stats.get("tags") is None:  # the images' tags, first (store/facets.TAGS)
+            keys.append({"name": "tags", "type": "tags", "count": None, "distinct": len(stats.tags)})
+            facets = ["tags"] + facets[:DEFAULT_FACETS - 1]
         return {"catalog": str(self.catalog.path), "images": stats.image_count, "keys": keys,
-                "tags": [{"tag": t, "count": n} for t, n in stats.tags[:50]],
-                "facets": [k.name for k in ranked[:DEFAULT_FACETS]],
+                "tags": [{"tag": t, "count": n} for t, n in stats.tags[:50]], "facets": facets,
                 "allow_edits": self.allow_edits, "media_root": str(self.media_root),
                 "page_size": 100}
 
@@ -277,6 +280,8 @@ def _clause(facet, b) -> str | None:
     from ..query.complete import key_text
     from ..query.complete import value_text as quoted
 
+    if facet.type == "tags":  # the images' tags (store/facets.TAGS); no clause selects "no tag"
+        return f"tag:{quoted(value_text(b.value))}" if b.kind == "value" else None
     key = key_text(facet.key)
     if b.kind == "missing":
         return f"no:{key}"
