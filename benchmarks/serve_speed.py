@@ -114,8 +114,8 @@ class Client:
         self.port = port
         self.con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
-    def get(self, path: str, **params) -> tuple[int, dict, bytes]:
-        url = path + ("?" + urllib.parse.urlencode(params) if params else "")
+    def get(self, route: str, **params) -> tuple[int, dict, bytes]:
+        url = route + ("?" + urllib.parse.urlencode(params) if params else "")
         for attempt in (1, 2):
             try:
                 self.con.request("GET", url)
@@ -130,10 +130,10 @@ class Client:
         body = r.read()
         return r.status, dict(r.getheaders()), body
 
-    def json(self, path: str, **params):
-        status, _, body = self.get(path, **params)
+    def json(self, route: str, **params):
+        status, _, body = self.get(route, **params)
         if status != 200:
-            raise RuntimeError(f"{path} {params}: {status} {body[:300]!r}")
+            raise RuntimeError(f"{route} {params}: {status} {body[:300]!r}")
         return json.loads(body)
 
 
