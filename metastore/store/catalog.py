@@ -16,6 +16,7 @@ import duckdb
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
+from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
@@ -66,6 +67,8 @@ class Catalog:
                  on_wait: Callable[[str], None] | None = None, tz: str = "UTC",
                  clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path if path is not None else default_db())
+        if not (isinstance(wait, (int, float)) and wait >= 0 and wait == wait and wait != float("inf")):
+            raise UsageError(f"wait must be a number of seconds, 0 or more, got {wait!r}", help="e.g. wait=30")
         self.wait = wait
         self.on_wait = on_wait
         self.tz = tz  # the zone of datetime literals without an offset
@@ -353,19 +356,26 @@ class Catalog:
             if f.type == S.STRING:
                 return f
             c = quote(f.column)
-            as_text = {
-                S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                          f"ELSE CAST({c} AS VARCHAR) END",
-                S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
-                S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                            f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-                S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-            }.get(f.type, c)
+
+            def as_text(c: str) -> str:
+                return {
+                    S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                              f"ELSE CAST({c} AS VARCHAR) END",
+                    S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
+                    S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
+                                f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
+                    S.MULTI_ENUM: f"array_to_string({c}, ', ')",
+                }.get(f.type, c)
             con.execute("BEGIN")
             sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
             con.execute("INSERT INTO sources (id, kind, ts, detail) VALUES (?, 'retype', now()::TIMESTAMP, ?)",
                         [sid, f"{name}: {f.type} → string"])
-            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text}")
+            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text(c)}")
+            # History keeps the key's values in its current type, spelled as the retype spells them,
+            # so that an undo puts back '10' (not '10.0') and `score:10` still matches.
+            for side in ("old_value", "new_value"):
+                con.execute(f"UPDATE history SET {side} = {to_json_expr(as_text(from_json_expr(side, f.type)))} "
+                            f"WHERE field_id = ? AND {side} IS NOT NULL", [f.id])
             con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
             con.execute("COMMIT")
             return next(x for x in load_fields(con) if x.name == name)
