@@ -283,8 +283,8 @@ def _clause(facet, b) -> str | None:
     from ..query.complete import key_text
     from ..query.complete import value_text as quoted
 
-    if facet.type == "tags":  # the images' tags (store/facets.TAGS); no clause selects "no tag"
-        return f"tag:{quoted(value_text(b.value))}" if b.kind == "value" else None
+    if facet.type == "tags":  # the images' tags (store/facets.TAGS)
+        return {"value": f"tag:{quoted(value_text(b.value or ''))}", "missing": "no:tag"}.get(b.kind)
     key = key_text(facet.key)
     if b.kind == "missing":
         return f"no:{key}"
@@ -296,6 +296,6 @@ def _clause(facet, b) -> str | None:
 
 
 def _negate(clause: str) -> str:
-    if clause.startswith("no:"):
+    if clause.startswith("no:"):  # no:k / has:k, no:tag / has:tag
         return "has:" + clause[3:]
     return f"-({clause})" if " " in clause else f"-{clause}"
