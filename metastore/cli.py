@@ -71,6 +71,12 @@ def _main(
     wait: float = typer.Option(10.0, "--wait", min=0, help="Seconds to wait for a locked catalog."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
+    import math
+
+    if not math.isfinite(wait):  # nan passes min=0 and would wait forever
+        from .errors import UsageError
+
+        raise UsageError(f"--wait must be a number of seconds, 0 or more, got {wait}", help="e.g. --wait 30")
     state.db, state.quiet, state.wait = db, quiet, wait
 
 
@@ -221,7 +227,7 @@ def _columns(spec: Optional[str]) -> list:
 
 @app.command()
 def search(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
@@ -249,10 +255,12 @@ def search(
     state.json_errors = fmt == "json"
     text = _query_arg(query, q)
     cols = _columns(columns)
-    result = catalog().search(text, columns=cols, sort=sort, limit=limit)
+    cat = catalog()
+    result = cat.search(text, columns=cols, sort=sort, limit=limit)
     if explain:
         render.explain(result.explain())
-    render.results(result, fmt)
+    if render.results(result, fmt) == 0 and limit != 0:
+        _zero_result_hint(cat, text)
 
 
 @app.command()
@@ -261,12 +269,26 @@ def count(
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
 ) -> None:
     """Print only the number of images matching a query."""
-    typer.echo(catalog().search(_query_arg(query, q)).count())
+    cat, text = catalog(), _query_arg(query, q)
+    n = cat.search(text).count()
+    typer.echo(n)
+    if n == 0:
+        _zero_result_hint(cat, text)
+
+
+def _zero_result_hint(cat, text: str) -> None:
+    """After a search or count that found nothing: one likely intended reading, on stderr."""
+    from . import render
+    from .hints import zero_result_hint
+
+    found = zero_result_hint(cat, text)
+    if found:
+        render.hint(found)
 
 
 @app.command("export")
 def export_(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
@@ -307,6 +329,56 @@ def export_(
             media_root=media_root, split=split, group_by=group_by, sample=sample, seed=seed, limit=limit,
             sort=sort, force=force, skip_missing=skip_missing, split_column=split_column)
     render.export_report(report, as_json=as_json)
+
+
+@app.command()
+def publish(
+    query: Optional[str] = typer.Argument(None, help="Only the images matching this query (default: all).",
+                                         autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write: DIR/images/ (Parquet) and DIR/metastore.json."),
+    partition_by: Optional[str] = typer.Option(None, "--partition-by",
+                                               help="One folder per value of this key (enum, string, link, boolean)."),
+    force: bool = typer.Option(False, "--force", help="Replace images/ and metastore.json in a non-empty --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Write the current values as a Parquet dataset other engines (Spark, DuckDB) read as it is."""
+    from . import render
+    from .store.publish import publish as run
+
+    report = run(catalog(), out, _query_arg(query, q), partition_by=partition_by, force=force)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        render.message(f"published {report.images:,} image{'s' if report.images != 1 else ''} and {report.keys} "
+                       f"key{'s' if report.keys != 1 else ''} to {report.out}: {report.files} Parquet "
+                       f"file{'s' if report.files != 1 else ''} ({report.bytes:,} bytes) in images/, metastore.json")
+
+
+@app.command("sql")
+def sql_(
+    query: Optional[str] = typer.Argument(None, help="The query.", autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb | spark"),
+    table: str = typer.Option("images", "--table", help="The published table's name (dotted parts allowed)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {dialect, sql, params} as JSON."),
+) -> None:
+    """Print the SQL of a query over the published table (columns named by key) and its parameters."""
+    from . import render
+    from .engines import compile_table, published_schema
+    from .query import DIALECTS
+
+    if dialect not in DIALECTS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown --dialect '{dialect}'", help=f"use one of: {', '.join(DIALECTS)}")
+    cat = catalog()
+    text = _query_arg(query, q)
+    sql, params = compile_table(text, published_schema(cat.schema()), dialect=dialect, table=table,
+                                now=cat.now(), tz=cat.tz)
+    render.sql_text(dialect, sql, params, as_json=as_json)
 
 
 @app.command()
@@ -501,8 +573,10 @@ def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError
 
+    from .argv import protect_query
+
     try:
-        app()
+        app(args=protect_query(sys.argv[1:]), prog_name="metastore")
     except MetastoreError as exc:
         from . import render
 
