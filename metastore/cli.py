@@ -96,8 +96,15 @@ def import_(
     strict: bool = typer.Option(False, "--strict", help="Write nothing if any row fails."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan; write nothing."),
     tag: List[str] = typer.Option([], "--tag", help="Tag every imported image (repeatable)."),
-    normalize_keys: bool = typer.Option(False, "--normalize-keys", help="Map 'Patient ID' to patient_id."),
-    format_: Optional[str] = typer.Option(None, "--format", help="csv | tsv | json | jsonl (default: by extension)."),
+    normalize_keys: bool = typer.Option(False, "--normalize-keys",
+                                        help="Repair invalid keys, keeping case: 'Patient ID' → Patient_ID."),
+    format_: Optional[str] = typer.Option(None, "--format",
+                                          help="csv | tsv | json | jsonl | coco (default: by extension; a COCO "
+                                               "file is recognised) | yolo (a dataset folder)."),
+    path_template: Optional[str] = typer.Option(None, "--path-template",
+                                                help="Build each path from columns: 'images/{image_id}.jpg'."),
+    path_prefix: str = typer.Option("", "--path-prefix", help="Prepend to every path (e.g. val2017/)."),
+    exif: bool = typer.Option(False, "--exif", help="Folders: also read each image's header and EXIF (Pillow)."),
     field: Optional[str] = typer.Option(None, "--field",
                                         help="The files are Visual Layer upload files of {media_id, value} for this key."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -110,7 +117,7 @@ def import_(
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
             dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, field=field,
-            progress=progress)
+            path_template=path_template, path_prefix=path_prefix, exif=exif, progress=progress)
     finally:
         progress.close()
     render.import_report(report, as_json=as_json)
@@ -260,6 +267,8 @@ def export_(
     sort: Optional[str] = typer.Option(None, "--sort", help="Manifest order: KEY[:desc], comma-separated."),
     force: bool = typer.Option(False, "--force", help="Write into a non-empty --out, replacing files."),
     skip_missing: bool = typer.Option(False, "--skip-missing", help="Leave out images whose file is missing."),
+    split_column: str = typer.Option("split", "--split-column",
+                                     help="Name of the manifest column --split adds (default: split)."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
 ) -> None:
     """Write a training subset: manifest, export.json and optionally the media, split and sampled."""
@@ -271,7 +280,7 @@ def export_(
                                           ("--media", media), ("--media-root", media_root), ("--split", split),
                                           ("--group-by", group_by), ("--sample", sample), ("--limit", limit),
                                           ("--sort", sort)) if value is not None]
-        if given or format_ != "csv" or seed != 0 or skip_missing:
+        if given or format_ != "csv" or seed != 0 or skip_missing or split_column != "split":
             raise UsageError(f"--from rebuilds an export with its recorded options; do not also give "
                              f"{', '.join(given) or 'other options'}", help="only --out and --force go with --from")
         report = catalog().export_from(from_, out, force=force)
@@ -279,7 +288,7 @@ def export_(
         report = catalog().export(
             _query_arg(query, q), out, format=format_, columns=_columns(columns), media=media,
             media_root=media_root, split=split, group_by=group_by, sample=sample, seed=seed, limit=limit,
-            sort=sort, force=force, skip_missing=skip_missing)
+            sort=sort, force=force, skip_missing=skip_missing, split_column=split_column)
     render.export_report(report, as_json=as_json)
 
 

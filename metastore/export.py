@@ -36,13 +36,14 @@ from pathlib import Path, PurePosixPath
 from typing import Sequence
 
 from . import schema as S
+from . import export_files
 from .errors import ExportError, UsageError
-from .infer import value_json, value_text
+from .export_files import RECORD, Writes, check_out
+from .types import json_value as value_json, text as value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")
 MEDIA_DIR = "media"
-RECORD = "export.json"
 RECORD_VERSION = 1
 _SPLIT_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
 _SHOW = 5  # how many offending paths an error lists
@@ -157,14 +158,6 @@ def _within(child: str, parent: str) -> bool:
     return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
 
 
-def _check_out(out: Path, force: bool) -> None:
-    if out.exists() and not out.is_dir():
-        raise ExportError(f"--out {out} is a file, not a folder", help="--out names a folder the export creates")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise ExportError(f"--out {out} is not empty",
-                          help="choose a new folder, or pass --force to replace the files export writes there")
-
-
 def _plan_media(rows: list[tuple], out: Path, root: Path) -> list[tuple[Path, Path]]:
     """``(source, destination)`` per row, after refusing unsafe or colliding paths."""
     unsafe, plan, seen, folded = [], [], {}, {}
@@ -251,7 +244,7 @@ def _place(plan: list[tuple[Path, Path]], mode: str, force: bool) -> int:
 
 
 # -- manifests ---------------------------------------------------------------------------------
-def _write_manifest(path: Path, fmt: str, names: list[str], rows: list[list]) -> None:
+def _manifest_text(fmt: str, names: list[str], rows: list[list]) -> str:
     if fmt == "paths":
         text = "".join(r[0] + "\n" for r in rows)
     elif fmt == "csv":
@@ -267,7 +260,7 @@ def _write_manifest(path: Path, fmt: str, names: list[str], rows: list[list]) ->
             text = json.dumps(items, ensure_ascii=False, indent=1) + "\n"
         else:
             text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
-    path.write_text(text, encoding="utf-8", newline="")
+    return text
 
 
 def _sha256(path: Path) -> str:
@@ -283,7 +276,8 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
            media: str | None = None, media_root=None, split: str | None = None,
            group_by: str | None = None, sample: int | None = None, seed: int = 0,
            limit: int | None = None, sort: str | None = None, force: bool = False,
-           skip_missing: bool = False, now: datetime | None = None) -> ExportReport:
+           skip_missing: bool = False, split_column: str = "split",
+           now: datetime | None = None) -> ExportReport:
     """Write a query's images to the folder ``out``: ``manifest.<format>``, ``export.json`` and,
     with ``media``, the files under ``out/media/<path>``. See the module docstring."""
     from .store.export_rows import catalog_state, search_rows, write_parquet
@@ -301,8 +295,10 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
     ratios = parse_split(split)
     if group_by and not ratios:
         raise UsageError("--group-by needs --split", help="e.g. --split train=0.8,val=0.2 --group-by camera_id")
+    if ratios:
+        _check_split_column(split_column, columns)
     out = Path(out)
-    _check_out(out, force)
+    check_out(out, force)
     root = Path(media_root) if media_root is not None else Path(".")
     if media and not root.is_dir():
         raise ExportError(f"--media-root {root} is not a folder")
@@ -346,29 +342,38 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
     if ratios:
         gi = 2 + fetch.index(group_by) if group_by else None
         gtype = group_field.type if group_field else None
-        names.append("split")
+        names.append(split_column)
         for r, m in zip(rows, manifest_rows):
             g = group_text(r[gi], gtype) if gi is not None else None
             name = assign_split(ratios, seed, "g\x1f" + g if g is not None else "p\x1f" + r[0])
             m.append(name)
             counts[name] = counts.get(name, 0) + 1
 
-    out.mkdir(parents=True, exist_ok=True)
+    # Every file under a temporary name first, renamed at the end with export.json last (export_files).
+    writes = Writes(out)
+    writes.begin()
     manifest = out / f"manifest.{format}"
     if format == "parquet":
         types = ["string", "string"] + [f.type for f in col_fields] + (
             ["string"] if ratios else [])
-        tmp = out / f".manifest.{format}.tmp"
-        write_parquet(tmp, names, types, [list(c) for c in zip(*manifest_rows)] if manifest_rows
-                      else [[] for _ in names])
-        os.replace(tmp, manifest)
+        tmp = writes.temp(manifest.name)
+        try:
+            write_parquet(tmp, names, types, [list(c) for c in zip(*manifest_rows)] if manifest_rows
+                          else [[] for _ in names])
+        except OSError as exc:
+            raise writes.failed(manifest.name, exc) from None
     else:
-        _write_manifest(manifest, format, names, manifest_rows)
+        tmp = writes.write_text(manifest.name, _manifest_text(format, names, manifest_rows))
+    manifest_sha = _sha256(tmp)
     if format == "paths" and ratios:
         for name, _ in ratios:
-            _write_manifest(out / f"manifest.{name}.paths", "paths", names,
-                            [m for m in manifest_rows if m[-1] == name])
-    placed = _place(plan, media, force) if media else 0
+            writes.write_text(f"manifest.{name}.paths",
+                              _manifest_text("paths", names, [m for m in manifest_rows if m[-1] == name]))
+    try:
+        placed = _place(plan, media, force) if media else 0
+    except ExportError:
+        writes.abort()
+        raise
 
     report = ExportReport(out, manifest, out / RECORD, format, matched, len(manifest_rows),
                           [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], media, placed, missing)
@@ -381,17 +386,30 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         "options": {"format": format, "columns": cols, "media": media,
                     "media_root": os.path.abspath(root) if media else None, "split": split,
                     "group_by": group_by, "sample": sample, "limit": limit, "sort": sort,
-                    "skip_missing": skip_missing},
+                    "skip_missing": skip_missing, **({"split_column": split_column}
+                                                      if split_column != "split" else {})},
         "counts": {"matched": matched, "rows": len(manifest_rows), "placed": placed,
                    "missing": len(missing),
                    "splits": {s.name: {"ratio": s.ratio, "count": s.count} for s in report.splits}},
         "missing": missing,
-        "manifest": {"file": manifest.name, "sha256": _sha256(manifest)},
+        "manifest": {"file": manifest.name, "sha256": manifest_sha},
         "catalog": {"path": os.path.abspath(catalog.path), **catalog_state(catalog)},
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
     }
-    (out / RECORD).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    writes.write_text(RECORD, json.dumps(record, ensure_ascii=False, indent=2) + "\n")  # the last one published
+    export_files.publish(writes)
     return report
+
+
+def _check_split_column(name: str, columns: Sequence[str]) -> None:
+    """The column --split adds must not collide with path, media_id or a requested catalog key."""
+    if not name or name in ("path", "media_id"):
+        raise UsageError(f"--split-column cannot be '{name}' (a column every manifest has)",
+                         help="e.g. --split-column subset")
+    if name in columns:
+        raise UsageError(f"the catalog key '{name}' is in the manifest, and --split would add a column of that "
+                         f"name: give the split column another name with --split-column NAME",
+                         help=f"e.g. --split-column {name}_set (or leave '{name}' out of --columns)")
 
 
 def read_record(record_path) -> dict:
@@ -406,7 +424,44 @@ def read_record(record_path) -> dict:
         raise ExportError(f"cannot read export record {path}: {exc}") from None
     if not isinstance(record, dict) or record.get("metastore_export") != RECORD_VERSION:
         raise ExportError(f"{path} is not a metastore export record (version {RECORD_VERSION})")
+    problem = _record_problem(record)
+    if problem:
+        raise ExportError(f"export record {path} is damaged: {problem}",
+                          help="restore it from the export it came with, or export again with the query and options")
     return record
+
+
+#: Fields of an export record and what each option may hold (a damaged record is refused, not guessed).
+_OPTION_TYPES = {"format": (str,), "columns": (list,), "media": (str, type(None)), "media_root": (str, type(None)),
+                 "split": (str, type(None)), "group_by": (str, type(None)), "sample": (int, type(None)),
+                 "limit": (int, type(None)), "sort": (str, type(None)), "skip_missing": (bool,),
+                 "split_column": (str,)}
+
+
+def _record_problem(record: dict) -> str | None:
+    if not isinstance(record.get("query", ""), str):
+        return "'query' is not text"
+    if not isinstance(record.get("seed", 0), int) or isinstance(record.get("seed", 0), bool):
+        return "'seed' is not a whole number"
+    if not isinstance(record.get("timezone") or "UTC", str):
+        return "'timezone' is not text"
+    try:
+        datetime.fromisoformat(str(record["now"]).replace("Z", "+00:00"))
+    except (KeyError, ValueError):
+        return "'now' is missing or not an ISO 8601 datetime"
+    opts = record.get("options")
+    if not isinstance(opts, dict):
+        return "'options' is missing or not an object"
+    for key, value in opts.items():
+        types = _OPTION_TYPES.get(key)
+        if types and (not isinstance(value, types) or isinstance(value, bool) and bool not in types):
+            return f"option '{key}' holds {json.dumps(value)}"
+    if not all(isinstance(c, str) for c in opts.get("columns") or []):
+        return "option 'columns' holds a value that is not a key name"
+    for name in ("catalog", "counts", "manifest"):
+        if not isinstance(record.get(name, {}), dict):
+            return f"'{name}' is not an object"
+    return None
 
 
 def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
@@ -415,9 +470,11 @@ def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
     catalog changed since or the rebuilt manifest differs from the recorded one."""
     record = read_record(record_path)
     known = ("format", "columns", "media", "media_root", "split", "group_by", "sample", "limit", "sort",
-             "skip_missing")
-    opts = {k: v for k, v in (record.get("options") or {}).items() if k in known}
-    now = datetime.fromisoformat(record["now"].replace("Z", "+00:00"))
+             "skip_missing", "split_column")
+    opts = {k: v for k, v in record["options"].items() if k in known}
+    now = datetime.fromisoformat(str(record["now"]).replace("Z", "+00:00"))
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=timezone.utc)
     old_tz = catalog.tz
     catalog.tz = record.get("timezone") or old_tz
     try:
@@ -437,7 +494,7 @@ def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
             f"{current['last_source_id']})")
     if _sha256(report.manifest) != (record.get("manifest") or {}).get("sha256"):
         report.warnings.append(f"the rebuilt {report.manifest.name} differs from the recorded one "
-                               f"({record['counts']['rows']:,} rows then, {report.rows:,} now)")
+                               f"({(record.get('counts') or {}).get('rows', '?')} rows then, {report.rows:,} now)")
     return report
 
 

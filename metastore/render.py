@@ -8,7 +8,7 @@ import sys
 import threading
 
 from . import schema as S
-from .infer import value_json, value_text
+from .types import json_value as value_json, text as value_text
 
 
 def _console(stderr: bool = False):

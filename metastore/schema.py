@@ -13,7 +13,7 @@ column         type                   meaning
 ``path``       VARCHAR                image path as given, ``/``-separated
 ``media_id``   VARCHAR                stable id assigned on first sight
 ``tags``       VARCHAR[]              plain labels, never NULL (empty list)
-``v<N>``       see ``SQL_TYPES``      the value of field N; NULL when absent
+``v<N>``       see ``types.TYPES``      the value of field N; NULL when absent
 ``s<N>``       INTEGER                the source (import or edit id) of ``v<N>``
 =============  =====================  =============================================
 """
@@ -25,39 +25,20 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-STRING = "string"
-NUMBER = "number"
-BOOLEAN = "boolean"
-DATETIME = "datetime"
-ENUM = "enum"
-MULTI_ENUM = "multi-enum"
-LINK = "link"
+from .types import (  # noqa: F401  (the type names live in the type table; re-exported here)
+    BOOLEAN, DATETIME, ENUM, LINK, MAX_OPTION_LENGTH, MAX_OPTIONS, MULTI_ENUM, NUMBER, STRING)
+from .types import TYPES as _TYPE_TABLE
 
-TYPES = (STRING, NUMBER, BOOLEAN, DATETIME, ENUM, MULTI_ENUM, LINK)
+TYPES = tuple(_TYPE_TABLE)
 
-#: DuckDB column type for each field type. Datetimes are stored as naive UTC TIMESTAMPs.
-SQL_TYPES = {
-    STRING: "VARCHAR",
-    NUMBER: "DOUBLE",
-    BOOLEAN: "BOOLEAN",
-    DATETIME: "TIMESTAMP",
-    ENUM: "VARCHAR",
-    MULTI_ENUM: "VARCHAR[]",
-    LINK: "VARCHAR",
-}
+#: DuckDB column type for each field type (from the type table). Datetimes are naive UTC TIMESTAMPs.
+SQL_TYPES = {name: t.sql for name, t in _TYPE_TABLE.items()}
 
 #: Types whose values are text (free text searches them).
-STRING_LIKE = frozenset({STRING, ENUM, MULTI_ENUM, LINK})
-
-#: Visual Layer's limits for enum / multi-enum options.
-MAX_OPTIONS = 600
-MAX_OPTION_LENGTH = 20
+STRING_LIKE = frozenset(name for name, t in _TYPE_TABLE.items() if t.text_like)
 
 #: Names the query language reserves; such keys are written ``@name`` in queries.
 BUILTIN_KEYS = frozenset({"has", "no", "is", "not", "tag", "path"})
-
-_KEY_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*\Z")
-
 
 def key_problem(name: str) -> str | None:
     """Why ``name`` breaks the key rules (letters, digits, ``_`` and ``.``; not starting with
@@ -76,11 +57,15 @@ def key_problem(name: str) -> str | None:
 
 
 def normalize_key(name: str) -> str:
-    """Map a free-form column name to a valid key: ``Patient ID`` → ``patient_id``."""
+    """Repair only what is invalid in a key, keeping its case: ``Patient ID`` → ``Patient_ID``,
+    ``café`` → ``cafe``, ``a/b`` → ``a_b``, ``.x`` → ``x``. A valid key is returned unchanged, so
+    ``--normalize-keys`` never forks ``Lesion`` into a parallel ``lesion``."""
+    if key_problem(name) is None:
+        return name
     text = unicodedata.normalize("NFKD", name)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.strip().lower()
-    text = re.sub(r"[^a-z0-9_.]+", "_", text)
+    text = text.strip()
+    text = re.sub(r"[^A-Za-z0-9_.]+", "_", text)
     text = re.sub(r"_+", "_", text).strip("_")
     text = text.lstrip(".")
     return text or "_"

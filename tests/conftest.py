@@ -30,3 +30,55 @@ def run_cli(tmp_path):
         return subprocess.run(cmd, capture_output=True, text=True, cwd=cwd or tmp_path, input=input, env=full_env)
 
     return run
+
+
+# -- the I/O-fault layer (issue 14): a small file system that fills up, and read-only folders ------
+def _mount(args: list[str]) -> str | None:
+    """Run mount; None when it worked, else why not (tests skip with that reason)."""
+    try:
+        r = subprocess.run(["mount", *args], capture_output=True, text=True)
+    except FileNotFoundError:
+        return "no mount command"
+    return None if r.returncode == 0 else (r.stderr.strip() or f"mount exited {r.returncode}")
+
+
+@pytest.fixture
+def small_fs(tmp_path):
+    """``small_fs(bytes)`` → a fresh folder on a tmpfs of that size (disk full for real). Needs root
+    (CI runs as root); skips with the reason where mounting is not permitted."""
+    mounted: list[Path] = []
+
+    def make(size: int) -> Path:
+        where = tmp_path / f"small-fs-{len(mounted)}"
+        where.mkdir()
+        why = _mount(["-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)])
+        if why:
+            pytest.skip(f"cannot mount a small tmpfs here ({why})")
+        mounted.append(where)
+        return where
+
+    yield make
+    for where in reversed(mounted):
+        subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+@pytest.fixture
+def readonly_dir():
+    """``with readonly_dir(folder):`` the folder is a read-only bind mount of itself (root ignores
+    permission bits, so chmod would prove nothing); skips where mounting is not permitted."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def ro(folder: Path):
+        why = _mount(["--bind", str(folder), str(folder)])
+        if why:
+            pytest.skip(f"cannot bind-mount here ({why})")
+        try:
+            why = _mount(["-o", "remount,bind,ro", str(folder)])
+            if why:
+                pytest.skip(f"cannot remount read-only here ({why})")
+            yield folder
+        finally:
+            subprocess.run(["umount", "-l", str(folder)], capture_output=True)
+
+    return ro

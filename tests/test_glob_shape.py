@@ -37,7 +37,7 @@ def _matches(con, values, sql, params):
 
 def _shape_sql(parts, ci, substring):
     op, args = glob_op(parts, ci=ci, substring=substring)
-    template = OPERATORS[op][0]
+    template = OPERATORS[op].sql("duckdb")
     return template.format(*(f"${i + 1}" for i in range(len(args))), c='"v1"'), list(args), op
 
 

@@ -162,7 +162,7 @@ def test_non_utf8_file_is_refused_with_a_fix(cat, tmp_path):
 
 
 def test_missing_id_column(cat, tmp_path):
-    with pytest.raises(ImportFailed, match="no id column; expected one of file_fullpath, path"):
+    with pytest.raises(ImportFailed, match=r"no id column \(none of file_fullpath, path.*its columns are: name, score"):
         cat.import_files([write(tmp_path / "m.csv", "name,score\nx,1\n")])
     report = cat.import_files([write(tmp_path / "n.csv", "name,score\nx,1\n")], id_column="name")
     assert report.rows_written == 1
@@ -184,8 +184,9 @@ def test_bad_key_name_rejects_the_column_and_normalize_fixes_it(cat, tmp_path):
     assert "column 2 'Patient ID': a key may hold only letters, digits, '_' and '.', not ' '" in \
         str(report.column_issues[0])
     assert "--normalize-keys" in str(report.column_issues[0]) and values(cat, "x.jpg") == {"ok": 1.0}
-    cat.import_files([f], normalize_keys=True)
-    assert values(cat, "x.jpg")["patient_id"] == 7.0
+    report = cat.import_files([f], normalize_keys=True)
+    assert values(cat, "x.jpg")["Patient_ID"] == 7.0  # only the invalid part repaired; case kept
+    assert "key 'Patient ID' imported as 'Patient_ID' (--normalize-keys)" in report.notes
 
 
 def test_empty_and_whitespace_cells_are_no_value(cat, tmp_path):

@@ -17,8 +17,10 @@ from datetime import datetime, tzinfo
 from typing import Union
 
 from ..errors import QueryIssue, QuerySemanticError
+from .. import types as T
 from ..schema import BOOLEAN, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field, Schema
 from . import ast
+from .operators import SYNTAX
 from .datetimes import DatetimeProblem, interval, resolve_zone
 
 Target = Union[Field, str]  # a Field, or "path", "tags", "text"
@@ -67,25 +69,8 @@ class Checked:
     text: str = ""
 
 
-_TRUE = {"true", "yes", "1"}
-_FALSE = {"false", "no", "0"}
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\Z")
-_ORDERED = {NUMBER, DATETIME}
-_TEXT = {STRING, LINK, ENUM, MULTI_ENUM}
-_ALLOWED = {
-    STRING: {":", "=", "!=", "~"},
-    LINK: {":", "=", "!=", "~"},
-    NUMBER: {":", "=", "!=", ">", ">=", "<", "<="},
-    DATETIME: {":", "=", "!=", ">", ">=", "<", "<="},
-    BOOLEAN: {":", "=", "!="},
-    ENUM: {":", "=", "!="},
-    MULTI_ENUM: {":", "=", "!="},
-}
-_ARTICLE = {ENUM: "an enum", MULTI_ENUM: "a multi-enum"}
-
-
 def _a(type_: str) -> str:
-    return _ARTICLE.get(type_, f"a {type_}")
+    return T.TYPES[type_].a
 
 
 def _nfc(s: str) -> str:
@@ -226,7 +211,7 @@ class _Checker:
         f = self.key(n.key)
         if f is None:
             return None
-        if n.op not in _ALLOWED[f.type]:
+        if n.op not in T.TYPES[f.type].operators:
             self.issue(f"'{f.name}' is {_a(f.type)}; '{n.op}' is not allowed ({self.usage(f)})", n.span,
                        self.usage(f))
             return None
@@ -373,7 +358,7 @@ class _Checker:
             self.issue(f"'{f.name}' is {_a(f.type)}; {kind} not allowed", v.span, self.usage(f))
             return None
         if isinstance(v, ast.Range):
-            if f.type not in _ORDERED:
+            if not T.TYPES[f.type].ordered:
                 self.issue(f"'{f.name}' is {_a(f.type)}; ranges are not allowed", v.span, self.usage(f))
                 return None
             if op not in (":", "=", "!="):
@@ -387,16 +372,16 @@ class _Checker:
             x = self.number(f, v)
             if x is None:
                 return None
-            kind = {":": "eq", "=": "eq", "!=": "eq", ">": "gt", ">=": "ge", "<": "lt", "<=": "le"}[op]
-            return Pred(kind, f, (x,), negated=op == "!=", span=n.span)
+            return Pred(SYNTAX[op].number, f, (x,), negated=op == "!=", span=n.span)
         iv = self.datetime(f, v)
         if iv is None:
             return None
         start, end = iv
-        if op in (":", "=", "!="):
+        compare = SYNTAX[op].datetime
+        if compare is None:
             return Pred("between_dt", f, (start, end), negated=op == "!=", span=n.span)
-        kind, arg = {">": ("ge", end), ">=": ("ge", start), "<": ("lt", start), "<=": ("lt", end)}[op]
-        return Pred(kind, f, (arg,), span=n.span)
+        kind, bound = compare
+        return Pred(kind, f, (start if bound == "start" else end,), span=n.span)
 
     def range_pred(self, n, f: Field, v: ast.Range):
         neg = n.op == "!="
@@ -428,21 +413,17 @@ class _Checker:
         return Pred("ge", f, (lo,), negated=neg, span=n.span)
 
     def number(self, f: Field, v) -> float | None:
-        text = v.text.strip()
-        if _NUMBER.match(text):
-            x = float(text)
-            if x not in (float("inf"), float("-inf")):
-                return x
+        x = T.read_number(v.text)  # the reader import and `set` use: ASCII digits, finite
+        if x is not None:
+            return x
         self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
                    f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
         return None
 
     def boolean(self, f: Field, v) -> bool | None:
-        t = v.text.strip().lower()
-        if t in _TRUE:
-            return True
-        if t in _FALSE:
-            return False
+        b = T.read_boolean(v.text)  # the reader import and `set` use
+        if b is not None:
+            return b
         self.issue(f"'{v.text}' is not a boolean ('{f.name}' is a boolean)", v.span,
                    f"use {f.name}:true or {f.name}:false (also yes/no, 1/0)")
         return None

@@ -3,8 +3,9 @@
 * Values are always bound parameters (``$1``, ``$2``, … numbered by one counter).
 * Identifiers come only from the catalog's fields (``Field.column``) and the fixed columns of
   the ``images`` table, always through :func:`quote`.
-* Operators are a table (``OPERATORS``): name → SQL template → English phrase, so every query
-  can be echoed back in words (:func:`explain`).
+* Operators are a table (``operators.OPERATORS``): name → SQL template per dialect → English
+  phrase, so every query can be echoed back in words (:func:`explain`). This module holds no
+  operator's SQL: only how leaves are combined (AND/OR, the templates of ``operators.FORMS``).
 
 Three-valued logic: a leaf's SQL may be NULL where the key is absent. Outside a NOT that acts as
 false (AND/OR are monotone), so leaves stay simple and vectorizable (``"v3" > $1``); a NOT wraps
@@ -16,43 +17,14 @@ casefold).
 from __future__ import annotations
 
 import math
-from datetime import datetime
 from typing import Iterable, Sequence, Union
 
-from ..schema import DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field
-from .checker import CAnd, Checked, CNot, COr, Pred
+from ..schema import MULTI_ENUM, NUMBER, Field
+from ..types import query_text
+from .checker import CAnd, Checked, CNot, Pred
+from .operators import FORMS, ITEM, OPERATORS
 
 TABLE = "images"
-
-#: operator → (SQL template over column {c} and placeholders {0}, {1}; English phrase)
-OPERATORS: dict[str, tuple[str, str]] = {
-    "present": ("{c} IS NOT NULL", "has {k}"),
-    "absent": ("{c} IS NULL", "has no {k}"),
-    "nonempty": ("len({c}) > 0", "has any {k}"),
-    "eq": ("{c} = {0}", "{k} = {0}"),
-    "eq_ci": ("lower({c}) = {0}", "{k} equals {0} ignoring case"),
-    "glob": ("{c} LIKE {0} ESCAPE '\\'", "{k} matches LIKE pattern {0}"),
-    "glob_ci": ("lower({c}) LIKE {0} ESCAPE '\\'", "{k} matches LIKE pattern {0} ignoring case"),
-    "prefix": ("starts_with({c}, {0})", "{k} starts with {0}"),
-    "prefix_ci": ("starts_with(lower({c}), {0})", "{k} starts with {0} ignoring case"),
-    "suffix": ("ends_with({c}, {0})", "{k} ends with {0}"),
-    "suffix_ci": ("ends_with(lower({c}), {0})", "{k} ends with {0} ignoring case"),
-    "contains": ("contains({c}, {0})", "{k} contains {0}"),
-    "like": ("{c} LIKE {0}", "{k} matches LIKE pattern {0}"),
-    "like_ci": ("lower({c}) LIKE {0}", "{k} matches LIKE pattern {0} ignoring case"),
-    "regex": ("regexp_matches({c}, {0})", "{k} matches regex {0}"),
-    "contains_ci": ("contains(lower({c}), {0})", "{k} contains {0} ignoring case"),
-    "gt": ("{c} > {0}", "{k} > {0}"),
-    "ge": ("{c} >= {0}", "{k} >= {0}"),
-    "lt": ("{c} < {0}", "{k} < {0}"),
-    "le": ("{c} <= {0}", "{k} <= {0}"),
-    "between": ("{c} BETWEEN {0} AND {1}", "{0} <= {k} <= {1}"),
-    "between_dt": ("({c} >= {0} AND {c} < {1})", "{0} <= {k} < {1}"),
-    "in": ("list_contains({0}, {c})", "{k} is one of {0}"),
-    "has_item": ("list_contains({c}, {0})", "{k} contains {0}"),
-    "has_any": ("list_has_any({c}, {0})", "{k} contains any of {0}"),
-    "set_eq": ("list_sort(list_distinct({c})) = {0}", "the set {k} equals {0}"),
-}
 
 #: Number comparisons never match NaN or infinities: DuckDB orders NaN above +inf, so
 #: ``x > $1 AND x < +inf`` and ``x < $1 AND x > -inf`` exclude both (cheaper than isfinite()).
@@ -61,77 +33,82 @@ _FINITE_GUARD = {"gt", "ge", "lt", "le"}
 _BUILTIN_COLUMNS = {"path": "path", "tags": "tags"}
 
 
-def quote(identifier: str) -> str:
-    """Quote an SQL identifier (the one quoting helper)."""
-    return '"' + identifier.replace('"', '""') + '"'
+def quote(identifier: str, dialect: str = "duckdb") -> str:
+    """Quote an SQL identifier (the quoting helper of search SQL; ``store/ddl.py`` has the
+    store's own, for the same DuckDB rule)."""
+    q = FORMS["quote"].sql(dialect)
+    return q + identifier.replace(q, q + q) + q
 
 
 class _Params:
     """One counter for placeholders."""
 
-    def __init__(self, start: int = 0) -> None:
+    def __init__(self, start: int = 0, dialect: str = "duckdb") -> None:
         self.values: list = []
         self.start = start
+        self.form = FORMS["param"].sql(dialect)
 
     def add(self, value) -> str:
         self.values.append(value)
-        return f"${self.start + len(self.values)}"
+        return self.form.format(n=self.start + len(self.values))
 
 
-def _column(target: Union[Field, str]) -> str:
+def _column(target: Union[Field, str], dialect: str) -> str:
     if isinstance(target, Field):
-        return quote(target.column)
-    return quote(_BUILTIN_COLUMNS[target])
+        return quote(target.column, dialect)
+    return quote(_BUILTIN_COLUMNS[target], dialect)
 
 
-def _leaf_sql(template: str, col: str, holders: Sequence[str], each: bool) -> str:
+def _leaf_sql(template: str, col: str, holders: Sequence[str], each: bool, dialect: str) -> str:
     if each:
-        inner = template.format(*holders, c="x")
-        return f"len(list_filter({col}, lambda x: {inner})) > 0"
+        inner = template.format(*holders, c=ITEM)
+        return FORMS["any_item"].sql(dialect).format(c=col, inner=inner)
     return template.format(*holders, c=col)
 
 
-def _pred_sql(p: Pred, params: _Params) -> str:
-    template = OPERATORS[p.op][0]
+def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
+    template = OPERATORS[p.op].sql(dialect)
     holders = [params.add(a) for a in p.args]
     if p.target == "text":  # free text: path, every string-like value, every tag
-        parts = [_leaf_sql(template, quote("path"), holders, False)]
+        parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
         for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column), holders, f.type == MULTI_ENUM))
-        parts.append(_leaf_sql(template, quote("tags"), holders, True))
+            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.type == MULTI_ENUM, dialect))
+        parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
-    col = _column(p.target)
+    col = _column(p.target, dialect)
     numeric = isinstance(p.target, Field) and p.target.type == NUMBER
-    sql = _leaf_sql(template, col, holders, p.each)
+    sql = _leaf_sql(template, col, holders, p.each, dialect)
     if numeric and p.op in _FINITE_GUARD:  # plain comparisons stay pushable into the scan
-        bound = params.add(math.inf if p.op in ("gt", "ge") else -math.inf)
-        sql = f"({sql} AND {col} {'<' if p.op in ('gt', 'ge') else '>'} {bound})"
+        upper = p.op in ("gt", "ge")
+        bound = params.add(math.inf if upper else -math.inf)
+        guard = OPERATORS["lt" if upper else "gt"].sql(dialect).format(bound, c=col)
+        sql = f"({sql} AND {guard})"
     if p.negated:
         if numeric:
-            presence = f"isfinite({col})"
+            presence = FORMS["finite"].sql(dialect).format(c=col)
         elif isinstance(p.target, Field):
-            presence = f"{col} IS NOT NULL"
+            presence = OPERATORS["present"].sql(dialect).format(c=col)
         else:
             presence = "TRUE"
         sql = f"({presence} AND NOT ({sql}))"
     return sql
 
 
-def _node_sql(node, params: _Params) -> str:
+def _node_sql(node, params: _Params, dialect: str = "duckdb") -> str:
     if isinstance(node, Pred):
-        return _pred_sql(node, params)
+        return _pred_sql(node, params, dialect)
     if isinstance(node, CNot):
-        return f"(NOT coalesce({_node_sql(node.item, params)}, false))"
+        return FORMS["not"].sql(dialect).format(inner=_node_sql(node.item, params, dialect))
     joiner = " AND " if isinstance(node, CAnd) else " OR "
-    return "(" + joiner.join(_node_sql(x, params) for x in node.items) + ")"
+    return "(" + joiner.join(_node_sql(x, params, dialect) for x in node.items) + ")"
 
 
-def compile_where(checked: Checked, *, first_param: int = 1) -> tuple[str, list]:
+def compile_where(checked: Checked, *, first_param: int = 1, dialect: str = "duckdb") -> tuple[str, list]:
     """``(where_sql, params)``; ``TRUE`` when the query is blank."""
     if checked.root is None:
         return "TRUE", []
-    params = _Params(first_param - 1)
-    return _node_sql(checked.root, params), params.values
+    params = _Params(first_param - 1, dialect)
+    return _node_sql(checked.root, params, dialect), params.values
 
 
 def compile_count(checked: Checked) -> tuple[str, list]:
@@ -198,18 +175,6 @@ def clauses(checked: Checked) -> list[tuple[str, str, list]]:
 # ---------------------------------------------------------------- explain
 
 
-def _show(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(int(value)) if value.is_integer() and abs(value) < 1e16 else repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="microseconds" if value.microsecond else "seconds") + "Z"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
 def _label(target) -> str:
     if isinstance(target, Field):
         return f"{target.name} ({target.type})"
@@ -217,13 +182,13 @@ def _label(target) -> str:
 
 
 def _explain_pred(p: Pred) -> str:
-    phrase = OPERATORS[p.op][1]
+    phrase = OPERATORS[p.op].english
     label = _label(p.target)
     if p.target == "text":
         label = "path, a text value or a tag"
     elif p.each:
         label = "an item of " + label if p.target != "tags" else "a tag"
-    text = phrase.format(*(_show(a) for a in p.args), k=label)
+    text = phrase.format(*(query_text(a) for a in p.args), k=label)
     if p.negated:
         return f"{_label(p.target)} is present and NOT ({text})"
     return text

@@ -25,27 +25,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from ..schema import BOOLEAN, BUILTIN_KEYS, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, lookup
+from ..types import TYPES
+from .operators import SYNTAX
 
 __all__ = ["KeyStats", "CompletionStats", "Candidate", "Completion", "complete", "key_text", "value_text",
            "OPERATORS_BY_TYPE"]
 
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.]*\Z")
 
-#: Operators each type accepts (spec §2), with the phrase shown beside them.
-_OP_PHRASES = {
-    ":": "equals (any case)", "=": "equals exactly", "!=": "has it, and differs", "~": "contains",
-    ">": "greater than", ">=": "at least", "<": "less than", "<=": "at most",
-}
-OPERATORS_BY_TYPE = {
-    STRING: (":", "=", "!=", "~"),
-    NUMBER: (":", ">", ">=", "<", "<=", "=", "!="),
-    BOOLEAN: (":", "=", "!="),
-    DATETIME: (":", ">", ">=", "<", "<=", "=", "!="),
-    ENUM: (":", "=", "!="),
-    MULTI_ENUM: (":", "=", "!="),
-    LINK: (":", "~", "=", "!="),
-}
-_DT_PHRASES = {":": "within (year, month, day…)", ">": "after", ">=": "from", "<": "before", "<=": "up to"}
+#: Operators each type accepts (spec §2), in the order offered: the type table's column.
+OPERATORS_BY_TYPE = {name: t.operators for name, t in TYPES.items()}
 
 #: Built-ins offered where a term may start: (text, description).
 _BUILTINS = (
@@ -388,11 +377,7 @@ def _operators(stats: CompletionStats, name: str | None, typed_op: str) -> list:
     written = key_text(k.name)
     cands = []
     for op in OPERATORS_BY_TYPE.get(k.type, (":",)):
-        phrase = _DT_PHRASES.get(op, _OP_PHRASES[op]) if k.type == DATETIME else _OP_PHRASES[op]
-        if k.type in (STRING, ENUM, MULTI_ENUM) and op == ":":
-            phrase = "equals (any case)" if k.type != MULTI_ENUM else "contains the option"
-        if k.type == LINK and op == ":":
-            phrase = "equals"
+        phrase = SYNTAX[op].phrase_for(k.type)
         cands.append(Candidate(written + op, f"{k.type} · {phrase}" + (f" · {_n(k.count)}" if op == ":" else ""),
                                "operator"))
     return cands

@@ -17,10 +17,10 @@ UTC = timezone.utc
 _ABSOLUTE = re.compile(
     r"(?P<y>\d{4})(?:-(?P<mo>\d{2})(?:-(?P<d>\d{2})"
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?"
-    r"(?P<off>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?\Z"
+    r"(?P<off>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?\Z", re.ASCII  # \d is 0-9 only: no '٢٠٢٤'
 )
-_RELATIVE = re.compile(r"(?P<base>now|today)(?:(?P<sign>[+-])(?P<n>\d+)(?P<unit>[smhdw]))?\Z", re.I)
-_BARE_DURATION = re.compile(r"[+-]?\d+(?:\.\d+)?[smhdw]\Z", re.I)
+_RELATIVE = re.compile(r"(?P<base>now|today)(?:(?P<sign>[+-])(?P<n>\d+)(?P<unit>[smhdw]))?\Z", re.I | re.ASCII)
+_BARE_DURATION = re.compile(r"[+-]?\d+(?:\.\d+)?[smhdw]\Z", re.I | re.ASCII)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 EXAMPLES = "2024, 2024-01, 2024-01-15, 2024-01-15T10:30:00Z, now-7d or today"

@@ -9,8 +9,13 @@ from pathlib import Path
 
 from ..errors import ImportFailed
 
-#: The id column / key, in order of preference, when ``--id-column`` is not given.
-ID_COLUMNS = ("file_fullpath", "path", "filepath", "filename", "image", "media_id")
+#: The id column / key, in order of preference, when ``--id-column`` is not given (the order
+#: is documented in docs/import.md: full paths first, then file names, then ids).
+ID_COLUMNS = ("file_fullpath", "path", "filepath", "file_path", "image_path", "img_path", "filename",
+              "file_name", "image", "image_id", "media_id", "id")
+#: Image file extensions a likely id column's values end with.
+_IMAGE_VALUE = re.compile(r"(?i).+\.(jpe?g|png|webp|bmp|tiff?|gif|heic)\Z")
+_NAME_HINTS = ("path", "file", "image", "img", "photo", "picture", "url", "name", "id")
 
 
 @dataclass
@@ -124,7 +129,17 @@ def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
                 continue
             out.append(_record(lineno, obj, check))
         return out
-    data = _load_json(path, text)
+    return records_from_data(path, _load_json(path, text), check)
+
+
+def load_json_document(path: Path) -> tuple[object, bool]:
+    """(the parsed JSON document, whether it may hold lone surrogates to check for)."""
+    text = read_text(path)
+    return _load_json(path, text), bool(_SURROGATE_ESCAPE.search(text))
+
+
+def records_from_data(path: Path, data, check: bool) -> list[Record]:
+    """Records of a parsed JSON document (an array of records, or ``{"records": […]}``)."""
     if isinstance(data, dict) and isinstance(data.get("records"), list):
         data = data["records"]
     if not isinstance(data, list):
@@ -135,23 +150,104 @@ def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:
     return [_record(i, obj, check) for i, obj in enumerate(data, 1)]
 
 
-def pick_id_key(keys, id_column: str | None, where: str) -> str:
-    """The id column: ``--id-column`` if given, else the first of ID_COLUMNS present."""
+def pick_id_key(keys, id_column: str | None, where: str, samples: dict | None = None) -> str:
+    """The id column: ``--id-column`` if given, else the first of ID_COLUMNS present.
+
+    ``samples`` (column → a few values) lets the error suggest the likeliest column."""
     keys = list(keys)
     if id_column is not None:
         if id_column not in keys:
             raise ImportFailed(
                 f"{where}: no column '{id_column}' (given with --id-column)",
-                help=f"columns are: {', '.join(keys[:20])}",
+                help=f"columns are: {_listing(keys)}",
             )
         return id_column
     for name in ID_COLUMNS:
         if name in keys:
             return name
+    best = likeliest_id(keys, samples or {})
+    hint = (f"the likeliest is '{best}': pass --id-column '{best}', or build paths with "
+            f"--path-template 'images/{{{best}}}.jpg'" if best else
+            "name the column holding image paths with --id-column NAME, or build them with "
+            "--path-template 'images/{COLUMN}.jpg'")
     raise ImportFailed(
-        f"{where}: no id column; expected one of {', '.join(ID_COLUMNS)}",
-        help="name the column holding image paths with --id-column NAME",
+        f"{where}: no id column (none of {', '.join(ID_COLUMNS)}); its columns are: {_listing(keys)}",
+        help=hint,
     )
+
+
+def _listing(keys: list, n: int = 40) -> str:
+    shown = ", ".join(repr(k) if (" " in k or "," in k) else k for k in keys[:n])
+    return shown + (f", … ({len(keys) - n} more)" if len(keys) > n else "")
+
+
+def likeliest_id(keys: list, samples: dict) -> str | None:
+    """The column most likely to name the images: values that look like image files win, then
+    names that say path/file/image, then distinct values."""
+    def score(k: str):
+        vals = [str(v) for v in samples.get(k, []) if v not in (None, "")]
+        files = sum(bool(_IMAGE_VALUE.match(v.strip())) for v in vals) / len(vals) if vals else 0.0
+        low = k.lower()
+        hint = next((len(_NAME_HINTS) - i for i, h in enumerate(_NAME_HINTS) if h in low), 0)
+        distinct = len(set(vals)) / len(vals) if vals else 0.0
+        return (files > 0.5, files, hint > 0 and distinct > 0.9, hint, distinct)
+
+    if not keys:
+        return None
+    best = max(keys, key=score)
+    s = score(best)
+    return best if (s[0] or s[3] > 0) else None
+
+
+def parse_template(template: str) -> list[tuple[str, str]]:
+    """``images/{image_id}.jpg`` → [("text", "images/"), ("key", "image_id"), ("text", ".jpg")]."""
+    import string
+
+    from ..errors import UsageError
+
+    parts: list[tuple[str, str]] = []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise UsageError(f"--path-template '{template}': {exc}",
+                         help="name columns in braces, e.g. --path-template 'images/{image_id}.jpg' "
+                              "(write {{ and }} for literal braces)") from None
+    for text, name, spec, conv in parsed:
+        if text:
+            parts.append(("text", text))
+        if name is not None:
+            if not name or spec or conv:
+                raise UsageError(f"--path-template '{template}': '{{{name}{'!' + conv if conv else ''}"
+                                 f"{':' + spec if spec else ''}}}' is not a column name in braces",
+                                 help="e.g. --path-template 'images/{image_id}.jpg'")
+            parts.append(("key", name))
+    if not any(kind == "key" for kind, _ in parts):
+        raise UsageError(f"--path-template '{template}' names no column",
+                         help="e.g. --path-template 'images/{image_id}.jpg'")
+    return parts
+
+
+def check_template(parts: list, keys, where: str) -> None:
+    keys = list(keys)
+    missing = [name for kind, name in parts if kind == "key" and name not in keys]
+    if missing:
+        raise ImportFailed(f"{where}: --path-template names '{missing[0]}', which is not a column",
+                           help=f"columns are: {_listing(keys)}")
+
+
+def template_path(parts: list, values: dict) -> str | None:
+    """The path a template builds from one record (None when a column it names has no value)."""
+    out = []
+    for kind, text in parts:
+        if kind == "text":
+            out.append(text)
+            continue
+        value = values.get(text)
+        if value is None or (isinstance(value, str) and not value.strip()) or isinstance(value, (list, dict)):
+            return None
+        out.append(("true" if value else "false") if isinstance(value, bool) else
+                   (str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)))
+    return "".join(out)
 
 
 def read_field_values(path: Path, field: str, resolve) -> list[Record]:

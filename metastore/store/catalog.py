@@ -181,13 +181,17 @@ class Catalog:
                      id_column: str | None = None, strategy: str = "merge", strict: bool = False,
                      dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
                      format: str | None = None, field: str | None = None,
+                     path_template: str | None = None, path_prefix: str = "", exif: bool = False,
                      progress: Callable[[str], None] | None = None) -> ImportReport:
-        """Import CSV/TSV/JSON/JSONL files and sidecar folders (one transaction).
+        """Import CSV/TSV/JSON/JSONL/COCO files, sidecar folders and YOLO datasets (``format="yolo"``)
+        in one transaction.
 
         ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
+        ``path_template``: build paths from columns (``"images/{image_id}.jpg"``); ``path_prefix``:
+        prepend to every path; ``exif``: folders also read each image's header (Pillow).
         See ``ImportReport.exit_code`` for the outcome."""
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
-                             normalize_keys, format, field)
+                             normalize_keys, format, field, path_template, path_prefix or "", exif)
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():

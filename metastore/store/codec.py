@@ -1,14 +1,15 @@
 """SQL expressions that read text as typed values, column at a time, inside DuckDB.
 
-The patterns come from ``metastore.infer`` so that bulk (SQL) and single-value (Python) typing
-agree; ``tests/test_infer.py`` checks the two against the same table of cases. Every expression
+The patterns, boolean words and messages come from the type table (``metastore.types``) so that
+bulk (SQL) and single-value (Python) typing agree; ``tests/test_infer.py`` checks the two against
+the same table of cases (``tests/cases/autotype.json``). Every expression
 here is built from constants and catalog-chosen identifiers only, never from user text.
 """
 
 from __future__ import annotations
 
-from .. import infer
 from .. import schema as S
+from .. import types as T
 
 
 def lit(text: str) -> str:
@@ -16,10 +17,24 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_AUTO_NUMBER = lit(infer.AUTO_NUMBER_RE)
-_NUMBER = lit(infer.NUMBER_RE)
-_DATETIME = lit(infer.DATETIME_RE)
-_LINK = lit(infer.LINK_RE)
+_AUTO_NUMBER = lit(T.AUTO_NUMBER_RE)
+_NUMBER = lit(T.NUMBER_RE)
+_DATETIME = lit(T.DATETIME_RE)
+_LINK = lit(T.LINK_RE)
+
+
+def _words(words) -> str:
+    return ", ".join(lit(w) for w in words)
+
+
+def _boolean_arms(true_words, false_words) -> str:
+    """``WHEN 'true' THEN true … WHEN 'false' THEN false`` for ``CASE lower(t) … END``."""
+    return " ".join([f"WHEN {lit(w)} THEN true" for w in true_words]
+                    + [f"WHEN {lit(w)} THEN false" for w in false_words])
+
+
+_BOOLEAN_ARMS = _boolean_arms(T.TRUE_WORDS, T.FALSE_WORDS)  # a key known to be boolean
+_AUTO_BOOLEAN_ARMS = _boolean_arms(T.AUTO_TRUE, T.AUTO_FALSE)  # auto-typing
 
 
 def auto_checks(c: str) -> dict[str, str]:
@@ -27,7 +42,7 @@ def auto_checks(c: str) -> dict[str, str]:
     t = f"trim({c})"
     # CASE evaluates its THEN only where WHEN holds: the costly casts run on plausible cells only.
     return {
-        S.BOOLEAN: f"lower({t}) IN ('true', 'false')",
+        S.BOOLEAN: f"lower({t}) IN ({_words(T.AUTO_TRUE + T.AUTO_FALSE)})",
         S.NUMBER: f"CASE WHEN regexp_full_match({t}, {_AUTO_NUMBER}) THEN isfinite(TRY_CAST({t} AS DOUBLE)) "
                   f"ELSE false END",
         S.DATETIME: f"CASE WHEN regexp_full_match({t}, {_DATETIME}) THEN TRY_CAST({t} AS TIMESTAMPTZ) IS NOT NULL "
@@ -37,7 +52,7 @@ def auto_checks(c: str) -> dict[str, str]:
 
 
 #: A datetime text with an explicit UTC offset after its time (``…10:30+02:00``).
-_HAS_OFFSET = lit(r":[0-9]{2}(\.[0-9]*)?[+-][0-9]")
+_HAS_OFFSET = lit(T.OFFSET_RE)
 
 
 def fast_cast_expr(c: str, type_: str) -> str:
@@ -45,7 +60,7 @@ def fast_cast_expr(c: str, type_: str) -> str:
     if type_ == S.NUMBER:
         return f"TRY_CAST(trim({c}) AS DOUBLE)"
     if type_ == S.BOOLEAN:
-        return f"TRY_CAST(trim({c}) AS BOOLEAN)"
+        return f"CASE lower(trim({c})) {_AUTO_BOOLEAN_ARMS} END"
     if type_ == S.DATETIME:
         return _datetime_cast(f"trim({c})")
     if type_ == S.LINK:
@@ -73,10 +88,7 @@ def cast_expr(c: str, type_: str) -> str:
             f"THEN TRY_CAST({t} AS DOUBLE) END"
         )
     if type_ == S.BOOLEAN:
-        return (
-            f"CASE lower({t}) WHEN 'true' THEN true WHEN 'yes' THEN true WHEN '1' THEN true "
-            f"WHEN 'false' THEN false WHEN 'no' THEN false WHEN '0' THEN false END"
-        )
+        return f"CASE lower({t}) {_BOOLEAN_ARMS} END"
     if type_ == S.DATETIME:
         return f"CASE WHEN regexp_full_match({t}, {_DATETIME}) THEN {_datetime_cast(t)} END"
     if type_ == S.LINK:
@@ -89,7 +101,7 @@ def cast_expr(c: str, type_: str) -> str:
             f"coalesce(list_bool_and(list_transform(json_extract({json_list}, '$[*]'), "
             f"lambda x: json_type(x) = 'VARCHAR')), true) "
             f"THEN json_extract_string({json_list}, '$[*]') END "
-            f"ELSE regexp_split_to_array({t}, '\\s*,\\s*') END"
+            f"ELSE regexp_split_to_array({t}, {lit(T.ITEM_SEPARATOR_RE)}) END"
         )
         return (f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
                 f"lambda x: x <> '')))")
@@ -101,14 +113,7 @@ def cast_expr(c: str, type_: str) -> str:
 def reason_expr(c: str, type_: str) -> str:
     """The user-facing reason a cell of ``c`` does not fit ``type_`` (SQL string expression)."""
     quoted = f"'''' || {c} || ''''"
-    text = {
-        S.NUMBER: "' is not a number'",
-        S.BOOLEAN: "' is not a boolean (use true or false)'",
-        S.DATETIME: "' is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)'",
-        S.LINK: "' is not an http:// or https:// URL'",
-        S.MULTI_ENUM: "' is not a list of options (use a, b, c or a JSON array of strings)'",
-    }.get(type_, "' does not fit'")
-    return f"{quoted} || {text}"
+    return f"{quoted} || {lit(T.TYPES[type_].problem)}"
 
 
 def to_json_expr(c: str) -> str:

@@ -53,6 +53,8 @@ def write_parquet(path: Path, names: Sequence[str], types: Sequence[str], column
             holders = ", ".join(f"unnest(${i + 1}::{S.SQL_TYPES[t]}[])" for i, t in enumerate(types))
             con.execute(f"INSERT INTO manifest SELECT {holders}", list(columns))
         con.execute(f"COPY manifest TO '{_sql_text(str(path))}' (FORMAT parquet)")
+    except duckdb.IOException as exc:  # disk full, read-only folder: the caller reports it as a file error
+        raise OSError(str(exc).split("\n")[0]) from None
     finally:
         con.close()
 

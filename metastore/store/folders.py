@@ -21,21 +21,31 @@ class FolderBatch:
     orphans: list = field(default_factory=list)
 
 
-def prepare(con, folder: Path, root_arg: str) -> FolderBatch:
+def prepare(con, folder: Path, root_arg: str, *, exif: bool = False) -> FolderBatch:
     # `files` rows exist only for images an import registered (undo deletes its rows), so a
     # file whose size and mtime match its row was read, and registered, as it is now.
-    rows = con.execute("SELECT path, size, mtime_ns FROM files WHERE starts_with(path, ?)",
-                       [os.path.realpath(folder) + os.sep]).fetchall()
+    # With --exif, a file read by an import without it was not read for its header: read it again.
+    rows = con.execute("SELECT f.path, f.size, f.mtime_ns FROM files f LEFT JOIN sources s ON s.id = f.source_id "
+                       "WHERE starts_with(f.path, ?) AND (NOT ? OR coalesce(TRY_CAST(json_extract(s.options, "
+                       "'$.exif') AS BOOLEAN), false))",
+                       [os.path.realpath(folder) + os.sep, exif]).fetchall()
     seen = {p: (size, mtime) for p, size, mtime in rows}
     images, orphans, unchanged = SC.scan(folder, root_arg, seen)
     batch = FolderBatch(folder, orphans=orphans, unchanged=unchanged, found=images)
     batch.records = [SC.read_sidecar(f, row) for row, f in enumerate(images, 1)]
+    if exif:
+        from ..readers.exif import add_header_values
+
+        for f, rec in zip(images, batch.records):
+            add_header_values(rec, f.image, f.image_stat[0], f.path)
     return batch
 
 
-def remember(con, batch: FolderBatch, file_index: int, source_id: int) -> None:
-    """Record the sizes and mtimes of every image and sidecar this import read successfully."""
+def remember(con, batch: FolderBatch, file_index: int, source_id: int, unread: set = frozenset()) -> None:
+    """Record the sizes and mtimes of every image and sidecar this import read successfully
+    (``unread``: rows whose sidecar held a rejected key, read again by the next run)."""
     failed = {r[0] for r in con.execute("SELECT _row FROM errs WHERE _file = ?", [file_index]).fetchall()}
+    failed |= set(unread)
     paths, sizes, mtimes = [], [], []
     for row, f in enumerate(batch.found, 1):
         if row in failed:

@@ -35,6 +35,9 @@ class ImportOptions:
     normalize_keys: bool = False
     format: str | None = None
     field: str | None = None  # Visual Layer upload files: the one field their values are for
+    path_template: str | None = None  # e.g. "images/{image_id}.jpg": the path from columns
+    path_prefix: str = ""  # prepended to every path (e.g. "val2017/")
+    exif: bool = False  # folders: also read each image's header and EXIF (Pillow)
 
 
 @dataclass
@@ -99,12 +102,28 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
     say = progress or (lambda _msg: None)
     report = ImportReport(None, [str(f) for f in files], opts.strategy, opts.dry_run)
     say("scanning")
-    batches = {i: folders.prepare(con, f, str(f)) for i, f in enumerate(files) if f.is_dir()}
+    yolo = (opts.format or "").lower() == "yolo"
+    if yolo and not all(f.is_dir() for f in files):
+        raise UsageError("--format yolo reads dataset folders (data.yaml, images/, labels/)",
+                         help="import files and YOLO folders in separate imports")
+    record_sets: dict[int, list] = {}
+    yolo_notes: list[str] = []
+    if yolo:
+        from ..readers import yolo as Y
+
+        for i, f in enumerate(files):
+            record_sets[i], notes = Y.read_yolo(f, str(f))
+            yolo_notes += notes
+    batches = {} if yolo else {i: folders.prepare(con, f, str(f), exif=opts.exif)
+                                for i, f in enumerate(files) if f.is_dir()}
+    if opts.exif and not batches:
+        raise UsageError("--exif reads the images of a folder", help="e.g. metastore import photos/ --exif")
     report.unchanged_files = sum(b.unchanged for b in batches.values())
     report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
         return report  # a folder re-run where nothing changed: nothing to read, nothing to write
-    record_sets = {i: b.records for i, b in batches.items()}
+    record_sets.update({i: b.records for i, b in batches.items()})
+    report.warnings += yolo_notes
     if opts.field is not None:
         problem = S.key_problem(opts.field)
         if problem:
@@ -116,8 +135,14 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
     # transaction so that their rowids are the file order.
     try:
         say("reading")
-        stage = build_stage(con, files, fmt=opts.format, id_column=opts.id_column,
-                            normalize=opts.normalize_keys, record_sets=record_sets)
+        from ..readers.records import parse_template
+        from .stage import PathRule
+
+        rule = PathRule(parse_template(opts.path_template) if opts.path_template else None, opts.path_prefix or "")
+        stage = build_stage(con, files, fmt=None if yolo else opts.format, id_column=opts.id_column,
+                            normalize=opts.normalize_keys, record_sets=record_sets, paths=rule)
+        report.warnings += [f"key '{old}' imported as '{new}' (--normalize-keys)"
+                            for old, new in stage.renamed.items()]
         say("typing and validating")
         plan = plan_import(con, stage, schema, opts.types)
         report.rows_read = stage.rows + stage.skipped
@@ -144,7 +169,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         if opts.tags:
             _tag_imported(con, opts.tags, source_id)
         for i, batch in batches.items():
-            folders.remember(con, batch, i, source_id)
+            folders.remember(con, batch, i, source_id, {r for f, r in stage.unread if f == i})
         report.rows_written = written.rows_written
         report.rows_unchanged = written.rows_unchanged
         report.images_added = written.images_added
@@ -198,4 +223,5 @@ def _tag_imported(con, tags: list[str], source_id: int) -> None:
 
 def _options_record(opts: ImportOptions) -> dict:
     return {"types": opts.types, "id_column": opts.id_column, "strict": opts.strict, "tags": opts.tags,
-            "normalize_keys": opts.normalize_keys, "format": opts.format, "field": opts.field}
+            "normalize_keys": opts.normalize_keys, "format": opts.format, "field": opts.field,
+            "path_template": opts.path_template, "path_prefix": opts.path_prefix, "exif": opts.exif}

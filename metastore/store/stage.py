@@ -63,6 +63,9 @@ class Stage:
     issues: list[Issue] = field(default_factory=list)  # column-level and reader row-level
     rows: int = 0
     skipped: int = 0  # records rejected while reading (not in the stage view)
+    renamed: dict = field(default_factory=dict)  # --normalize-keys: name in the file → key
+    unread: set = field(default_factory=set)  # (file index, row) holding a rejected key: not "seen"
+    notes: list = field(default_factory=list)  # file-level notes (e.g. COCO annotations not counted)
 
     def column_for(self, key: str, where: str, kinds: set | None) -> StageColumn:
         for c in self.columns:
@@ -138,7 +141,29 @@ def _check_header(path: Path, header: list, delim: str) -> None:
         )
 
 
-def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, normalize: bool) -> list[str]:
+@dataclass(frozen=True)
+class PathRule:
+    """How a record's image path is built: ``--path-template`` parts and ``--path-prefix``."""
+
+    template: list | None = None
+    prefix: str = ""
+
+
+def _template_sql(parts: list, column) -> str:
+    """The SQL of a path template over CSV columns: NULL when a column it names is empty."""
+    pieces, conds = [], []
+    for kind, text in parts:
+        if kind == "text":
+            pieces.append(lit(text))
+        else:
+            c = column(text)
+            pieces.append(f"trim({c})")
+            conds.append(f"trim({c}) <> ''")
+    return f"CASE WHEN {' AND '.join(conds)} THEN {' || '.join(pieces)} END"
+
+
+def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, normalize: bool,
+              paths: PathRule = PathRule()) -> list[str]:
     """Read one CSV/TSV into ``raw<index>``; return the SELECT list mapping it into the stage."""
     raw = f"raw{index}"
     _read_csv_raw(con, path, raw, delim)
@@ -151,13 +176,29 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
         header.pop()
     _check_header(path, header, delim)
     names = [(h or "").strip() for h in header]
-    id_key = R.pick_id_key(names, id_column, str(path))
-    select = [f"{index} AS _file", "rowid AS _row", "NULL::VARCHAR AS _src",
-              f"column{names.index(id_key):0{len(str(ncols - 1))}d} AS _path"]
     width = len(str(ncols - 1))
+
+    def column(name: str) -> str:
+        return f"column{names.index(name):0{width}d}"
+
+    if paths.template is not None:
+        R.check_template(paths.template, names, str(path))
+        id_key = None
+        path_expr = _template_sql(paths.template, column)
+    else:
+        samples = {}
+        if id_column is None and not any(n in names for n in R.ID_COLUMNS):
+            rows = con.execute(f"SELECT * FROM {raw} WHERE rowid BETWEEN 1 AND 50").fetchall()
+            samples = {n: [r[i] for r in rows] for i, n in enumerate(names) if n}
+        id_key = R.pick_id_key(names, id_column, str(path), samples)
+        c = column(id_key)
+        path_expr = f"CASE WHEN trim({c}) <> '' THEN {c} END"
+    if paths.prefix:
+        path_expr = f"{lit(paths.prefix)} || ({path_expr})"
+    select = [f"{index} AS _file", "rowid AS _row", "NULL::VARCHAR AS _src", f"{path_expr} AS _path"]
     seen: dict[str, int] = {}
     for pos, name in enumerate(names):
-        if pos == names.index(id_key) and name == id_key:
+        if id_key is not None and pos == names.index(id_key) and name == id_key:
             continue
         where = f"column {pos + 1} '{name}'"
         if name == "":
@@ -167,6 +208,8 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
         if problem:
             stage.issues.append(Issue(str(path), None, name, None, f"{where}: {problem}"))
             continue
+        if key != name:
+            stage.renamed.setdefault(name, key)
         if key in seen:
             stage.issues.append(Issue(
                 str(path), None, key, None,
@@ -212,7 +255,7 @@ def _json_text(value) -> str:
 
 
 def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Record], id_column,
-                  normalize: bool, tmpdir: str) -> list[str]:
+                  normalize: bool, tmpdir: str, paths: PathRule = PathRule()) -> list[str]:
     """Hand JSON records to DuckDB as text (through a temporary CSV) with their JSON kinds."""
     kinds_by_key: dict[str, set] = {}  # insertion-ordered: keys in order of first appearance
     for rec in records:
@@ -222,41 +265,66 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                 kinds = kinds_by_key[k] = set()
             kinds.add(_json_kind(v))
     keys = list(kinds_by_key)
-    id_key = R.pick_id_key(keys, id_column, where) if records else (id_column or "path")
+    if paths.template is not None:
+        if records:
+            R.check_template(paths.template, keys, where)
+        id_key = None
+    else:
+        id_key = R.pick_id_key(keys, id_column, where, _record_samples(records, keys)) if records else (
+            id_column or "path")
     mapping: dict[str, StageColumn] = {}
+    rejected: set[str] = set()
+    by_key: dict[str, list[str]] = {}
     for name in keys:
         if name == id_key:
             continue
         key, problem = _key_for(name, normalize)
         if problem:
             stage.issues.append(Issue(where, None, name, None, f"JSON key '{name}': {problem}"))
+            rejected.add(name)
             continue
+        if key != name:
+            stage.renamed.setdefault(name, key)
         mapping[name] = stage.column_for(key, f"{where} JSON key '{name}'", kinds_by_key[name] - {None})
-    cols = list(mapping.values())
-    names = list(mapping)
+        by_key.setdefault(mapping[name].col, []).append(name)
+    cols = list({c.col: c for c in mapping.values()}.values())
+    sources = [by_key[c.col] for c in cols]  # the JSON names feeding each column (several under --normalize-keys)
     tmp = os.path.join(tmpdir, f"records{index}.csv")
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         for rec in records:
+            at = rec.source or where
+            if rejected and not rejected.isdisjoint(rec.values):
+                stage.unread.add((index, rec.row))  # re-read next time (e.g. with --normalize-keys)
             for key, value, reason in rec.problems:
-                stage.issues.append(Issue(rec.source or where, None if rec.source else rec.row, key,
+                stage.issues.append(Issue(at, None if rec.source else rec.row, key,
                                           None if value is None else str(value)[:200], reason, row_error=True,
                                           at=(index, rec.row)))
             if rec.problems:
                 stage.skipped += 1
                 continue
-            path = rec.values.get(id_key)
-            row = [rec.row, rec.source or "", "" if path is None else str(path)]
             values = rec.values
-            for name in names:
-                value = values.get(name)
+            path = (R.template_path(paths.template, values) if paths.template is not None else values.get(id_key))
+            if path is not None and not (isinstance(path, str) and not path.strip()):
+                path = paths.prefix + (path if isinstance(path, str) else _json_text(path))
+            row = [rec.row, rec.source or "", "" if path is None else path]
+            for col, names in zip(cols, sources):
+                present = [n for n in names if n in values]
+                if len(present) > 1:
+                    stage.skipped += 1
+                    stage.issues.append(Issue(
+                        at, None if rec.source else rec.row, col.key, None,
+                        "keys " + " and ".join(repr(n) for n in present) + f" both become '{col.key}' under "
+                        f"--normalize-keys; rename one of them in the file", row_error=True, at=(index, rec.row)))
+                    row = None
+                    break
+                value = values.get(present[0]) if present else None
                 if value is None:
                     row.append("")
                 elif type(value) not in _KINDS and _json_kind(value) is None:
                     stage.skipped += 1
                     stage.issues.append(Issue(
-                        rec.source or where, None if rec.source else rec.row, mapping[name].key,
-                        json.dumps(value)[:200],
+                        at, None if rec.source else rec.row, col.key, json.dumps(value)[:200],
                         "only strings, numbers, booleans and lists of strings can be stored", row_error=True,
                         at=(index, rec.row)))
                     row = None
@@ -276,18 +344,31 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
     return [f"SELECT {', '.join(select)} FROM {raw}"]
 
 
+def _record_samples(records: list, keys: list) -> dict:
+    """A few values per key, for suggesting the likeliest id key."""
+    out: dict[str, list] = {k: [] for k in keys}
+    for rec in records[:50]:
+        for k, v in rec.values.items():
+            out[k].append(v if isinstance(v, str) else None)
+    return out
+
+
 def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | None,
-                normalize: bool, record_sets: dict[int, list] | None = None) -> Stage:
+                normalize: bool, record_sets: dict[int, list] | None = None,
+                paths: PathRule = PathRule()) -> Stage:
     """Stage every file of one import into the TEMP view ``stage``.
 
-    ``record_sets`` supplies already-read records for some file indexes (sidecar folders).
+    ``record_sets`` supplies already-read records for some file indexes (sidecar folders, YOLO
+    datasets); their paths come from the folder (``--path-prefix`` applies, a template does not).
     """
     stage = Stage([str(f) for f in files])
     selects: list[str] = []
+    folder_paths = PathRule(None, paths.prefix)
     with tempfile.TemporaryDirectory(prefix="metastore-") as tmpdir:
         for i, path in enumerate(files):
             if record_sets and i in record_sets:
-                selects += stage_records(con, stage, i, str(path), record_sets[i], "path", normalize, tmpdir)
+                selects += stage_records(con, stage, i, str(path), record_sets[i], "path", normalize, tmpdir,
+                                         folder_paths)
                 continue
             kind = (fmt or path.suffix.lower().lstrip(".")).lower()
             if not path.exists():
@@ -296,14 +377,31 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
                 raise ImportFailed(f"{path} is a folder", help="folders are imported as sidecar folders")
             if kind in ("csv", "tsv", "tab"):
                 selects += stage_csv(con, stage, i, path, "\t" if kind in ("tsv", "tab") else ",",
-                                     id_column, normalize)
-            elif kind in ("json", "jsonl", "ndjson"):
-                recs = R.read_json_records(path, jsonl=kind in ("jsonl", "ndjson") or None)
-                selects += stage_records(con, stage, i, str(path), recs, id_column, normalize, tmpdir)
+                                     id_column, normalize, paths)
+            elif kind in ("jsonl", "ndjson") or (kind == "json" and path.suffix.lower() in (".jsonl", ".ndjson")):
+                recs = R.read_json_records(path, jsonl=True)
+                selects += stage_records(con, stage, i, str(path), recs, id_column, normalize, tmpdir, paths)
+            elif kind in ("json", "coco"):
+                data, check = R.load_json_document(path)
+                from ..readers import coco
+
+                if coco.is_coco(data):
+                    recs, problems = coco.read_coco(data)
+                    del data
+                    stage.issues += [Issue(str(path), None, None, None, p) for p in problems]
+                    selects += stage_records(con, stage, i, str(path), recs, None, normalize, tmpdir,
+                                             paths if paths.template is not None else folder_paths)
+                    continue
+                if kind == "coco":
+                    raise ImportFailed(f"{path} is not a COCO file (it needs images, annotations and "
+                                       f"categories lists)", help="import it as JSON records: --format json")
+                recs = R.records_from_data(path, data, check)
+                selects += stage_records(con, stage, i, str(path), recs, id_column, normalize, tmpdir, paths)
             else:
                 raise ImportFailed(
                     f"{path}: unknown format '{path.suffix}'",
-                    help="use .csv, .tsv, .json or .jsonl, or pass --format csv|tsv|json|jsonl",
+                    help="use .csv, .tsv, .json or .jsonl, or pass --format csv|tsv|json|jsonl|coco "
+                         "(a folder: --format yolo)",
                 )
     all_cols = [c.col for c in stage.columns]
     parts = []

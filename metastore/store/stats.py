@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from datetime import datetime
 from pathlib import Path
 
 from .. import schema as S
-from ..infer import value_text
+from ..types import date_text
 from ..query.complete import CompletionStats, KeyStats
 from .stamp import RACY_SECONDS, settled, stamp
 
@@ -103,11 +102,8 @@ def _write(cfile: Path, data: dict) -> None:
         pass  # a read-only home: completion still works, just without the cache
 
 
-def query_text(value) -> str:
-    """A stored value as the text a query would use for it (a midnight datetime as its date)."""
-    if isinstance(value, datetime) and value.hour == value.minute == value.second == value.microsecond == 0:
-        return value.date().isoformat()
-    return value_text(value)
+#: A stored value as the text a query would use for it (a midnight datetime as its date).
+query_text = date_text
 
 
 def compute_stats(con) -> CompletionStats:

@@ -1,0 +1,150 @@
+"""The operator tables: every fact about an operator in one row. Pure; no I/O.
+
+Two tables, one per level of the language:
+
+* ``SYNTAX`` — the operators a user writes after a key (``:`` ``=`` ``!=`` ``~`` ``>`` …): the
+  phrase completion shows beside them, and which checked operator a number or datetime
+  comparison becomes. Which types take which of them is the ``operators`` column of the type table
+  (:data:`metastore.types.TYPES`); the checker and completion both read it from there.
+* ``OPERATORS`` — the operators of the checked tree (``eq``, ``glob_ci``, ``between_dt`` …) that
+  the checker emits and the compiler turns into SQL: the English phrase ``--explain`` prints and
+  one SQL template per dialect.
+
+SQL templates are written over the column ``{c}`` and the placeholders ``{0}``, ``{1}`` of the
+operator's arguments (always bound parameters, never values). ``FORMS`` holds the few templates
+the compiler wraps leaves in (any item of a list, the finite test, NOT, the placeholder and the
+identifier quote), with the same one-column-per-dialect layout.
+
+**Adding a dialect** is one more field on :class:`Op` and :class:`Form` (e.g. ``spark: str``),
+one more entry in ``DIALECTS``, and a template in every row — ``tests/test_operators.py`` fails
+until every row has one. **Adding an operator** is one row in ``OPERATORS`` (and, when users
+write it, one in ``SYNTAX`` and in the ``operators`` of the types that take it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+
+from ..types import DATETIME, LINK, MULTI_ENUM
+
+#: The SQL dialects the compiler writes; each is a field of Op and Form.
+DIALECTS = ("duckdb",)
+
+
+@dataclass(frozen=True)
+class Op:
+    """One checked-tree operator: its ``--explain`` phrase (over ``{k}``, ``{0}``, ``{1}``) and
+    its SQL template in each dialect (over ``{c}``, ``{0}``, ``{1}``)."""
+
+    english: str
+    duckdb: str
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        return getattr(self, dialect)
+
+
+@dataclass(frozen=True)
+class Form:
+    """A template the compiler wraps around leaves, in each dialect."""
+
+    duckdb: str
+
+    def sql(self, dialect: str = "duckdb") -> str:
+        return getattr(self, dialect)
+
+
+#: operator → Op(English phrase, SQL template per dialect)
+OPERATORS: dict[str, Op] = {
+    "present": Op("has {k}", "{c} IS NOT NULL"),
+    "absent": Op("has no {k}", "{c} IS NULL"),
+    "nonempty": Op("has any {k}", "len({c}) > 0"),
+    "eq": Op("{k} = {0}", "{c} = {0}"),
+    "eq_ci": Op("{k} equals {0} ignoring case", "lower({c}) = {0}"),
+    "glob": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0} ESCAPE '\\'"),
+    "glob_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0} ESCAPE '\\'"),
+    "prefix": Op("{k} starts with {0}", "starts_with({c}, {0})"),
+    "prefix_ci": Op("{k} starts with {0} ignoring case", "starts_with(lower({c}), {0})"),
+    "suffix": Op("{k} ends with {0}", "ends_with({c}, {0})"),
+    "suffix_ci": Op("{k} ends with {0} ignoring case", "ends_with(lower({c}), {0})"),
+    "contains": Op("{k} contains {0}", "contains({c}, {0})"),
+    "like": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0}"),
+    "like_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0}"),
+    "regex": Op("{k} matches regex {0}", "regexp_matches({c}, {0})"),
+    "contains_ci": Op("{k} contains {0} ignoring case", "contains(lower({c}), {0})"),
+    "gt": Op("{k} > {0}", "{c} > {0}"),
+    "ge": Op("{k} >= {0}", "{c} >= {0}"),
+    "lt": Op("{k} < {0}", "{c} < {0}"),
+    "le": Op("{k} <= {0}", "{c} <= {0}"),
+    "between": Op("{0} <= {k} <= {1}", "{c} BETWEEN {0} AND {1}"),
+    "between_dt": Op("{0} <= {k} < {1}", "({c} >= {0} AND {c} < {1})"),
+    "in": Op("{k} is one of {0}", "list_contains({0}, {c})"),
+    "has_item": Op("{k} contains {0}", "list_contains({c}, {0})"),
+    "has_any": Op("{k} contains any of {0}", "list_has_any({c}, {0})"),
+    "set_eq": Op("the set {k} equals {0}", "list_sort(list_distinct({c})) = {0}"),
+}
+
+#: Templates around leaves. ``any_item``: some item ``x`` of list ``{c}`` satisfies ``{inner}``
+#: (written over ``x``); ``finite``: a number column holds a finite value; ``not``: the
+#: complement, where an absent key (NULL) counts as not matching; ``param``: placeholder ``n``
+#: (1-based); ``quote``: the identifier quote character (doubled inside a name).
+FORMS: dict[str, Form] = {
+    "any_item": Form("len(list_filter({c}, lambda x: {inner})) > 0"),
+    "finite": Form("isfinite({c})"),
+    "not": Form("(NOT coalesce({inner}, false))"),
+    "param": Form("${n}"),
+    "quote": Form('"'),
+}
+
+#: The name a list item is bound to inside ``any_item`` (leaves inside it are written over it).
+ITEM = "x"
+
+
+@dataclass(frozen=True)
+class Syntax:
+    """One operator as users write it. ``phrase`` is what completion shows beside it;
+    ``by_type`` overrides it for a type. ``number`` is the checked operator a number comparison
+    becomes; ``datetime`` the operator and the end of the literal's interval it compares with."""
+
+    phrase: str
+    by_type: dict = field(default_factory=dict)
+    number: str = "eq"
+    datetime: tuple[str, str] | None = None  # (operator, "start" | "end"); None: the interval itself
+
+    def phrase_for(self, type_: str) -> str:
+        return self.by_type.get(type_, self.phrase)
+
+
+SYNTAX: dict[str, Syntax] = {
+    ":": Syntax("equals (any case)", {MULTI_ENUM: "contains the option", LINK: "equals",
+                                      DATETIME: "within (year, month, day…)"}),
+    "=": Syntax("equals exactly"),
+    "!=": Syntax("has it, and differs"),
+    "~": Syntax("contains"),
+    ">": Syntax("greater than", {DATETIME: "after"}, "gt", ("ge", "end")),
+    ">=": Syntax("at least", {DATETIME: "from"}, "ge", ("ge", "start")),
+    "<": Syntax("less than", {DATETIME: "before"}, "lt", ("lt", "start")),
+    "<=": Syntax("at most", {DATETIME: "up to"}, "le", ("lt", "end")),
+}
+
+
+def template(op: str, dialect: str = "duckdb") -> str:
+    """The SQL template of checked operator ``op`` in ``dialect``."""
+    return OPERATORS[op].sql(dialect)
+
+
+def english(op: str) -> str:
+    return OPERATORS[op].english
+
+
+def missing_templates() -> list[str]:
+    """Rows lacking a template for a dialect of ``DIALECTS`` (a test keeps this empty)."""
+    out = []
+    for table in (OPERATORS, FORMS):
+        for name, row in table.items():
+            have = {f.name for f in fields(row)}
+            out += [f"{name}: {d}" for d in DIALECTS if d not in have or not getattr(row, d)]
+    return out
+
+
+__all__ = ["DIALECTS", "Op", "Form", "Syntax", "OPERATORS", "FORMS", "SYNTAX", "ITEM", "template", "english",
+           "missing_templates"]
