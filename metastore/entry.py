@@ -12,12 +12,13 @@ from __future__ import annotations
 import sys
 
 
-def main() -> None:
+def main(*, hard_exit: bool = False) -> None:
     argv = sys.argv[1:]
     if "count" in argv or "search" in argv:
         from .fastpath import fast_main as fast_query
 
-        fast_query(argv)  # ends the process when it answered
+        if fast_query(argv, hard_exit=hard_exit):
+            return
     from .completion import fast_main
 
     if not fast_main(argv):
@@ -26,5 +27,10 @@ def main() -> None:
         cli_main()
 
 
+def console() -> None:
+    """The console script: a process of its own, so a fast answer may end it at once."""
+    main(hard_exit=True)
+
+
 if __name__ == "__main__":
-    main()
+    console()

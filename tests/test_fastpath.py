@@ -18,7 +18,7 @@ from metastore import Catalog
 from metastore.fastpath import parse_argv
 
 CASES = json.loads((Path(__file__).parent / "cases" / "fastpath_argv.json").read_text(encoding="utf-8"))
-ENTRY = "from metastore.entry import main; main()"  # the console script
+ENTRY = "from metastore.entry import console; console()"  # the console script
 FULL = "from metastore.cli import main; main()"  # the Typer CLI alone
 
 
@@ -80,3 +80,13 @@ def test_a_locked_catalog_waits_as_the_full_cli_does(db, tmp_path):
         r = _run(ENTRY, "--db", db, "--wait", "0.2", "count", "")
     assert r.returncode == 4 and r.stdout == ""
     assert "waiting up to 0.2s" in r.stderr and "locked by another process" in r.stderr
+
+
+def test_in_process_the_entry_point_returns(db, capsys, monkeypatch):
+    """metastore.entry.main() called in a process that is not the console script's own (tests,
+    embedding) answers and returns: it never ends the caller's process."""
+    from metastore import entry
+
+    monkeypatch.setattr(sys, "argv", ["metastore", "--db", str(db), "count", "score<10"])
+    entry.main()
+    assert capsys.readouterr().out == "10\n"
