@@ -204,7 +204,7 @@ def _columns(spec: Optional[str]) -> list:
 
 @app.command()
 def search(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
@@ -232,10 +232,12 @@ def search(
     state.json_errors = fmt == "json"
     text = _query_arg(query, q)
     cols = _columns(columns)
-    result = catalog().search(text, columns=cols, sort=sort, limit=limit)
+    cat = catalog()
+    result = cat.search(text, columns=cols, sort=sort, limit=limit)
     if explain:
         render.explain(result.explain())
-    render.results(result, fmt)
+    if render.results(result, fmt) == 0 and limit != 0:
+        _zero_result_hint(cat, text)
 
 
 @app.command()
@@ -244,12 +246,26 @@ def count(
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
 ) -> None:
     """Print only the number of images matching a query."""
-    typer.echo(catalog().search(_query_arg(query, q)).count())
+    cat, text = catalog(), _query_arg(query, q)
+    n = cat.search(text).count()
+    typer.echo(n)
+    if n == 0:
+        _zero_result_hint(cat, text)
+
+
+def _zero_result_hint(cat, text: str) -> None:
+    """After a search or count that found nothing: one likely intended reading, on stderr."""
+    from . import render
+    from .hints import zero_result_hint
+
+    found = zero_result_hint(cat, text)
+    if found:
+        render.hint(found)
 
 
 @app.command("export")
 def export_(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
@@ -293,6 +309,56 @@ def export_(
 
 
 @app.command()
+def publish(
+    query: Optional[str] = typer.Argument(None, help="Only the images matching this query (default: all).",
+                                         autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write: DIR/images/ (Parquet) and DIR/metastore.json."),
+    partition_by: Optional[str] = typer.Option(None, "--partition-by",
+                                               help="One folder per value of this key (enum, string, link, boolean)."),
+    force: bool = typer.Option(False, "--force", help="Replace images/ and metastore.json in a non-empty --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Write the current values as a Parquet dataset other engines (Spark, DuckDB) read as it is."""
+    from . import render
+    from .store.publish import publish as run
+
+    report = run(catalog(), out, _query_arg(query, q), partition_by=partition_by, force=force)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        render.message(f"published {report.images:,} image{'s' if report.images != 1 else ''} and {report.keys} "
+                       f"key{'s' if report.keys != 1 else ''} to {report.out}: {report.files} Parquet "
+                       f"file{'s' if report.files != 1 else ''} ({report.bytes:,} bytes) in images/, metastore.json")
+
+
+@app.command("sql")
+def sql_(
+    query: Optional[str] = typer.Argument(None, help="The query.", autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb | spark"),
+    table: str = typer.Option("images", "--table", help="The published table's name (dotted parts allowed)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {dialect, sql, params} as JSON."),
+) -> None:
+    """Print the SQL of a query over the published table (columns named by key) and its parameters."""
+    from . import render
+    from .engines import compile_table, published_schema
+    from .query import DIALECTS
+
+    if dialect not in DIALECTS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown --dialect '{dialect}'", help=f"use one of: {', '.join(DIALECTS)}")
+    cat = catalog()
+    text = _query_arg(query, q)
+    sql, params = compile_table(text, published_schema(cat.schema()), dialect=dialect, table=table,
+                                now=cat.now(), tz=cat.tz)
+    render.sql_text(dialect, sql, params, as_json=as_json)
+
+
+@app.command()
 def facets(
     keys: List[str] = typer.Argument(..., help="Keys to count.", autocompletion=_complete_key),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),
@@ -317,6 +383,31 @@ def complete(
     from .completion import print_candidates
 
     print_candidates(partial, db=state.db, cursor=cursor, plain=plain, limit=limit)
+
+
+@app.command()
+def serve(
+    media_root: Path = typer.Option(Path("."), "--media-root",
+                                    help="Folder the image paths are relative to; only files under it are served."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (others than 127.0.0.1 are warned)."),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port (0: a free one)."),
+    open_: bool = typer.Option(False, "--open", help="Open the page in the web browser."),
+    allow_edits: bool = typer.Option(False, "--allow-edits", help="Allow set/unset/tag from the page (hand edits)."),
+) -> None:
+    """A local web app: search bar with completion, thumbnails, facets, detail, export (Ctrl-C stops)."""
+    from . import render
+    from .errors import NotFoundError
+
+    cat = catalog()
+    if not cat.exists():
+        raise NotFoundError(f"no catalog at {cat.path}",
+                            help="import something first (metastore import FILE), pass --db, or try metastore quickstart")
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        render.warning(f"serving on {host}: other machines on the network can read the catalog and its images")
+    from .web.app import serve as run_server
+
+    run_server(cat, host=host, port=port, media_root=media_root, allow_edits=allow_edits, open_browser=open_,
+               echo=lambda line: print(line, flush=True))
 
 
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",
@@ -459,8 +550,10 @@ def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError
 
+    from .argv import protect_query
+
     try:
-        app()
+        app(args=protect_query(sys.argv[1:]), prog_name="metastore")
     except MetastoreError as exc:
         from . import render
 

@@ -9,8 +9,9 @@ script first tries this path for the plain forms
     metastore [--db P] [--wait S] [--quiet] search [-q Q | --query Q | [--] Q] [--format paths | -f paths]
 
 (``search`` without ``--format`` only when stdout is not a terminal: its default is then
-``paths``). Anything else — other options, ``--help``, a query error, a locked catalog, a
-missing file — returns False *before anything is printed*, and the full CLI runs the command
+``paths``), after :func:`metastore.argv.protect_query` (a query starting with ``-``).
+Anything else — other options, ``--help``, a query error, a locked catalog, a missing file,
+an empty result (the full CLI adds a hint) — returns False *before anything is printed*, and the full CLI runs the command
 from the start, so every message, wait and exit code stays the full CLI's. On success the
 answer is flushed and the console script's process ends with ``os._exit`` (interpreter
 shutdown skipped); called in-process (:func:`metastore.entry.main`) it just returns.
@@ -100,7 +101,9 @@ def fast_main(argv: list, *, hard_exit: bool = False) -> bool:
     ``hard_exit`` (the console script: a process of its own) the process then ends at once with
     ``os._exit`` (~0.1 s of interpreter shutdown skipped); otherwise True is returned."""
     try:
-        opts = parse_argv(argv, stdout_tty=sys.stdout.isatty())
+        from .argv import protect_query  # the one rule for a query starting with '-' (issue 13)
+
+        opts = parse_argv(protect_query(argv), stdout_tty=sys.stdout.isatty())
     except Exception:
         return False
     if opts is None:
@@ -111,10 +114,14 @@ def fast_main(argv: list, *, hard_exit: bool = False) -> bool:
         # wait=0: a locked catalog goes to the full CLI, which says that it waits, and waits
         result = Catalog(opts["db"], wait=0).search(opts["query"])
         if opts["command"] == "count":
-            text = f"{result.count()}\n"
+            n = result.count()
+            text = f"{n}\n"
         else:
             paths = result.paths()
+            n = len(paths)
             text = "".join(p + "\n" for p in paths)
+        if n == 0:
+            return False  # the full CLI adds its hint for an empty result (hints.zero_result_hint)
     except Exception:  # MetastoreError or anything else: the full CLI runs it again and reports it
         return False
     try:

@@ -80,7 +80,9 @@ def import_report(report, *, as_json: bool = False) -> None:
     if report.committed or report.dry_run:
         out.print(f"[bold]{head}[/]: {report.rows_read:,} rows read, {report.rows_written:,} written "
                   f"({report.images_added:,} new images), {report.rows_unchanged:,} unchanged, "
-                  f"{report.rows_failed:,} failed")
+                  f"{report.rows_failed:,} failed"
+                  + (f", {report.cells_failed:,} value{'s' if report.cells_failed != 1 else ''} rejected"
+                     if report.cells_failed else ""))
         from rich.table import Table
 
         if report.keys:
@@ -156,16 +158,17 @@ class Progress:
 
 
 # -- search ------------------------------------------------------------------------------------
-def results(result, fmt: str) -> None:
-    """Matches on stdout in the chosen format; nothing else goes to stdout."""
+def results(result, fmt: str) -> int:
+    """Matches on stdout in the chosen format; nothing else goes to stdout. Returns how many."""
     rows = result.rows() if fmt != "paths" else None
     keys = [f.name for f in result.columns]
     types = {f.name: f.type for f in result.columns}
     if fmt == "paths":
         out = sys.stdout
-        for p in result.paths():
+        paths = result.paths()
+        for p in paths:
             out.write(p + "\n")
-        return
+        return len(paths)
     if fmt == "csv":
         import csv
 
@@ -173,7 +176,7 @@ def results(result, fmt: str) -> None:
         w.writerow(["path", "media_id"] + keys)
         for r in rows:
             w.writerow([r["path"], r["media_id"]] + [fmt_value(r[k], types[k]) for k in keys])
-        return
+        return len(rows)
     if fmt in ("jsonl", "json"):
         items = [{k: json_value(v) for k, v in r.items()} for r in rows]
         if fmt == "json":
@@ -181,7 +184,7 @@ def results(result, fmt: str) -> None:
         else:
             for item in items:
                 print(json.dumps(item, ensure_ascii=False))
-        return
+        return len(rows)
     from rich.table import Table
 
     t = Table(header_style="bold", box=None, pad_edge=False)
@@ -194,6 +197,7 @@ def results(result, fmt: str) -> None:
     total = result.count() if result.limit is not None else len(rows)
     shown = f"{len(rows):,} of {total:,}" if total != len(rows) else f"{total:,}"
     _console(stderr=True).print(f"{shown} image{'s' if total != 1 else ''}")
+    return len(rows)
 
 
 def explain(ex) -> None:
@@ -202,6 +206,8 @@ def explain(ex) -> None:
     err.print(f"[bold]query:[/] {_esc(ex.interpretation)}")
     err.print(f"[bold]time zone:[/] {ex.timezone} (datetimes without an offset)")
     err.print(f"[bold]sql:[/] {_esc(ex.sql)}")
+    if getattr(ex, "columns", None):  # the SQL names key columns by number: say which key each is
+        err.print("[bold]columns:[/] " + _esc(", ".join(f"{col} = {key} ({type_})" for col, key, type_ in ex.columns)))
     err.print("[bold]params:[/] " + _esc(", ".join(f"${i} = {v!r}" for i, v in enumerate(ex.params, 1))))
     for text, n in ex.clauses:
         err.print(f"  {n:>10,}  {_esc(text)}")
@@ -326,6 +332,16 @@ def message(text: str) -> None:
     _console(stderr=True).print(_esc(text))
 
 
+def hint(text: str) -> None:
+    """A zero-result hint (stderr; stdout and the exit code stay as they are)."""
+    _console(stderr=True).print(f"[cyan]hint:[/] {_esc(text)}")
+
+
+def warning(text: str) -> None:
+    """A warning (stderr)."""
+    _console(stderr=True).print(f"[yellow]warning:[/] {_esc(text)}")
+
+
 def check_report(r) -> None:
     """``metastore check``: ``OK …`` or one problem per line (stdout: it is the command's data)."""
     if r.ok:
@@ -432,3 +448,36 @@ def export_report(report, *, as_json: bool = False) -> None:
             achieved = f"{s.count / report.rows:.3f}" if report.rows else "-"
             t.add_row(_esc(s.name), f"{s.ratio:.3f}", f"{s.count:,}", achieved)
         err.print(t)
+
+
+def sql_text(dialect: str, sql: str, params: list, *, as_json: bool = False) -> None:
+    """``metastore sql``: the SQL on stdout, then one ``-- name = value`` line per parameter (Spark
+    binds datetimes as microseconds since the epoch: shown with the instant they mean)."""
+    import math
+    from datetime import datetime, timedelta, timezone
+
+    names = [f"p{i}" for i in range(1, len(params) + 1)] if dialect == "spark" else \
+        [f"${i}" for i in range(1, len(params) + 1)]
+
+    def plain_value(v):
+        if isinstance(v, float) and math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        if isinstance(v, datetime):
+            return v.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if v.tzinfo else v.isoformat() + "Z"
+        return v
+
+    if as_json:
+        shown = {n: plain_value(v) for n, v in zip(names, params)} if dialect == "spark" else \
+            [plain_value(v) for v in params]
+        print(json.dumps({"dialect": dialect, "sql": sql, "params": shown}, ensure_ascii=False))
+        return
+    print(sql)
+    for n, v in zip(names, params):
+        note = ""
+        if dialect == "spark" and "timestamp_micros(:" + n + ")" in sql:
+            when = datetime(1970, 1, 1) + timedelta(microseconds=v)
+            note = f"  (microseconds since 1970: {when.isoformat()}Z)"
+        shown = v.isoformat() + "Z" if isinstance(v, datetime) and v.tzinfo is None else \
+            v.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else \
+            json.dumps(v, ensure_ascii=False)  # Infinity stays a number
+        print(f"-- {n} = {shown}{note}")

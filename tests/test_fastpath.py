@@ -47,6 +47,10 @@ def _run(code: str, *args, env=None, flags=()):
     ["count", "score<10"],
     ["count", "--", "-location:yard"],
     ["count", "-q", "-location:yard"],
+    ["count", "-location:yard"],  # moved behind -- by argv.protect_query, as the full CLI does
+    ["search", "-location:yard score<30"],
+    ["count", "score>1000"],  # no match: the full CLI's hint on stderr
+    ["search", "location:yards"],
     ["count"],
     ["search", "location:dock-* score<20"],
     ["search", "--format", "paths", "--", "-score<50"],

@@ -31,6 +31,8 @@ def test_wheel_ships_the_grammar_and_every_module(wheel):
     assert "metastore/grammar/query.lark" in names
     for mod in ("cli", "entry", "render", "export", "query/parser", "store/catalog", "readers/sidecar"):
         assert f"metastore/{mod}.py" in names
+    for static in ("index.html", "app.js", "app.css"):  # the web app works with no network and no build step
+        assert f"metastore/web/static/{static}" in names
     assert zipfile.ZipFile(wheel).read("metastore/grammar/query.lark") == (REPO / "grammar" / "query.lark").read_bytes()
 
 

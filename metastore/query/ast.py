@@ -5,14 +5,56 @@ excluded from equality, so tests compare meaning and check positions separately.
 
 Values are kept as written (unescaped, NFC-normalised) and typed later by the checker, which
 knows each key's type.
+
+Every node (and the checked tree's ``Pred`` leaves, whose tree reuses ``And``/``Or``/``Not``)
+derives from :class:`Tree`; :func:`walk`, :func:`find_all` and :class:`Visitor` are the one way
+code goes through either tree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Union
+from typing import Iterator, Union
 
 Span = tuple[int, int]
+
+
+class Tree:
+    """Base of the nodes of the query trees: what :func:`walk` descends through."""
+
+    __slots__ = ()
+
+
+def children(node: Tree) -> Iterator[Tree]:
+    """The nodes directly under ``node`` (fields holding a node or a tuple of nodes), in order."""
+    for f in fields(node):
+        value = getattr(node, f.name)
+        if isinstance(value, Tree):
+            yield value
+        elif isinstance(value, tuple):
+            yield from (x for x in value if isinstance(x, Tree))
+
+
+def walk(node: Tree | None) -> Iterator[Tree]:
+    """``node`` and every node under it, depth first, left to right (no recursion)."""
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(list(children(n))))
+
+
+def find_all(node: Tree | None, *types: type) -> Iterator[Tree]:
+    """The nodes of ``types`` in ``node``'s tree, in query order (``find_all(q, Regex)``)."""
+    return (n for n in walk(node) if isinstance(n, types))
+
+
+class Visitor:
+    """Calls ``visit_<class name in lower case>(node)``; a subclass decides what each returns
+    and whether it goes deeper (``self.visit(child)``)."""
+
+    def visit(self, node: Tree):
+        return getattr(self, "visit_" + type(node).__name__.lower())(node)
 
 
 def _span() -> Span:
@@ -23,7 +65,7 @@ def _span() -> Span:
 
 
 @dataclass(frozen=True)
-class Word:
+class Word(Tree):
     """An unquoted value without wildcards, backslash escapes removed."""
 
     text: str
@@ -31,7 +73,7 @@ class Word:
 
 
 @dataclass(frozen=True)
-class Quoted:
+class Quoted(Tree):
     """A quoted value: ``*`` is literal; read by the key's type like any other value."""
 
     text: str
@@ -39,7 +81,7 @@ class Quoted:
 
 
 @dataclass(frozen=True)
-class Glob:
+class Glob(Tree):
     """An unquoted value holding unescaped ``*``: the literal text between the wildcards."""
 
     parts: tuple[str, ...]
@@ -51,7 +93,7 @@ class Glob:
 
 
 @dataclass(frozen=True)
-class Regex:
+class Regex(Tree):
     """``/re/`` — RE2 syntax, unanchored; ``\\/`` already unescaped to ``/``."""
 
     pattern: str
@@ -59,7 +101,7 @@ class Regex:
 
 
 @dataclass(frozen=True)
-class Range:
+class Range(Tree):
     """``lo..hi``; an open end (``*``) is None."""
 
     lo: Union[Word, Quoted, None]
@@ -68,7 +110,17 @@ class Range:
 
 
 @dataclass(frozen=True)
-class List:
+class LuceneRange(Range):
+    """``[lo TO hi]`` (inclusive), ``{lo TO hi}`` (exclusive) or mixed ``[lo TO hi}``; ``*`` → None.
+
+    A Range whose ends may each be exclusive; ``[a TO b]`` means what ``a..b`` means."""
+
+    lo_incl: bool = True
+    hi_incl: bool = True
+
+
+@dataclass(frozen=True)
+class List(Tree):
     """``[a, b, c]`` — matches any item."""
 
     items: tuple[Union[Word, Quoted, Glob], ...]
@@ -76,19 +128,19 @@ class List:
 
 
 @dataclass(frozen=True)
-class Star:
+class Star(Tree):
     """The bare value ``*`` (``k:*`` means ``has:k``)."""
 
     span: Span = _span()
 
 
-Value = Union[Word, Quoted, Glob, Regex, Range, List, Star]
+Value = Union[Word, Quoted, Glob, Regex, Range, LuceneRange, List, Star]
 
 # ---------------------------------------------------------------- terms
 
 
 @dataclass(frozen=True)
-class Key:
+class Key(Tree):
     """A key as written: ``name``, ``@name`` or ``@"any key"`` (escaped=True)."""
 
     name: str
@@ -97,7 +149,7 @@ class Key:
 
 
 @dataclass(frozen=True)
-class Filter:
+class Filter(Tree):
     """``key OP value``; op is one of ``: = != > >= < <= ~`` (``:>`` is stored as ``>``)."""
 
     key: Key
@@ -107,7 +159,7 @@ class Filter:
 
 
 @dataclass(frozen=True)
-class Has:
+class Has(Tree):
     """``has:k`` (and ``k:*``)."""
 
     key: Key
@@ -115,7 +167,7 @@ class Has:
 
 
 @dataclass(frozen=True)
-class No:
+class No(Tree):
     """``no:k``."""
 
     key: Key
@@ -123,7 +175,7 @@ class No:
 
 
 @dataclass(frozen=True)
-class Is:
+class Is(Tree):
     """``is:k`` (value True) or ``not:k`` (value False), for boolean keys."""
 
     key: Key
@@ -132,7 +184,7 @@ class Is:
 
 
 @dataclass(frozen=True)
-class Tag:
+class Tag(Tree):
     """``tag:v`` — images carrying a tag."""
 
     op: str
@@ -141,7 +193,7 @@ class Tag:
 
 
 @dataclass(frozen=True)
-class Path:
+class Path(Tree):
     """``path:glob`` / ``path~text``."""
 
     op: str
@@ -150,7 +202,7 @@ class Path:
 
 
 @dataclass(frozen=True)
-class FreeText:
+class FreeText(Tree):
     """A bare word (Word or Glob) or quoted phrase (Quoted) with no key."""
 
     value: Union[Word, Quoted, Glob]
@@ -158,19 +210,19 @@ class FreeText:
 
 
 @dataclass(frozen=True)
-class Not:
+class Not(Tree):
     item: "Node"
     span: Span = _span()
 
 
 @dataclass(frozen=True)
-class And:
+class And(Tree):
     items: tuple["Node", ...]
     span: Span = _span()
 
 
 @dataclass(frozen=True)
-class Or:
+class Or(Tree):
     items: tuple["Node", ...]
     span: Span = _span()
 
@@ -191,7 +243,8 @@ def to_data(obj):
 
 
 __all__ = [
-    "Span", "Word", "Quoted", "Glob", "Regex", "Range", "List", "Star", "Value",
+    "Tree", "children", "walk", "find_all", "Visitor", "Span", "Word", "Quoted", "Glob", "Regex", "Range",
+    "LuceneRange", "List", "Star", "Value",
     "Key", "Filter", "Has", "No", "Is", "Tag", "Path", "FreeText", "Not", "And", "Or", "Node",
     "to_data",
 ]

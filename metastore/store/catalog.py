@@ -16,6 +16,7 @@ import duckdb
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
+from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
@@ -83,11 +84,12 @@ class Catalog:
 
     # -- search ------------------------------------------------------------------------------
     def search(self, query: str = "", *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None) -> "SearchResult":
-        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``."""
+               limit: int | None = None, offset: int | None = None) -> "SearchResult":
+        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
+        ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``)."""
         from .search import run_search
 
-        return run_search(self, query, columns=columns, sort=sort, limit=limit)
+        return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset)
 
     def count(self, query: str = "") -> int:
         return self.search(query).count()
@@ -219,6 +221,15 @@ class Catalog:
                 kind, detail, at = sources.get(src, (None, None, None))
                 values.append(StoredValue(f.name, f.type, value, src, kind, detail, at))
             return ImageInfo(row[0], row[1], list(row[2] or []), values)
+
+    def known_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` are images of the catalog (one query for the lot)."""
+        paths = list(dict.fromkeys(paths))
+        if not paths:
+            return set()
+        with self.reading() as con:
+            return {r[0] for r in con.execute("SELECT path FROM images WHERE list_contains(?, path)",
+                                              [paths]).fetchall()}
 
     def keys(self) -> list[KeyInfo]:
         with self.reading() as con:
@@ -355,19 +366,26 @@ class Catalog:
             if f.type == S.STRING:
                 return f
             c = quote(f.column)
-            as_text = {
-                S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                          f"ELSE CAST({c} AS VARCHAR) END",
-                S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
-                S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                            f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-                S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-            }.get(f.type, c)
+
+            def as_text(c: str) -> str:
+                return {
+                    S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
+                              f"ELSE CAST({c} AS VARCHAR) END",
+                    S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
+                    S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
+                                f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
+                    S.MULTI_ENUM: f"array_to_string({c}, ', ')",
+                }.get(f.type, c)
             con.execute("BEGIN")
             sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
             con.execute("INSERT INTO sources (id, kind, ts, detail) VALUES (?, 'retype', now()::TIMESTAMP, ?)",
                         [sid, f"{name}: {f.type} → string"])
-            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text}")
+            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text(c)}")
+            # History keeps the key's values in its current type, spelled as the retype spells them,
+            # so that an undo puts back '10' (not '10.0') and `score:10` still matches.
+            for side in ("old_value", "new_value"):
+                con.execute(f"UPDATE history SET {side} = {to_json_expr(as_text(from_json_expr(side, f.type)))} "
+                            f"WHERE field_id = ? AND {side} IS NOT NULL", [f.id])
             con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
             con.execute("COMMIT")
             return next(x for x in load_fields(con) if x.name == name)

@@ -110,7 +110,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
     from ..errors import QueryError
     from ..query import check_text, compile_where
     from .fields import read_schema
-    from .search import check_regexes
+    from .search import re2_problem
 
     if not keys:
         raise UsageError("facets needs at least one key", help="e.g. metastore facets location weather")
@@ -127,8 +127,8 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
                                     else "list keys with: metastore keys")
             fields.append(f)
         try:
-            checked = check_text(query, schema, now=now or catalog.now(), tz=catalog.tz)
-            check_regexes(con, checked)
+            checked = check_text(query, schema, now=now or catalog.now(), tz=catalog.tz,
+                                 regex_problem=re2_problem(con))
         except QueryError as exc:
             exc.query = exc.query or query
             raise

@@ -27,13 +27,14 @@ class Explained:
     clauses: list[tuple[str, int]]  # (clause text, images matching it alone)
     total: int
     keys: list[tuple[str, str]] = field(default_factory=list)  # (key, type) the query uses
+    columns: list[tuple[str, str, str]] = field(default_factory=list)  # (column as in the SQL, key, type)
 
 
 class SearchResult:
     """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
-                 sort, limit: int | None) -> None:
+                 sort, limit: int | None, offset: int | None = None) -> None:
         from ..query import compile_count, compile_select
 
         self.catalog = catalog
@@ -41,10 +42,13 @@ class SearchResult:
         self.checked = checked
         self.schema = schema
         self.columns = columns
-        self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit)
-        self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, paths_only=True)
+        self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit,
+                                               offset=offset)
+        self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, offset=offset,
+                                                           paths_only=True)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
+        self.offset = offset
 
     def _connection(self):
         return self.catalog.reading()
@@ -62,7 +66,7 @@ class SearchResult:
         return [dict(zip(names, r)) for r in self._run(self.sql, self.params)]
 
     def count(self) -> int:
-        """All matches (``limit`` does not apply)."""
+        """All matches (``limit`` and ``offset`` do not apply)."""
         return self._run(self.count_sql, self.count_params)[0][0]
 
     def to_arrow(self):
@@ -82,55 +86,63 @@ class SearchResult:
         return self.to_arrow().to_pandas()
 
     def explain(self) -> Explained:
-        from ..query import clauses, explain
+        from ..query import clauses, explain, quote
 
         with self._connection() as con:
             per_clause = [(text, con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0])
                           for text, where, params in clauses(self.checked)]
             total = con.execute(self.count_sql, self.count_params).fetchone()[0]
-        return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total)
+        used = _fields_used(self.checked)
+        return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total,
+                         keys=[(f.name, f.type) for f in used],
+                         columns=[(quote(f.column), f.name, f.type) for f in used])
 
 
-def check_regexes(con, checked) -> None:
-    """Compile each regex of a checked query with DuckDB's own engine (RE2) before running it.
+def _fields_used(checked) -> list[S.Field]:
+    """The catalog fields the checked query reads, in query order (free text: every text key)."""
+    from ..query import Pred
+    from ..query.ast import find_all
+
+    seen: dict[str, S.Field] = {}
+    for p in find_all(checked.root, Pred):
+        for f in (p.target, *p.over):
+            if isinstance(f, S.Field):
+                seen.setdefault(f.name, f)
+    return list(seen.values())
+
+
+def re2_problem(con):
+    """The query checker's ``regex_problem`` for DuckDB: why RE2 rejects a pattern, or None.
 
     The pure checker only approximates RE2 with Python's ``re``, which accepts lookarounds and
     backreferences; without this, ``path:/(?=a)/`` reached the user as a raw DuckDB error."""
-    from ..errors import QueryIssue, QuerySemanticError
-    from ..query import CAnd, CNot, COr
 
-    issues, stack = [], [checked.root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (CAnd, COr)):
-            stack.extend(node.items)
-        elif isinstance(node, CNot):
-            stack.append(node.item)
-        elif node is not None and node.op == "regex":
-            try:
-                con.execute("SELECT regexp_matches('', ?)", [node.args[0]]).fetchall()
-            except duckdb.Error as exc:
-                why = str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
-                issues.append(QueryIssue(f"invalid regex /{node.args[0]}/: {why}", *node.span,
-                                         help="regexes use RE2 syntax: no lookarounds or backreferences"))
-    if issues:
-        issues.sort(key=lambda i: i.start)
-        raise QuerySemanticError(issues, query=checked.text)
+    def problem(pattern: str) -> str | None:
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            return str(exc).split("Error: ", 1)[-1].strip().splitlines()[0]
+        return None
+
+    return problem
 
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None, now: datetime | None = None) -> SearchResult:
+               limit: int | None = None, offset: int | None = None, now: datetime | None = None) -> SearchResult:
     from ..query import check, parse
 
     try:
         with catalog.reading() as con:
             schema = read_schema(con, catalog.path)
-            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text)
-            check_regexes(con, checked)
+            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
+                            regex_problem=re2_problem(con))
     except QueryError as exc:
         exc.query = exc.query or text
         raise
-    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit)
+    if offset is not None and offset < 0:
+        raise UsageError(f"offset must be 0 or more, got {offset}")
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
+                        offset)
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:

@@ -1,0 +1,293 @@
+"""The JSON API of ``metastore serve``: plain functions from request parameters to JSON-ready
+data, each calling the same library functions as the CLI (``Catalog.search``, ``.facets``,
+``.show``, ``.history``, ``.export``, ``.set``/``.unset``/``.tag``, the completion engine).
+No web framework here (``app.py`` maps routes to these), no SQL (only the store speaks to DuckDB).
+
+Errors are ``MetastoreError``s; :func:`error_body` turns one into the JSON the page shows
+(message, help, and for a query the span of every issue, as ``--format json`` prints them).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path, PurePosixPath
+from typing import Sequence
+
+from .. import schema as S
+from ..errors import MetastoreError, NotFoundError, UsageError
+from ..infer import value_json, value_text
+
+#: Results per page the API returns at most.
+MAX_PAGE = 500
+#: Facet keys the page shows first (the most used keys of these types).
+DEFAULT_FACETS = 6
+_FACET_TYPES = (S.ENUM, S.MULTI_ENUM, S.BOOLEAN, S.NUMBER, S.DATETIME, S.STRING)
+
+
+def error_body(exc: MetastoreError) -> dict:
+    """``{"error": {message, help, start?, end?, errors?}}``; ``status`` is the HTTP code."""
+    body = {"message": str(exc), "help": exc.help}
+    if getattr(exc, "issues", None):
+        body.update(exc.to_dict())
+        body["message"] = exc.issues[0].message
+    return {"error": body}
+
+
+def error_status(exc: MetastoreError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if exc.exit_code == 4:
+        return 503  # locked or unreadable catalog
+    return 400
+
+
+class Api:
+    """One served catalog. Thread-safe: every call opens the catalog for itself (the normal
+    read path, so writers in other processes get the lock between requests)."""
+
+    def __init__(self, catalog, *, media_root: str | os.PathLike = ".", allow_edits: bool = False) -> None:
+        self.catalog = catalog
+        self.media_root = Path(media_root).resolve()
+        self.allow_edits = allow_edits
+        self._lock = threading.Lock()
+        self._stats = None
+        self._parser = None
+        self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
+
+    # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
+    def stats(self):
+        from ..completion import load_stats
+        from ..store.stamp import stamp
+
+        key = stamp(Path(os.path.abspath(self.catalog.path)))
+        with self._lock:
+            if self._stats is not None and self._stats[0] == key:
+                return self._stats[1]
+        stats = load_stats(str(self.catalog.path), quiet_errors=True)
+        with self._lock:
+            self._stats = (key, stats)
+        return stats
+
+    def parser(self):
+        if self._parser is None:
+            from ..completion import parser
+
+            self._parser = parser()
+        return self._parser
+
+    # -- the catalog as a whole ----------------------------------------------------------------
+    def info(self) -> dict:
+        stats = self.stats()
+        keys = [{"name": k.name, "type": k.type, "count": k.count, "distinct": k.distinct} for k in stats.keys]
+        ranked = sorted((k for k in stats.keys if k.type in _FACET_TYPES and k.count),
+                        key=lambda k: (-k.count, _FACET_TYPES.index(k.type), k.name))
+        return {"catalog": str(self.catalog.path), "images": stats.image_count, "keys": keys,
+                "tags": [{"tag": t, "count": n} for t, n in stats.tags[:50]],
+                "facets": [k.name for k in ranked[:DEFAULT_FACETS]],
+                "allow_edits": self.allow_edits, "media_root": str(self.media_root),
+                "page_size": 100}
+
+    # -- search ----------------------------------------------------------------------------------
+    def search(self, q: str = "", *, sort: str | None = None, offset: int = 0, limit: int = 100,
+               columns: Sequence[str] = ()) -> dict:
+        if not 0 <= limit <= MAX_PAGE:
+            raise UsageError(f"limit must be between 0 and {MAX_PAGE}, got {limit}")
+        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit, offset=offset)
+        rows = result.rows()
+        total = result.count()
+        self._remember(r["path"] for r in rows)
+        types = {f.name: f.type for f in result.columns}
+        return {"query": q, "count": total, "offset": offset, "limit": limit, "sort": sort or "path",
+                "columns": [{"name": f.name, "type": f.type} for f in result.columns],
+                "rows": [{k: (v if k in ("path", "media_id") else _cell(v, types.get(k))) for k, v in r.items()}
+                         for r in rows]}
+
+    def count(self, q: str = "") -> dict:
+        return {"query": q, "count": self.catalog.search(q).count()}
+
+    def explain(self, q: str = "") -> dict:
+        e = self.catalog.search(q).explain()
+        return {"query": q, "interpretation": e.interpretation, "timezone": e.timezone, "total": e.total,
+                "clauses": [{"text": t, "count": n} for t, n in e.clauses], "sql": e.sql}
+
+    def complete(self, q: str = "", cursor: int | None = None, limit: int = 30) -> dict:
+        from ..completion import candidates
+
+        if cursor is not None and not 0 <= cursor <= len(q):
+            raise UsageError(f"cursor {cursor} is outside the query (0..{len(q)})")
+        r = candidates(q, cursor, self.stats(), limit=limit, db=str(self.catalog.path))
+        return {"query": q, "start": r.start, "cursor": r.cursor, "context": r.context, "hint": r.hint,
+                "candidates": [{"text": c.text, "display": c.display, "meta": c.meta, "kind": c.kind,
+                                "query": r.replaced(q, c) + q[r.cursor:]} for c in r.candidates]}
+
+    def facets(self, keys: Sequence[str], q: str = "", *, bins: int = 20, top: int = 10) -> dict:
+        from ..render import bucket_label
+
+        items = self.catalog.facets(list(keys), q, bins=bins, top=top)
+        out = []
+        for f in items:
+            buckets = []
+            for b in f.buckets:
+                clause = _clause(f, b)
+                buckets.append({"label": bucket_label(f, b), "kind": b.kind, "count": b.count,
+                                "value": value_json(b.value), "lower": value_json(b.lower),
+                                "upper": value_json(b.upper), "clause": clause,
+                                "exclude": _negate(clause) if clause else None})
+            out.append({"key": f.key, "type": f.type, "images": f.total, "histogram": f.histogram,
+                        "step": f.step, "unit": f.unit, "buckets": buckets})
+        return {"query": q, "facets": out}
+
+    # -- one image -------------------------------------------------------------------------------
+    def image(self, path: str) -> dict:
+        info = self.catalog.show(path)
+        self._remember([info.path])
+        history = self.catalog.history(path)
+        return {"path": info.path, "media_id": info.media_id, "tags": info.tags,
+                "values": [{"key": v.key, "type": v.type, "value": _cell(v.value, v.type),
+                            "text": value_text(v.value), "source_id": v.source_id, "source": v.source_kind,
+                            "source_detail": v.source_detail, "at": value_json(v.at)} for v in info.values],
+                "history": [{"at": value_json(h.ts), "key": h.key, "old": value_json(h.old),
+                             "new": value_json(h.new), "source_id": h.source_id, "source": h.source}
+                            for h in history],
+                "file": self.file_state(info.path)}
+
+    def file_state(self, path: str) -> str:
+        """``ok``, ``missing``, or why the file is not served (outside the media root…)."""
+        try:
+            return "ok" if self.media_file(path, check_catalog=False).is_file() else "missing"
+        except MetastoreError as exc:
+            return str(exc)
+
+    # -- files: only catalog paths under the media root -----------------------------------------
+    def media_file(self, path: str, *, check_catalog: bool = True) -> Path:
+        """The file of the catalog image ``path`` under the media root, resolved; refuses
+        absolute paths, ``..``, and anything (symlinks included) that resolves outside the root."""
+        if not path or "\x00" in path:
+            raise UsageError("no image path given")
+        pure = PurePosixPath(path.replace("\\", "/"))
+        if pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":"):
+            raise UsageError(f"'{path}' is not a relative path under the media root")
+        if check_catalog and not self.is_catalog_path(path):
+            raise NotFoundError(f"no image '{path}' in the catalog")
+        target = (self.media_root / pure).resolve()
+        if target != self.media_root and self.media_root not in target.parents:
+            raise UsageError(f"'{path}' leads outside the media root {self.media_root}")
+        return target
+
+    def is_catalog_path(self, path: str) -> bool:
+        with self._lock:
+            if path in self._known:
+                return True
+        if path in self.catalog.known_paths([path]):
+            self._remember([path])
+            return True
+        return False
+
+    def _remember(self, paths) -> None:
+        with self._lock:
+            for p in paths:
+                self._known.pop(p, None)
+                self._known[p] = None
+            while len(self._known) > 200_000:
+                self._known.pop(next(iter(self._known)))
+
+    def forget_paths(self) -> None:
+        """After an edit: the catalog may have changed (an undo can remove images)."""
+        with self._lock:
+            self._known.clear()
+
+    # -- writes ----------------------------------------------------------------------------------
+    def export(self, body: dict) -> dict:
+        """The CLI's export, with the same option names (``query``, ``out``, ``format``, ``columns``,
+        ``media``, ``media_root``, ``split``, ``group_by``, ``sample``, ``seed``, ``limit``,
+        ``sort``, ``force``, ``skip_missing``); the report as ``metastore export --json`` prints it."""
+        allowed = {"query", "out", "format", "columns", "media", "media_root", "split", "group_by", "sample",
+                   "seed", "limit", "sort", "force", "skip_missing"}
+        unknown = sorted(set(body) - allowed)
+        if unknown:
+            raise UsageError(f"unknown export option '{unknown[0]}'", help=f"options: {', '.join(sorted(allowed))}")
+        out = _text(body.get("out"))
+        if not out:
+            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        columns = body.get("columns") or []
+        if isinstance(columns, str):
+            columns = [c.strip() for c in columns.split(",") if c.strip()]
+        media = _text(body.get("media")) or None
+        media_root = _text(body.get("media_root")) or (str(self.media_root) if media else None)
+        report = self.catalog.export(
+            _text(body.get("query")) or "", out, format=_text(body.get("format")) or "csv",
+            columns=[str(c) for c in columns], media=media, media_root=media_root,
+            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
+            sample=_int(body.get("sample"), "sample"), seed=_int(body.get("seed"), "seed") or 0,
+            limit=_int(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
+            force=bool(body.get("force")), skip_missing=bool(body.get("skip_missing")))
+        return report.to_dict()
+
+    def edit(self, body: dict) -> dict:
+        """``{"path", "set": {key: text}, "unset": [key], "add_tags": [..], "remove_tags": [..]}``,
+        recorded as hand edits (``metastore set/unset/tag``); only with ``--allow-edits``."""
+        if not self.allow_edits:
+            raise UsageError("this server is read-only", help="restart it with: metastore serve --allow-edits")
+        path = _text(body.get("path"))
+        if not path:
+            raise UsageError("give the image path")
+        changed = {}
+        sets = body.get("set") or {}
+        if not isinstance(sets, dict):
+            raise UsageError("'set' must be an object of key: value text")
+        if sets:
+            changed["set"] = self.catalog.set(path, [(str(k).strip(), str(v)) for k, v in sets.items()])
+        unsets = [str(k) for k in body.get("unset") or []]
+        if unsets:
+            changed["unset"] = self.catalog.unset(path, unsets)
+        add = [str(t) for t in body.get("add_tags") or []]
+        remove = [str(t) for t in body.get("remove_tags") or []]
+        if add or remove:
+            changed["tagged"] = self.catalog.tag([path], add=add, remove=remove)
+        if not changed:
+            raise UsageError("nothing to do", help="give set, unset, add_tags or remove_tags")
+        self.forget_paths()
+        return {"path": path, "changed": changed, "image": self.image(path)}
+
+
+def _cell(value, type_: str | None):
+    return value_json(value)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, (str, int, float)):
+        raise UsageError(f"expected text, got {type(value).__name__}")
+    return str(value).strip() if not isinstance(value, str) else value.strip()
+
+
+def _int(value, name: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"{name} must be a whole number, got '{value}'") from None
+
+
+def _clause(facet, b) -> str | None:
+    """The query clause selecting a facet bucket (what a click adds), or None for ``(other)``."""
+    from ..query.complete import key_text
+    from ..query.complete import value_text as quoted
+
+    key = key_text(facet.key)
+    if b.kind == "missing":
+        return f"no:{key}"
+    if b.kind == "value":
+        return f"{key}:{quoted(value_text(b.value))}"
+    if b.kind == "bin":
+        return f"{key}>={quoted(value_text(b.lower))} {key}<{quoted(value_text(b.upper))}"
+    return None
+
+
+def _negate(clause: str) -> str:
+    if clause.startswith("no:"):
+        return "has:" + clause[3:]
+    return f"-({clause})" if " " in clause else f"-{clause}"

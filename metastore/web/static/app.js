@@ -1,0 +1,441 @@
+// metastore serve: the page. Plain JS, no build step, no network beyond this server.
+// State lives in the URL (?q=&sort=&page=&open=&cols=&facets=) so views bookmark and
+// back/forward work; every number and error comes from the JSON API (docs/serve.md).
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+const TOKEN = document.querySelector('meta[name="metastore-token"]').content;
+const PAGE = 100;
+let info = null;                 // /api/info
+let state = {q: "", sort: "", page: 0, open: "", cols: [], facets: null};
+let results = {rows: [], count: 0};
+let selected = -1;               // index of the selected tile
+let comp = {items: [], sel: -1, start: 0, cursor: 0};
+let timers = {};
+let seq = {count: 0, complete: 0, load: 0};
+
+function el(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== null && v !== undefined && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children) if (c !== null && c !== undefined) e.append(c instanceof Node ? c : String(c));
+  return e;
+}
+
+async function api(path, params) {
+  const url = new URL(path, location.origin);
+  for (const [k, v] of Object.entries(params || {})) if (v !== "" && v !== null && v !== undefined) url.searchParams.set(k, v);
+  const res = await fetch(url);
+  const data = await res.json();
+  if (!res.ok) throw data.error || {message: res.statusText};
+  return data;
+}
+
+async function post(path, body) {
+  const res = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json", "X-Metastore-Token": TOKEN},
+                                 body: JSON.stringify(body)});
+  const data = await res.json();
+  if (!res.ok) throw data.error || {message: res.statusText};
+  return data;
+}
+
+function debounce(name, ms, fn) { clearTimeout(timers[name]); timers[name] = setTimeout(fn, ms); }
+const fmt = (n) => Number(n).toLocaleString("en-US");
+const thumbUrl = (path, size) => `/api/thumb?size=${size}&path=${encodeURIComponent(path)}`;
+
+// ---------------------------------------------------------------- URL state
+function readState() {
+  const p = new URLSearchParams(location.search);
+  state = {q: p.get("q") || "", sort: p.get("sort") || "", page: Math.max(0, parseInt(p.get("page") || "0", 10) || 0),
+           open: p.get("open") || "", cols: (p.get("cols") || "").split(",").filter(Boolean),
+           facets: p.has("facets") ? p.get("facets").split(",").filter(Boolean) : null};
+}
+
+function writeState(push) {
+  const p = new URLSearchParams();
+  if (state.q) p.set("q", state.q);
+  if (state.sort) p.set("sort", state.sort);
+  if (state.page) p.set("page", state.page);
+  if (state.cols.length) p.set("cols", state.cols.join(","));
+  if (state.facets) p.set("facets", state.facets.join(","));
+  if (state.open) p.set("open", state.open);
+  const url = "?" + p.toString();
+  if (url === location.search || (url === "?" && !location.search)) return;
+  if (push) history.pushState(null, "", url); else history.replaceState(null, "", url);
+}
+
+function facetKeys() { return state.facets || (info ? info.facets : []); }
+
+// ---------------------------------------------------------------- query errors
+function showError(err, text) {
+  const box = $("#qerror");
+  box.replaceChildren();
+  if (!err) { box.hidden = true; $("#q").classList.remove("bad"); return; }
+  $("#q").classList.add("bad");
+  const issues = err.errors || [err];
+  for (const is of issues) {
+    if (is.start !== undefined && is.start !== null) {
+      const s = Math.max(0, Math.min(is.start, text.length));
+      const e = Math.max(s + 1, Math.min(is.end, text.length));
+      const span = text.slice(s, e) || " ";
+      box.append(el("div", {class: "qline"}, text.slice(0, s), el("span", {class: "qerr-span"}, span), text.slice(e)));
+    }
+    box.append(el("div", {class: "msg"}, "error: " + is.message));
+    if (is.help) box.append(el("div", {class: "help"}, "help: " + is.help));
+  }
+  box.hidden = false;
+}
+
+// ---------------------------------------------------------------- live count and completion
+async function liveCount() {
+  const text = $("#q").value, n = ++seq.count;
+  try {
+    const r = await api("/api/count", {q: text});
+    if (n !== seq.count) return;
+    $("#count").textContent = `${fmt(r.count)} image${r.count === 1 ? "" : "s"}`;
+    showError(null);
+  } catch (err) {
+    if (n !== seq.count) return;
+    $("#count").textContent = "—";
+    showError(err, text);
+  }
+}
+
+async function complete() {
+  const input = $("#q"), text = input.value, cursor = input.selectionStart, n = ++seq.complete;
+  let r;
+  try { r = await api("/api/complete", {q: text, cursor: cursor, limit: 30}); } catch (err) { return; }
+  if (n !== seq.complete || document.activeElement !== input) return;
+  comp = {items: r.candidates, sel: -1, start: r.start, cursor: r.cursor};
+  const hint = $("#hint");
+  hint.hidden = !r.hint; hint.textContent = r.hint || "";
+  renderCompletions();
+}
+
+function renderCompletions() {
+  const ul = $("#completions");
+  ul.replaceChildren(...comp.items.map((c, i) => el("li", {class: i === comp.sel ? "sel" : "", role: "option",
+      "data-i": i, onmousedown: (ev) => { ev.preventDefault(); accept(i); }},
+    el("span", {class: "text"}, c.display), el("span", {class: "meta"}, c.meta))));
+  ul.hidden = comp.items.length === 0;
+  const sel = ul.querySelector("li.sel");
+  if (sel) sel.scrollIntoView({block: "nearest"});
+}
+
+function closeCompletions() { comp.items = []; comp.sel = -1; $("#completions").hidden = true; }
+
+function accept(i) {
+  const c = comp.items[i], input = $("#q");
+  if (!c) return;
+  const text = input.value;
+  input.value = text.slice(0, comp.start) + c.text + text.slice(comp.cursor);
+  const pos = comp.start + c.text.length;
+  input.setSelectionRange(pos, pos);
+  closeCompletions();
+  input.focus();
+  debounce("complete", 10, complete);
+  debounce("count", 60, liveCount);
+}
+
+function submitQuery() {
+  closeCompletions();
+  state.q = $("#q").value;
+  state.page = 0;
+  state.open = "";
+  writeState(true);
+  load();
+}
+
+function addClause(clause) {
+  let q = state.q.trim();
+  if (/\bOR\b/.test(q)) q = `(${q})`;
+  state.q = q ? `${q} ${clause}` : clause;
+  state.page = 0;
+  writeState(true);
+  load();
+}
+
+// ---------------------------------------------------------------- results, facets
+async function load() {
+  const n = ++seq.load;
+  $("#q").value = state.q;
+  $("#cols").value = state.cols.join(",");
+  syncSort();
+  const q = state.q;
+  let res;
+  try {
+    res = await api("/api/search", {q: q, sort: state.sort, offset: state.page * PAGE, limit: PAGE, columns: state.cols.join(",")});
+  } catch (err) {
+    if (n !== seq.load) return;
+    showError(err, q);
+    $("#count").textContent = "—";
+    $("#grid").replaceChildren(el("p", {id: "empty", class: "err"}, err.message + (err.help ? " — " + err.help : "")));
+    $("#pageinfo").textContent = "";
+    $("#facet-list").replaceChildren();
+    return;
+  }
+  if (n !== seq.load) return;
+  showError(null);
+  results = res;
+  $("#count").textContent = `${fmt(res.count)} image${res.count === 1 ? "" : "s"}`;
+  renderGrid();
+  loadFacets(q, n);
+  if (!$("#explain").hidden) loadExplain();
+  if (state.open) openDetail(state.open, false); else hideDetail();
+}
+
+function renderGrid() {
+  const grid = $("#grid");
+  const tiles = results.rows.map((r, i) => {
+    const img = el("img", {class: "thumb", loading: "lazy", alt: r.path, src: thumbUrl(r.path, 256)});
+    img.addEventListener("load", () => { if (img.naturalWidth < 64) img.classList.add("small"); });
+    const kvs = results.columns.map((c) => el("div", {class: "kv"}, el("b", {}, c.name + " "), cellText(r[c.name])));
+    return el("div", {class: "tile" + (i === selected ? " sel" : ""), "data-path": r.path, "data-i": i,
+                      onclick: () => { select(i); openDetail(r.path, true); }},
+              img, el("div", {class: "cap"}, el("div", {class: "path", title: r.path}, r.path), ...kvs));
+  });
+  grid.replaceChildren(...(tiles.length ? tiles : [el("p", {id: "empty"}, "No image matches this query.")]));
+  grid.dataset.query = results.query;  // what the grid shows (the count above may be a live count)
+  grid.dataset.count = results.count;
+  const pages = Math.max(1, Math.ceil(results.count / PAGE));
+  $("#pageinfo").textContent = results.count ? `page ${state.page + 1} of ${fmt(pages)} · ${fmt(results.offset + 1)}–${fmt(results.offset + results.rows.length)}` : "";
+  $("#prev").disabled = state.page <= 0;
+  $("#next").disabled = state.page + 1 >= pages;
+  if (selected >= tiles.length) selected = -1;
+}
+
+function cellText(v) {
+  if (v === null || v === undefined) return "—";
+  if (Array.isArray(v)) return v.join(", ");
+  return String(v);
+}
+
+function select(i) {
+  const tiles = document.querySelectorAll(".tile");
+  if (!tiles.length) return;
+  selected = Math.max(0, Math.min(i, tiles.length - 1));
+  tiles.forEach((t, j) => t.classList.toggle("sel", j === selected));
+  tiles[selected].scrollIntoView({block: "nearest"});
+}
+
+async function loadFacets(q, n) {
+  const keys = facetKeys();
+  const list = $("#facet-list");
+  if (!keys.length) { list.replaceChildren(el("p", {class: "muted"}, "No keys yet.")); return; }
+  let r;
+  try { r = await api("/api/facets", {q: q, keys: keys.join(",")}); } catch (err) {
+    list.replaceChildren(el("p", {class: "err"}, err.message)); return;
+  }
+  if (n !== seq.load) return;
+  list.replaceChildren(...r.facets.map(renderFacet));
+}
+
+function bar(percent) {
+  const e = el("div", {class: "bar"});
+  e.style.width = percent.toFixed(1) + "%";  // CSSOM, allowed by the page's CSP (style attributes are not)
+  return e;
+}
+
+function renderFacet(f) {
+  const most = Math.max(1, ...f.buckets.map((b) => b.count));
+  const how = f.step ? ` · bins of ${f.step}` : f.unit ? ` · by ${f.unit}` : "";
+  const rows = f.buckets.map((b) => {
+    const special = b.kind === "missing" || b.kind === "other";
+    const row = el("div", {class: "bucket" + (special ? " special" : "") + (b.clause ? "" : " inert"),
+                           title: b.clause ? `${b.clause}   (Alt/Shift-click: ${b.exclude})` : "",
+                           "data-clause": b.clause || ""},
+      bar(100 * b.count / most),
+      el("span", {class: "label"}, b.label), el("span", {class: "n"}, fmt(b.count)));
+    if (b.clause) row.addEventListener("click", (ev) => addClause(ev.altKey || ev.shiftKey ? b.exclude : b.clause));
+    return row;
+  });
+  const remove = el("button", {type: "button", title: "Hide this facet", onclick: () => {
+    state.facets = facetKeys().filter((k) => k !== f.key); writeState(true); load(); }}, "×");
+  return el("div", {class: "facet", "data-key": f.key},
+            el("h3", {}, el("span", {}, f.key, " ", el("span", {class: "type"}, f.type + how)), remove), ...rows);
+}
+
+function syncSort() {
+  const sel = $("#sort");
+  if (!info) return;
+  if (!sel.options.length) {
+    sel.append(el("option", {value: ""}, "path"), el("option", {value: "path:desc"}, "path ↓"));
+    for (const k of info.keys) {
+      sel.append(el("option", {value: k.name}, k.name), el("option", {value: k.name + ":desc"}, k.name + " ↓"));
+    }
+  }
+  sel.value = state.sort;
+  const add = $("#add-facet");
+  add.replaceChildren(el("option", {value: ""}, "—"),
+    ...info.keys.filter((k) => !facetKeys().includes(k.name)).map((k) => el("option", {value: k.name}, `${k.name} (${k.type})`)));
+}
+
+async function loadExplain() {
+  const box = $("#explain");
+  try {
+    const e = await api("/api/explain", {q: state.q});
+    box.replaceChildren(el("div", {}, el("b", {}, "Interpretation: "), el("code", {}, e.interpretation),
+                           el("span", {class: "muted"}, ` (datetimes in ${e.timezone}) · ${fmt(e.total)} images`)),
+      el("table", {}, ...e.clauses.map((c) => el("tr", {}, el("td", {}, el("code", {}, c.text)), el("td", {}, `${fmt(c.count)} alone`)))));
+  } catch (err) { box.replaceChildren(el("span", {class: "err"}, err.message)); }
+}
+
+// ---------------------------------------------------------------- detail view
+async function openDetail(path, push) {
+  state.open = path;
+  if (push) writeState(true);
+  let d;
+  try { d = await api("/api/image", {path: path}); } catch (err) {
+    $("#detail-path").textContent = path; $("#detail-file").textContent = err.message; $("#detail").hidden = false; return;
+  }
+  renderDetail(d);
+  $("#detail").hidden = false;
+}
+
+function renderDetail(d) {
+  const img = $("#detail-img");
+  img.classList.remove("small");
+  img.onload = () => { if (img.naturalWidth < 64) img.classList.add("small"); };
+  img.src = thumbUrl(d.path, 1024);
+  img.alt = d.path;
+  $("#detail-path").textContent = d.path;
+  $("#detail-media").replaceChildren(el("span", {class: "muted"}, "media_id " + d.media_id + " · "),
+    d.file === "ok" ? el("a", {href: "/api/media?path=" + encodeURIComponent(d.path), target: "_blank"}, "original file")
+                    : el("span", {class: "err"}, "file: " + d.file));
+  $("#detail-file").textContent = "";
+  const edits = info && info.allow_edits;
+  $("#detail-tags").replaceChildren(el("b", {}, "tags "), ...(d.tags.length ? d.tags.map((t) => el("span", {class: "chip"}, t,
+      edits ? el("button", {type: "button", title: "remove tag", onclick: () => edit({remove_tags: [t]})}, "×") : null))
+    : [el("span", {class: "muted"}, "none")]));
+  $("#detail-values tbody").replaceChildren(...d.values.map((v) => el("tr", {"data-key": v.key},
+    el("td", {}, v.key), el("td", {class: "val"}, v.text), el("td", {}, v.type),
+    el("td", {}, `${v.source || "?"} ${v.source_id ?? ""}` + (v.source_detail ? ` (${v.source_detail})` : "") + (v.at ? ` · ${v.at}` : "")),
+    el("td", {}, edits ? el("button", {type: "button", title: "unset (history keeps it)", onclick: () => edit({unset: [v.key]})}, "unset") : ""))));
+  $("#detail-history tbody").replaceChildren(...(d.history.length ? d.history.map((h) => el("tr", {},
+    el("td", {}, h.at || ""), el("td", {}, h.key), el("td", {class: "val"}, cellText(h.old)), el("td", {class: "val"}, cellText(h.new)),
+    el("td", {}, h.source))) : [el("tr", {}, el("td", {colspan: 5, class: "muted"}, "no changes recorded"))]));
+  $("#edit-form").hidden = !edits;
+  $("#edit-error").textContent = "";
+}
+
+async function edit(body) {
+  body.path = state.open;
+  try {
+    const r = await post("/api/edit", body);
+    renderDetail(r.image);
+    $("#edit-error").textContent = "";
+    refreshResults();
+  } catch (err) { $("#edit-error").textContent = err.message + (err.help ? " — " + err.help : ""); }
+}
+
+async function refreshResults() {
+  const open = state.open;
+  state.open = "";
+  await load();
+  state.open = open;
+}
+
+function hideDetail() { $("#detail").hidden = true; }
+
+function closeDetail() {
+  if ($("#detail").hidden) return;
+  hideDetail();
+  state.open = "";
+  writeState(true);
+}
+
+// ---------------------------------------------------------------- export
+function openExport() {
+  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"), ` · ${fmt(results.count)} images`);
+  $("#export-result").replaceChildren();
+  const cols = $("#export-form").elements.columns;
+  if (!cols.value && state.cols.length) cols.value = state.cols.join(",");
+  $("#export").hidden = false;
+  $("#export-form").elements.out.focus();
+}
+
+async function runExport(ev) {
+  ev.preventDefault();
+  const f = $("#export-form").elements, box = $("#export-result");
+  const body = {query: state.q};
+  for (const name of ["out", "format", "columns", "split", "group_by", "sample", "seed", "limit", "media", "media_root"]) {
+    if (f[name].value !== "") body[name] = f[name].value;
+  }
+  body.force = f.force.checked;
+  body.skip_missing = f.skip_missing.checked;
+  box.replaceChildren(el("p", {class: "muted"}, "exporting…"));
+  try {
+    const r = await post("/api/export", body);
+    box.replaceChildren(el("p", {class: "ok"}, `Wrote ${fmt(r.rows)} of ${fmt(r.matched)} images to `, el("code", {}, r.out),
+                                 r.media ? ` (${fmt(r.placed)} files, ${r.media})` : ""),
+      r.splits.length ? el("table", {id: "export-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
+        el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "",
+      el("p", {class: "muted"}, `manifest ${r.manifest} · rebuild with: metastore export --from ${r.record} --out DIR`),
+      ...r.warnings.map((w) => el("p", {class: "err"}, "warning: " + w)));
+  } catch (err) {
+    box.replaceChildren(el("p", {class: "err"}, "error: " + err.message), err.help ? el("p", {}, "help: " + err.help) : "");
+  }
+}
+
+// ---------------------------------------------------------------- wiring
+function wire() {
+  const input = $("#q");
+  input.addEventListener("input", () => { debounce("complete", 40, complete); debounce("count", 120, liveCount); });
+  input.addEventListener("click", () => debounce("complete", 10, complete));
+  input.addEventListener("blur", () => setTimeout(closeCompletions, 150));
+  input.addEventListener("keydown", (ev) => {
+    const open = !$("#completions").hidden && comp.items.length;
+    if (ev.key === "ArrowDown" && open) { comp.sel = (comp.sel + 1) % comp.items.length; renderCompletions(); ev.preventDefault(); }
+    else if (ev.key === "ArrowUp" && open) { comp.sel = (comp.sel - 1 + comp.items.length) % comp.items.length; renderCompletions(); ev.preventDefault(); }
+    else if (ev.key === "Tab" && open) { accept(comp.sel >= 0 ? comp.sel : 0); ev.preventDefault(); }
+    else if (ev.key === "Enter") { if (open && comp.sel >= 0) accept(comp.sel); else submitQuery(); ev.preventDefault(); }
+    else if (ev.key === "Escape") { if (open) closeCompletions(); else input.blur(); ev.preventDefault(); ev.stopPropagation(); }
+  });
+  $("#sort").addEventListener("change", (ev) => { state.sort = ev.target.value; state.page = 0; writeState(true); load(); });
+  $("#cols").addEventListener("change", (ev) => { state.cols = ev.target.value.split(",").map((s) => s.trim()).filter(Boolean); writeState(true); load(); });
+  $("#add-facet").addEventListener("change", (ev) => { if (!ev.target.value) return; state.facets = [...facetKeys(), ev.target.value]; writeState(true); load(); });
+  $("#prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); writeState(true); load(); });
+  $("#next").addEventListener("click", () => { state.page += 1; writeState(true); load(); });
+  $("#explain-btn").addEventListener("click", () => { const b = $("#explain"); b.hidden = !b.hidden; if (!b.hidden) loadExplain(); });
+  $("#export-btn").addEventListener("click", openExport);
+  $("#export-form").addEventListener("submit", runExport);
+  $("#export .close").addEventListener("click", () => { $("#export").hidden = true; });
+  $("#detail .close").addEventListener("click", closeDetail);
+  $("#detail").addEventListener("click", (ev) => { if (ev.target.id === "detail") closeDetail(); });
+  $("#edit-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const k = $("#edit-key").value.trim();
+    if (k) edit({set: {[k]: $("#edit-value").value}});
+  });
+  $("#add-tag").addEventListener("click", () => { const t = $("#edit-tag").value.trim(); if (t) edit({add_tags: [t]}); });
+  document.addEventListener("keydown", (ev) => {
+    const typing = ["INPUT", "SELECT", "TEXTAREA"].includes(document.activeElement.tagName);
+    if (ev.key === "Escape") {
+      if (!$("#export").hidden) { $("#export").hidden = true; ev.preventDefault(); }
+      else if (!$("#detail").hidden) { closeDetail(); ev.preventDefault(); }
+      return;
+    }
+    if (typing || !$("#export").hidden) return;
+    if (ev.key === "/") { ev.preventDefault(); input.focus(); input.select(); return; }
+    if (!$("#detail").hidden) return;
+    const cols = Math.max(1, getComputedStyle($("#grid")).gridTemplateColumns.split(" ").length);
+    const moves = {ArrowRight: 1, ArrowLeft: -1, ArrowDown: cols, ArrowUp: -cols};
+    if (ev.key in moves) { select(selected < 0 ? 0 : selected + moves[ev.key]); ev.preventDefault(); }
+    else if (ev.key === "Enter" && selected >= 0 && results.rows[selected]) { openDetail(results.rows[selected].path, true); ev.preventDefault(); }
+  });
+  window.addEventListener("popstate", () => { readState(); load(); });
+}
+
+async function main() {
+  wire();
+  readState();
+  info = await api("/api/info");
+  document.title = `metastore · ${info.catalog}`;
+  await load();
+  document.body.dataset.ready = "1";
+}
+
+main();

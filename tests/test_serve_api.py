@@ -1,0 +1,393 @@
+"""`metastore serve`: the JSON API (Starlette's test client over a real catalog and real image
+files) and its security checks. The browser tests are in test_serve_browser.py."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+import warnings
+
+import pytest
+
+pytestmark = pytest.mark.filterwarnings("ignore:Using `httpx` with `starlette.testclient`")
+pytest.importorskip("starlette")
+pytest.importorskip("PIL")
+with warnings.catch_warnings():  # starlette >= 1.x suggests httpx2 over httpx; both work for this
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient  # noqa: E402
+
+from metastore import Catalog  # noqa: E402
+from metastore.web.api import Api  # noqa: E402
+from metastore.web.app import create_app, host_allowed  # noqa: E402
+from metastore.web.thumbs import Thumbnails  # noqa: E402
+from serve_helpers import add_hostile_paths, make_project, start_server, stop  # noqa: E402
+
+BASE = "http://127.0.0.1:8765"
+TOKEN = "test-token-123"
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    root = tmp_path_factory.mktemp("serve")
+    proj = make_project(root / "proj")
+    hostile = add_hostile_paths(proj, root / "outside")
+    return proj, hostile
+
+
+def _client(proj, tmp_path, *, allow_edits=False, db=None):
+    cat = Catalog(db or proj / "metastore.duckdb")
+    api = Api(cat, media_root=proj, allow_edits=allow_edits)
+    app = create_app(api, host="127.0.0.1", port=8765, token=TOKEN, thumbs=Thumbnails(tmp_path / "thumbs"))
+    return TestClient(app, base_url=BASE), cat
+
+
+@pytest.fixture
+def client(project, tmp_path):
+    c, cat = _client(project[0], tmp_path)
+    with c:
+        yield c, cat
+
+
+def _post(c, path, body, **headers):
+    h = {"Content-Type": "application/json", "X-Metastore-Token": TOKEN, "Origin": BASE, **headers}
+    return c.post(path, content=json.dumps(body), headers=h)
+
+
+# -- reading -------------------------------------------------------------------------------------
+def test_search_pages_equal_catalog_search(client):
+    c, cat = client
+    want = cat.search("temperature>0", sort="temperature:desc").paths()
+    got = []
+    for offset in range(0, len(want) + 7, 7):
+        r = c.get("/api/search", params={"q": "temperature>0", "sort": "temperature:desc", "offset": offset,
+                                         "limit": 7, "columns": "temperature,location"}).json()
+        assert r["count"] == len(want)
+        got += [row["path"] for row in r["rows"]]
+    assert got == want
+    temps = [row["temperature"] for row in c.get("/api/search", params={
+        "q": "temperature>0", "sort": "temperature:desc", "columns": "temperature"}).json()["rows"]]
+    assert temps == sorted(temps, reverse=True) and len(temps) == len(want)
+
+
+def test_library_offset(project):
+    cat = Catalog(project[0] / "metastore.duckdb")
+    every = cat.search("", sort="path:desc").paths()
+    assert cat.search("", sort="path:desc", limit=5, offset=10).paths() == every[10:15]
+    assert cat.search("", offset=len(every)).paths() == []
+
+
+def test_query_error_has_the_cli_span_and_help(client):
+    c, cat = client
+    r = c.get("/api/count", params={"q": "temprature>3 location:yard"})
+    assert r.status_code == 400
+    err = r.json()["error"]
+    assert (err["start"], err["end"]) == (0, 10)
+    assert err["message"] == "unknown key 'temprature'" and "temperature" in err["help"]
+    # the same data as `metastore search --format json` prints for it
+    cli = subprocess.run([sys.executable, "-c", "from metastore.cli import main; main()", "--db",
+                          str(cat.path), "search", "temprature>3 location:yard", "--format", "json"],
+                         capture_output=True, text=True)
+    assert cli.returncode == 1
+    assert json.loads(cli.stderr) == {k: err[k] for k in ("message", "start", "end", "help", "errors")}
+
+
+def test_count_and_explain(client):
+    c, cat = client
+    assert c.get("/api/count", params={"q": "location:yard"}).json()["count"] == cat.count("location:yard")
+    e = c.get("/api/explain", params={"q": "location:yard temperature<0"}).json()
+    assert e["total"] == cat.count("location:yard temperature<0")
+    assert [x["count"] for x in e["clauses"]] == [cat.count("location:yard"), cat.count("temperature<0")]
+
+
+def test_complete_is_the_cli_engine(client, project):
+    from metastore.completion import candidates, load_stats
+
+    c, cat = client
+    for text in ("loc", "location:", "location:wa", "weather:r", "temperature>"):
+        r = c.get("/api/complete", params={"q": text}).json()
+        want = candidates(text, None, load_stats(str(cat.path)), limit=30, db=str(cat.path))
+        assert [x["text"] for x in r["candidates"]] == [x.text for x in want.candidates]
+        assert r["start"] == want.start
+    r = c.get("/api/complete", params={"q": "location:wa"}).json()
+    assert "location:warehouse-3" in [x["query"] for x in r["candidates"]]
+    # the cursor in the middle: the rest of the query is kept
+    r = c.get("/api/complete", params={"q": "loc reviewed:true", "cursor": 3}).json()
+    assert "location: reviewed:true" in [x["query"] for x in r["candidates"]]
+
+
+def test_facets_equal_catalog_facets_and_each_clause_selects_its_bucket(client):
+    c, cat = client
+    keys = ["location", "temperature", "captured_at", "defects", "reviewed", "annotator"]
+    for q in ("", "-location:lab"):
+        r = c.get("/api/facets", params={"keys": ",".join(keys), "q": q}).json()
+        want = cat.facets(keys, q)
+        assert [f["key"] for f in r["facets"]] == keys
+        checked = 0
+        for f, w in zip(r["facets"], want):
+            assert [b["count"] for b in f["buckets"]] == [b.count for b in w.buckets]
+            for b in f["buckets"]:
+                if b["clause"] is None:
+                    assert b["kind"] == "other"
+                    continue
+                base = f"({q}) " if q else ""
+                # what a click adds selects exactly the bucket; alt-click the rest of the result
+                assert cat.count(base + b["clause"]) == b["count"], (f["key"], b)
+                assert cat.count(base + b["exclude"]) == cat.count(q) - b["count"] or f["type"] == "multi-enum"
+                checked += 1
+        assert checked > 30
+
+
+def test_image_detail_has_values_types_provenance_history(client):
+    c, cat = client
+    path = "images/yard/cam01_0012.png"
+    d = c.get("/api/image", params={"path": path}).json()
+    info = cat.show(path)
+    assert d["path"] == path and d["media_id"] == info.media_id and d["tags"] == info.tags
+    assert [(v["key"], v["type"], v["source_id"]) for v in d["values"]] == [
+        (v.key, v.type, v.source_id) for v in info.values]
+    assert {v["source"] for v in d["values"]} == {"import"}
+    assert len(d["history"]) == len(cat.history(path)) > 0
+    assert d["file"] == "ok"
+    r = c.get("/api/image", params={"path": "images/nope.png"})
+    assert r.status_code == 404 and "no image" in r.json()["error"]["message"]
+
+
+def test_info_lists_keys_and_default_facets(client):
+    c, cat = client
+    info = c.get("/api/info").json()
+    assert info["images"] == cat.count("")
+    assert {k["name"] for k in info["keys"]} == {k.name for k in cat.schema().fields}
+    assert 0 < len(info["facets"]) <= 6 and info["allow_edits"] is False
+
+
+# -- thumbnails ----------------------------------------------------------------------------------
+def test_thumbnails_are_jpegs_cached_by_path_size_and_mtime(project, tmp_path):
+    from PIL import Image
+    import io
+
+    proj = project[0]
+    c, _ = _client(proj, tmp_path)
+    path = "images/extra/photo_2.jpg"
+    r = c.get("/api/thumb", params={"path": path, "size": 256})
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg" and r.headers["x-thumbnail"] == "made"
+    im = Image.open(io.BytesIO(r.content))
+    assert im.format == "JPEG" and max(im.size) == 256 and im.size == (256, 192)
+    again = c.get("/api/thumb", params={"path": path, "size": 256})
+    assert again.headers["x-thumbnail"] == "cached" and again.content == r.content
+    assert len(list((tmp_path / "thumbs").rglob("*.jpg"))) == 1
+    assert c.get("/api/thumb", params={"path": path, "size": 128}).headers["x-thumbnail"] == "made"
+    src = proj / path
+    st = src.stat()
+    os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10_000_000))  # an edited file gets a new thumbnail
+    assert c.get("/api/thumb", params={"path": path, "size": 256}).headers["x-thumbnail"] == "made"
+    small = c.get("/api/thumb", params={"path": "images/yard/cam01_0012.png"})
+    assert small.status_code == 200 and Image.open(io.BytesIO(small.content)).size == (16, 16)  # never upscaled
+    assert c.get("/api/thumb", params={"path": path, "size": 300}).status_code == 400
+
+
+def test_missing_or_unreadable_images_get_a_placeholder(project, tmp_path):
+    proj, hostile = project
+    c, _ = _client(proj, tmp_path)
+    for name, why in (("missing", "missing"), ("broken", "unreadable")):
+        r = c.get("/api/thumb", params={"path": hostile[name]})
+        assert r.status_code == 200 and r.headers["content-type"] == "image/svg+xml"
+        assert r.headers["x-thumbnail"] == why and r.content.startswith(b"<svg")
+
+
+# -- security ------------------------------------------------------------------------------------
+def test_only_catalog_paths_under_the_media_root_are_served(project, tmp_path):
+    proj, hostile = project
+    c, cat = _client(proj, tmp_path)
+    assert set(hostile.values()) <= cat.known_paths(list(hostile.values()))  # all are catalog paths
+    for name in ("symlink", "dotdot", "absolute"):
+        for route in ("/api/thumb", "/api/media"):
+            r = c.get(route, params={"path": hostile[name]})
+            assert r.status_code == 400, (name, route)
+            assert b"\xff\xd8" not in r.content[:4]  # no JPEG bytes of the secret
+    assert "outside the media root" in c.get("/api/media", params={"path": hostile["symlink"]}).json()["error"]["message"]
+    # files under the root that are not catalog images are not served either
+    for path in ("metadata.csv", "metastore.duckdb", "images/extra/photo_0.json"):
+        assert c.get("/api/media", params={"path": path}).status_code == 404
+        assert c.get("/api/thumb", params={"path": path}).status_code == 404
+    ok = c.get("/api/media", params={"path": "images/extra/photo_0.jpg"})
+    assert ok.status_code == 200 and ok.content == (proj / "images/extra/photo_0.jpg").read_bytes()
+    assert ok.headers["content-security-policy"].endswith("sandbox")
+
+
+def test_a_symlinked_media_root_still_serves_its_own_files(project, tmp_path):
+    proj = project[0]
+    link = tmp_path / "rootlink"
+    link.symlink_to(proj)
+    api = Api(Catalog(proj / "metastore.duckdb"), media_root=link)
+    assert api.media_file("images/extra/photo_1.jpg") == (proj / "images/extra/photo_1.jpg").resolve()
+
+
+@pytest.mark.parametrize("host, ok", [
+    ("127.0.0.1:8765", True), ("localhost:8765", True), ("[::1]:8765", True), ("LOCALHOST:8765", True),
+    ("evil.example:8765", False), ("127.0.0.1.nip.io:8765", False), ("127.0.0.1:80", False),
+    ("127.0.0.1", False), ("", False), ("localhost:8765:1", False),
+])
+def test_host_header_check(host, ok):
+    assert host_allowed(host, "127.0.0.1", 8765) is ok
+
+
+def test_dns_rebinding_is_refused(client):
+    c, _ = client
+    r = c.get("/api/info", headers={"Host": "attacker.example:8765"})
+    assert r.status_code == 421 and "own address" in r.json()["error"]["message"]
+    assert c.get("/", headers={"Host": "attacker.example:8765"}).status_code == 421
+    assert c.get("/api/info", headers={"Host": "localhost:8765"}).status_code == 200
+
+
+def test_writes_need_post_json_token_and_same_origin(client, tmp_path):
+    c, _ = client
+    body = {"query": "location:yard", "out": str(tmp_path / "x")}
+    assert c.get("/api/export", params=body).status_code == 405
+    assert c.put("/api/export", content="{}").status_code == 405
+    assert _post(c, "/api/export", body, **{"X-Metastore-Token": ""}).status_code == 403
+    assert _post(c, "/api/export", body, **{"X-Metastore-Token": "wrong"}).status_code == 403
+    assert _post(c, "/api/export", body, Origin="http://evil.example").status_code == 403
+    assert _post(c, "/api/export", body, Origin="http://127.0.0.1:9999").status_code == 403
+    assert _post(c, "/api/export", body, **{"Sec-Fetch-Site": "cross-site"}).status_code == 403
+    r = c.post("/api/export", content=json.dumps(body),
+               headers={"Content-Type": "text/plain", "X-Metastore-Token": TOKEN, "Origin": BASE})
+    assert r.status_code == 415
+    assert not (tmp_path / "x").exists()  # nothing written by any refused request
+    r = _post(c, "/api/export", body)
+    assert r.status_code == 200 and (tmp_path / "x" / "manifest.csv").exists()
+    # the page carries the token; a script without the page does not
+    assert TOKEN in c.get("/").text
+    assert c.get("/").headers["content-security-policy"].startswith("default-src 'self'")
+
+
+def test_read_only_unless_allow_edits(project, tmp_path):
+    proj = project[0]
+    c, cat = _client(proj, tmp_path)
+    r = _post(c, "/api/edit", {"path": "images/yard/cam01_0012.png", "set": {"reviewed": "false"}})
+    assert r.status_code == 400 and "read-only" in r.json()["error"]["message"]
+    assert cat.show("images/yard/cam01_0012.png").values == Catalog(proj / "metastore.duckdb").show(
+        "images/yard/cam01_0012.png").values
+
+
+def test_edits_are_hand_edits(tmp_path):
+    proj = make_project(tmp_path / "p")
+    c, cat = _client(proj, tmp_path, allow_edits=True)
+    path = "images/yard/cam01_0012.png"
+    r = _post(c, "/api/edit", {"path": path, "set": {"annotator": "zoe"}, "add_tags": ["needs-review"]})
+    assert r.status_code == 200, r.text
+    d = r.json()["image"]
+    v = {x["key"]: x for x in d["values"]}["annotator"]
+    assert v["value"] == "zoe" and v["source"] == "edit"
+    assert "needs-review" in d["tags"]
+    assert cat.count("annotator:zoe tag:needs-review") == 1
+    assert any(h["new"] == "zoe" and h["source"].startswith("edit") for h in d["history"])
+    r = _post(c, "/api/edit", {"path": path, "unset": ["annotator"], "remove_tags": ["needs-review"]})
+    assert r.status_code == 200 and cat.count("annotator:zoe") == 0 and cat.count("tag:needs-review") == 0
+    bad = _post(c, "/api/edit", {"path": path, "set": {"temperature": "warm"}})
+    assert bad.status_code == 400 and "temperature" in bad.json()["error"]["message"]
+    assert _post(c, "/api/edit", {"path": "images/none.png", "set": {"a": "1"}}).status_code == 404
+
+
+# -- export --------------------------------------------------------------------------------------
+def test_export_is_the_cli_export(client, project, tmp_path):
+    c, cat = client
+    proj = project[0]
+    opts = {"query": "has:location -location:lab", "columns": "location,temperature", "split": "train=0.75,val=0.25",
+            "group_by": "camera_id", "seed": 7, "media": "symlink"}
+    r = _post(c, "/api/export", {**opts, "out": str(tmp_path / "web")})
+    assert r.status_code == 200, r.text
+    rep = r.json()
+    cli = subprocess.run([sys.executable, "-c", "from metastore.cli import main; main()", "--db", str(cat.path),
+                          "export", "-q", opts["query"], "--out",
+                          str(tmp_path / "cli"), "--columns", opts["columns"], "--split", opts["split"],
+                          "--group-by", "camera_id", "--seed", "7", "--media", "symlink", "--media-root", str(proj),
+                          "--json"], capture_output=True, text=True, cwd=proj)
+    assert cli.returncode == 0, cli.stderr
+    want = json.loads(cli.stdout)
+    assert {k: v for k, v in rep.items() if k not in ("out", "manifest", "record")} == {
+        k: v for k, v in want.items() if k not in ("out", "manifest", "record")}
+    assert (tmp_path / "web" / "manifest.csv").read_bytes() == (tmp_path / "cli" / "manifest.csv").read_bytes()
+    web_rec = json.loads((tmp_path / "web" / "export.json").read_text())
+    cli_rec = json.loads((tmp_path / "cli" / "export.json").read_text())
+    for rec in (web_rec, cli_rec):
+        rec.pop("created_at"), rec.pop("now")
+    assert web_rec == cli_rec
+    rows = list(csv.DictReader(open(tmp_path / "web" / "manifest.csv")))
+    assert {r["split"] for r in rows} == {"train", "val"} and len(rows) == cat.count("has:location -location:lab")
+    assert sum(s["count"] for s in rep["splits"]) == len(rows)
+    assert all((tmp_path / "web" / "media" / r["path"]).is_symlink() for r in rows)
+
+
+def test_export_errors_are_the_cli_errors(client, project, tmp_path):
+    c, _ = client
+    proj = project[0]
+    r = _post(c, "/api/export", {"query": "location:yard", "out": str(proj / "inside"), "media": "copy"})
+    assert r.status_code == 400 and "--media-root" in r.json()["error"]["message"]
+    assert not (proj / "inside").exists()
+    r = _post(c, "/api/export", {"query": "temprature>1", "out": str(tmp_path / "e")})
+    assert r.status_code == 400 and r.json()["error"]["start"] == 0
+    r = _post(c, "/api/export", {"query": "", "out": str(tmp_path / "e"), "split": "train=0.5"})
+    assert r.status_code == 400 and "split" in r.json()["error"]["message"]
+    r = _post(c, "/api/export", {"query": "", "out": str(tmp_path / "e"), "bogus": 1})
+    assert r.status_code == 400 and "bogus" in r.json()["error"]["message"]
+
+
+# -- the command ---------------------------------------------------------------------------------
+_PROBE = ("import sys, atexit\n"
+          "atexit.register(lambda: print('HEAVY', sorted(m for m in ('starlette', 'uvicorn', 'PIL', 'httpx') "
+          "if m in sys.modules), file=sys.stderr))\n"
+          "sys.argv = ['metastore'] + sys.argv[1:]\n"
+          "from metastore.entry import main\nmain()\n")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["count", "location:yard"], ["search", "location:yard"],
+                                  ["facets", "location"], ["complete", "loc"]])
+def test_other_commands_do_not_import_the_web_stack(project, args):
+    r = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True, cwd=project[0])
+    assert r.returncode == 0, r.stderr
+    assert "HEAVY []" in r.stderr, r.stderr
+
+
+def test_serve_without_a_catalog_is_a_clear_error(tmp_path, run_cli):
+    r = run_cli("serve", "--port", "0", db=tmp_path / "none.duckdb")
+    assert r.returncode == 1 and "no catalog" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_serve_warns_when_not_on_localhost(project, tmp_path):
+    proc = subprocess.Popen([sys.executable, "-c", "from metastore.cli import main; main()", "serve", "--host",
+                             "0.0.0.0", "--port", "0"], cwd=project[0], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    try:
+        line = proc.stdout.readline()
+        assert "http://0.0.0.0:" in line
+    finally:
+        stop(proc)
+    assert "warning: serving on 0.0.0.0" in proc.stderr.read()
+
+
+def test_a_writer_gets_the_lock_while_serve_is_open(tmp_path, run_cli):
+    """`serve` reads through the normal Catalog read path: another process can write meanwhile,
+    and the page sees the change at once."""
+    import urllib.request
+
+    proj = make_project(tmp_path / "p")
+    proc, url, _ = start_server(proj, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    try:
+        def get(path):
+            with urllib.request.urlopen(url + path, timeout=10) as r:
+                return json.loads(r.read())
+
+        assert get("api/count?q=annotator:zoe")["count"] == 0
+        started = time.monotonic()
+        r = run_cli("--wait", "5", "set", "images/yard/cam01_0012.png", "annotator=zoe", db=proj / "metastore.duckdb")
+        assert r.returncode == 0, r.stderr
+        assert time.monotonic() - started < 5
+        assert get("api/count?q=annotator:zoe")["count"] == 1
+        assert any(c["query"] == "annotator:zoe" for c in get("api/complete?q=annotator:z")["candidates"])
+    finally:
+        stop(proc)
