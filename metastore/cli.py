@@ -71,6 +71,12 @@ def _main(
     wait: float = typer.Option(10.0, "--wait", min=0, help="Seconds to wait for a locked catalog."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
+    import math
+
+    if not math.isfinite(wait):  # nan passes min=0 and would wait forever
+        from .errors import UsageError
+
+        raise UsageError(f"--wait must be a number of seconds, 0 or more, got {wait}", help="e.g. --wait 30")
     state.db, state.quiet, state.wait = db, quiet, wait
 
 

@@ -67,6 +67,8 @@ class Catalog:
                  on_wait: Callable[[str], None] | None = None, tz: str = "UTC",
                  clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path if path is not None else default_db())
+        if not (isinstance(wait, (int, float)) and wait >= 0 and wait == wait and wait != float("inf")):
+            raise UsageError(f"wait must be a number of seconds, 0 or more, got {wait!r}", help="e.g. wait=30")
         self.wait = wait
         self.on_wait = on_wait
         self.tz = tz  # the zone of datetime literals without an offset

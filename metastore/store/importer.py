@@ -121,6 +121,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         raise UsageError("--exif reads the images of a folder", help="e.g. metastore import photos/ --exif")
     report.unchanged_files = sum(b.unchanged for b in batches.values())
     report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
+    report.warnings += [w for b in batches.values() for w in b.skipped]
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
         return report  # a folder re-run where nothing changed: nothing to read, nothing to write
     record_sets.update({i: b.records for i, b in batches.items()})
