@@ -17,7 +17,7 @@ from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
 from .codec import from_json_expr, to_json_expr
-from .connection import Handle, open_db, quote
+from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
 
@@ -119,6 +119,18 @@ class Catalog:
         return run_facets(self, keys, query, bins=bins, top=top)
 
     # -- connections -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of the catalog file now. Reads keep it attached between calls (warm: DuckDB's
+        cached data survives) until a writer waits or it has been idle for a few seconds; close
+        it before opening the same file with a plain ``duckdb.connect()`` in this process."""
+        release_idle(self.path)
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def open_reader(self) -> Handle:
         """A read-only connection the caller must close (``reading()`` closes it for you)."""
         return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
