@@ -192,13 +192,15 @@ def fields_declare(
 
 @fields_app.command("retype")
 def fields_retype(
-    name: str = typer.Argument(..., help="The key."),
-    type_: str = typer.Argument(..., metavar="TYPE", help="string (the only lossless widening)"),
+    name: str = typer.Argument(..., help="The key.", autocompletion=_complete_key),
+    type_: str = typer.Argument(..., metavar="TYPE",
+                                help="string | number | boolean | datetime | enum | multi-enum | link"),
 ) -> None:
-    """Widen a key to string, keeping every value."""
+    """Change a key's type. Every value (and every value in its history) is checked first; if one
+    does not fit, nothing changes and they are listed. Undo with: metastore undo ID."""
     from . import render
 
-    render.field_line(catalog().retype_field(name, type_))
+    render.retype_result(catalog().retype_field(name, type_))
 
 
 @fields_app.command("list")

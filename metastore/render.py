@@ -317,7 +317,20 @@ def history(entries) -> None:
     _console().print(t)
 
 
+def retype_result(r) -> None:
+    field_line(r.field)
+    if r.source_id is not None:
+        hist = f" and {r.history_values:,} in its history" if r.history_values else ""
+        _console(stderr=True).print(f"{r.values:,} values converted{hist} (change {r.source_id}; "
+                                    f"revert it with: metastore undo {r.source_id})")
+
+
 def undo_report(r) -> None:
+    if hasattr(r, "retype_id"):
+        extra = f", {r.respelled:,} given back their exact old text" if r.respelled else ""
+        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is a {r.type} "
+                         f"again, {r.values:,} values converted{extra}")
+        return
     _console().print(
         f"undid import {r.import_id} (as change {r.undo_id}): {r.values_reverted:,} values restored, "
         f"{r.images_removed:,} images it added removed")

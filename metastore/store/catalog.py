@@ -320,9 +320,15 @@ class Catalog:
             return edits.history(con, path, key)
 
     def undo(self, import_id: int):
+        """Revert an import, or a retype (``metastore fields retype`` prints its id)."""
         from . import edits
 
         with self.writing(create=False) as con:
+            kind = con.execute("SELECT kind FROM sources WHERE id = ?", [import_id]).fetchone()
+            if kind is not None and kind[0] == "retype":
+                from .retype import undo as undo_retype
+
+                return undo_retype(con, import_id)
             return edits.undo(con, import_id)
 
     # -- fields ------------------------------------------------------------------------------
@@ -361,39 +367,14 @@ class Catalog:
             txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
-    def retype_field(self, name: str, type_: str) -> S.Field:
-        """Widen a key to string, losslessly (the only retype allowed)."""
-        if type_ != S.STRING:
-            raise UsageError(f"cannot retype to {type_}: only widening to string is lossless",
-                             help=f"metastore fields retype {name} string")
-        with self.writing(create=False) as con:
-            f = _field(con, name)
-            if f.type == S.STRING:
-                return f
-            c = quote(f.column)
+    def retype_field(self, name: str, type_: str):
+        """Change a key's type to any type: every current and historical value is checked first and
+        nothing changes if one does not fit (``RetypeRefused`` lists them). Recorded as a change of
+        its own (``result.source_id``) that ``undo`` reverts. Returns a ``RetypeResult``."""
+        from .retype import retype
 
-            def as_text(c: str) -> str:
-                return {
-                    S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                              f"ELSE CAST({c} AS VARCHAR) END",
-                    S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
-                    S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                                f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-                    S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-                }.get(f.type, c)
-            con.execute("BEGIN")
-            sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
-            con.execute("INSERT INTO sources (id, kind, ts, detail) VALUES (?, 'retype', now()::TIMESTAMP, ?)",
-                        [sid, f"{name}: {f.type} → string"])
-            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text(c)}")
-            # History keeps the key's values in its current type, spelled as the retype spells them,
-            # so that an undo puts back '10' (not '10.0') and `score:10` still matches.
-            for side in ("old_value", "new_value"):
-                con.execute(f"UPDATE history SET {side} = {to_json_expr(as_text(from_json_expr(side, f.type)))} "
-                            f"WHERE field_id = ? AND {side} IS NOT NULL", [f.id])
-            con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
-            txn.commit(con)
-            return next(x for x in load_fields(con) if x.name == name)
+        with self.writing(create=False) as con:
+            return retype(con, name, type_)
 
 
 def _field(con, key: str) -> S.Field:
