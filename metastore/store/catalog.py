@@ -60,6 +60,14 @@ class KeyInfo:
     options: tuple[str, ...]
 
 
+@dataclass
+class ValueCounts:
+    key: str
+    type: str
+    rows: list  # (value, count), most common first
+    missing: int  # images (matching the query) without the key
+
+
 class Catalog:
     """A metastore catalog file. ``Catalog("metastore.duckdb").search("temperature>70")``."""
 
@@ -250,19 +258,35 @@ class Catalog:
             return [KeyInfo(f.name, f.type, f.declared, f.locked, f.count, row[2 * i], list(row[2 * i + 1] or []),
                             f.options) for i, f in enumerate(fields)]
 
-    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+               query: str = "") -> list[tuple[object, int]]:
+        """Distinct values of ``key`` with counts, most common first (among images matching ``query``)."""
+        return self.value_counts(key, prefix=prefix, limit=limit, query=query).rows
+
+    def value_counts(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+                     query: str = "") -> "ValueCounts":
+        """Like :meth:`values`, with the key's type and ``missing``: matching images without the key."""
+        where, qparams = "TRUE", []
+        if query:
+            from ..query import compile_where
+
+            where, qparams = compile_where(self.search(query).checked)
         with self.reading() as con:
             f = _field(con, key)
             c = quote(f.column)
             item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-            where, params = "", {}
+            params = list(qparams)
+            cond = ""
             if prefix:
-                where = "WHERE starts_with(lower(CAST(v AS VARCHAR)), lower($prefix))"
-                params["prefix"] = prefix
+                params.append(prefix)
+                cond = f"WHERE starts_with(lower(CAST(v AS VARCHAR)), lower(${len(params)}))"
             lim = "" if limit is None else f"LIMIT {int(limit)}"
-            return con.execute(
-                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) {where} "
-                f"GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            rows = con.execute(
+                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL AND ({where})) "
+                f"{cond} GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            missing = con.execute(f"SELECT count(*) FROM images WHERE {c} IS NULL AND ({where})",
+                                  list(qparams)).fetchone()[0]
+            return ValueCounts(f.name, f.type, rows, missing)
 
     def imports(self) -> list[dict]:
         with self.reading() as con:
