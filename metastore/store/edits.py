@@ -69,8 +69,8 @@ def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[s
         typed = []
         for key, text in assignments:
             problem = S.key_problem(key)
-            if problem:
-                raise UsageError(f"invalid key '{key}': {problem}")
+            if problem:  # a bad value (exit 1), like a value that does not fit the key's type
+                raise MetastoreError(f"invalid key '{key}': {problem}")
             f = fields.get(key)
             if f is not None and f.locked:
                 raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")

@@ -81,7 +81,9 @@ class Stage:
 def _key_for(name: str, normalize: bool) -> tuple[str | None, str | None]:
     """(key, problem) for a column or JSON key name."""
     if normalize:
-        return S.normalize_key(name), None
+        key = S.normalize_key(name)
+        problem = S.key_problem(key)
+        return (None, problem) if problem else (key, None)
     problem = S.key_problem(name)
     if problem:
         return None, problem + " (rename it, or pass --normalize-keys)"
@@ -389,7 +391,7 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
                     recs, problems = coco.read_coco(data)
                     del data
                     stage.issues += [Issue(str(path), None, None, None, p) for p in problems]
-                    selects += stage_records(con, stage, i, str(path), recs, None, normalize, tmpdir,
+                    selects += stage_records(con, stage, i, str(path), recs, "file_name", normalize, tmpdir,
                                              paths if paths.template is not None else folder_paths)
                     continue
                 if kind == "coco":
