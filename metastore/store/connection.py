@@ -45,6 +45,27 @@ from . import ddl
 from .stamp import settled, stamp
 
 
+def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A writer's connection: an in-memory instance (its built-in functions loaded) that ATTACHes
+    the file and USEs it. Opening the file directly replays a leftover WAL (a writer killed right
+    after COMMIT) before DuckDB has loaded core_functions, so the replay of e.g. a retype's ALTER
+    ... USING strftime(...) asked to download that extension and every later writer failed."""
+    db = duckdb.connect(":memory:", config={"temp_directory": str(path) + ".tmp"})
+    try:
+        db.execute("SELECT strftime(TIMESTAMP '2000-01-01', '%Y'), array_to_string(['a'], ','), "
+                   "to_json(1), list_sort([1]), regexp_full_match('a', 'a')").fetchall()
+        db.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {WRITER_ALIAS}")
+        db.execute(f"USE {WRITER_ALIAS}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+#: The name a writer's connection gives the catalog it attaches (``current_database()``).
+WRITER_ALIAS = "catalog"
+
+
 def quote(identifier: str) -> str:
     """The one quoting helper for SQL identifiers (all of which come from the catalog)."""
     return '"' + identifier.replace('"', '""') + '"'
@@ -297,7 +318,7 @@ def open_db(
             else:
                 _ENGINE.begin_write(key)
                 try:
-                    con = Handle(duckdb.connect(str(path)), key, _ENGINE.end_write)
+                    con = Handle(_connect_writer(path), key, _ENGINE.end_write)
                 except BaseException:
                     _ENGINE.end_write(key)
                     raise

@@ -45,7 +45,8 @@ class Issue:
             where += f", row {self.row}"
         if self.key is not None:
             where += f", key '{self.key}'"
-        return f"{where}: {self.reason}"
+        text = f"{where}: {self.reason}"  # one line: a value (or file name) holding line breaks shows them escaped
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @dataclass
