@@ -376,16 +376,26 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _version(con) -> int | None:
+def _version(con, path: Path) -> int | None:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.CatalogException:
         return None
-    return int(row[0]) if row else None
+    except duckdb.Error:  # a 'meta' table of someone else's (other columns)
+        raise CatalogError(f"{path} is a DuckDB file but not a metastore catalog (its 'meta' table is not "
+                           f"metastore's)", help="pass --db with a metastore catalog, or a new file name") from None
+    if not row:
+        return None
+    try:
+        return int(str(row[0]).strip())
+    except ValueError:
+        raise CatalogError(f"catalog {path} has schema version {str(row[0])[:40]!r}, which is not a number: "
+                           f"the file is damaged or not a metastore catalog",
+                           help="restore it from a backup, or pass --db with another catalog") from None
 
 
 def _ensure_schema(con, path: Path, read_only: bool) -> None:
-    version = _version(con)
+    version = _version(con, path)
     if version is None:
         has_tables = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database()").fetchone()[0]
