@@ -306,6 +306,10 @@ def open_db(
         )
     if path.exists() and path.is_dir():
         raise CatalogError(f"{path} is a directory, not a catalog file", help="pass --db PATH/catalog.duckdb")
+    if "\\" in str(path):  # DuckDB reads a backslash as a folder separator: it would open another file
+        raise CatalogError(f"the catalog path {path} holds a backslash, which DuckDB reads as a folder separator",
+                           help="choose a file name without '\\'")
+    _check_magic(path)
     start = time.monotonic()
     deadline = start + max(wait, 0.0)
     told = signalled = False
@@ -374,6 +378,26 @@ def open_db(
 
 def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _check_magic(path: Path) -> None:
+    """Refuse a file that is not a DuckDB database before DuckDB tries to (an SQLite file made it
+    try to download its sqlite_scanner extension)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from None
+    if not head:
+        return  # an empty file becomes a new catalog
+    if head.startswith(b"SQLite format 3"):
+        raise CatalogError(f"{path} is an SQLite database, not a metastore catalog",
+                           help="pass --db with a metastore catalog (a DuckDB file), or a new file name")
+    if head[8:12] != b"DUCK":
+        raise CatalogError(f"{path} is not a metastore catalog (not a DuckDB file)",
+                           help="pass --db with a metastore catalog, or a new file name")
 
 
 def _version(con, path: Path) -> int | None:
