@@ -92,6 +92,18 @@ def _parse_types(items: List[str]) -> dict:
     return out
 
 
+def _parse_pairs(items: List[str], option: str, example: str) -> dict:
+    from .errors import UsageError
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value:
+            raise UsageError(f"{option} expects KEY=VALUE, got '{item}'", help=f"e.g. {option} '{example}'")
+        out[key.strip()] = value
+    return out
+
+
 @app.command("import")
 def import_(
     sources: List[Path] = typer.Argument(..., help="CSV/TSV/JSON/JSONL files or sidecar folders."),
@@ -111,6 +123,9 @@ def import_(
                                                 help="Build each path from columns: 'images/{image_id}.jpg'."),
     path_prefix: str = typer.Option("", "--path-prefix", help="Prepend to every path (e.g. val2017/)."),
     exif: bool = typer.Option(False, "--exif", help="Folders: also read each image's header and EXIF (Pillow)."),
+    datetime_format: List[str] = typer.Option([], "--datetime-format",
+                                              help="KEY=FORMAT: read KEY's datetimes in this strftime form, "
+                                                   "e.g. 'seen=%m/%d/%Y %H:%M' (repeatable)."),
     field: Optional[str] = typer.Option(None, "--field",
                                         help="The files are Visual Layer upload files of {media_id, value} for this key."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -123,7 +138,9 @@ def import_(
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
             dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, field=field,
-            path_template=path_template, path_prefix=path_prefix, exif=exif, progress=progress)
+            path_template=path_template, path_prefix=path_prefix, exif=exif,
+            datetime_formats=_parse_pairs(datetime_format, "--datetime-format", "seen=%m/%d/%Y %H:%M"),
+            progress=progress)
     finally:
         progress.close()
     render.import_report(report, as_json=as_json)

@@ -17,7 +17,7 @@ from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from . import ddl
 from .codec import from_json_expr, to_json_expr
-from .connection import Handle, open_db, quote
+from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
 from .importer import ImportOptions, ImportReport, run_import
 
@@ -119,6 +119,18 @@ class Catalog:
         return run_facets(self, keys, query, bins=bins, top=top)
 
     # -- connections -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of the catalog file now. Reads keep it attached between calls (warm: DuckDB's
+        cached data survives) until a writer waits or it has been idle for a few seconds; close
+        it before opening the same file with a plain ``duckdb.connect()`` in this process."""
+        release_idle(self.path)
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def open_reader(self) -> Handle:
         """A read-only connection the caller must close (``reading()`` closes it for you)."""
         return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
@@ -174,16 +186,19 @@ class Catalog:
                      dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
                      format: str | None = None, field: str | None = None,
                      path_template: str | None = None, path_prefix: str = "", exif: bool = False,
+                     datetime_formats: dict[str, str] | None = None,
                      progress: Callable[[str], None] | None = None) -> ImportReport:
         """Import CSV/TSV/JSON/JSONL/COCO files, sidecar folders and YOLO datasets (``format="yolo"``)
         in one transaction.
 
         ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
         ``path_template``: build paths from columns (``"images/{image_id}.jpg"``); ``path_prefix``:
-        prepend to every path; ``exif``: folders also read each image's header (Pillow).
+        prepend to every path; ``exif``: folders also read each image's header (Pillow);
+        ``datetime_formats``: key → strftime form of its datetimes (``{"seen": "%m/%d/%Y"}``).
         See ``ImportReport.exit_code`` for the outcome."""
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
-                             normalize_keys, format, field, path_template, path_prefix or "", exif)
+                             normalize_keys, format, field, path_template, path_prefix or "", exif,
+                             dict(datetime_formats or {}))
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():
