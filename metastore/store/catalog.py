@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
-from . import ddl
+from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
@@ -119,6 +119,14 @@ class Catalog:
         from ..export import export_from
 
         return export_from(self, record, out, force=force)
+
+    def publish(self, out: str | os.PathLike, query: str = "", *, partition_by: str | None = None,
+                force: bool = False):
+        """Write the current values (of the images matching ``query``) as a Parquet dataset:
+        ``out/images/`` and ``out/metastore.json`` (see ``docs/scale-out.md``)."""
+        from .publish import publish
+
+        return publish(self, out, query, partition_by=partition_by, force=force)
 
     def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
         """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
@@ -388,7 +396,7 @@ class Catalog:
                             [fid, name, type_, locked, sorted(set(options))])
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-            con.execute("COMMIT")
+            txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
     def retype_field(self, name: str, type_: str):
