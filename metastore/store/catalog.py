@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
-from . import ddl
+from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
@@ -396,7 +396,7 @@ class Catalog:
                             [fid, name, type_, locked, sorted(set(options))])
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-            con.execute("COMMIT")
+            txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
     def retype_field(self, name: str, type_: str):
