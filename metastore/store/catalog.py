@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
-from . import ddl
+from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
@@ -58,6 +58,14 @@ class KeyInfo:
     distinct: int
     examples: list[object]
     options: tuple[str, ...]
+
+
+@dataclass
+class ValueCounts:
+    key: str
+    type: str
+    rows: list  # (value, count), most common first
+    missing: int  # images (matching the query) without the key
 
 
 class Catalog:
@@ -111,6 +119,14 @@ class Catalog:
         from ..export import export_from
 
         return export_from(self, record, out, force=force)
+
+    def publish(self, out: str | os.PathLike, query: str = "", *, partition_by: str | None = None,
+                force: bool = False):
+        """Write the current values (of the images matching ``query``) as a Parquet dataset:
+        ``out/images/`` and ``out/metastore.json`` (see ``docs/scale-out.md``)."""
+        from .publish import publish
+
+        return publish(self, out, query, partition_by=partition_by, force=force)
 
     def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
         """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
@@ -250,19 +266,35 @@ class Catalog:
             return [KeyInfo(f.name, f.type, f.declared, f.locked, f.count, row[2 * i], list(row[2 * i + 1] or []),
                             f.options) for i, f in enumerate(fields)]
 
-    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+               query: str = "") -> list[tuple[object, int]]:
+        """Distinct values of ``key`` with counts, most common first (among images matching ``query``)."""
+        return self.value_counts(key, prefix=prefix, limit=limit, query=query).rows
+
+    def value_counts(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+                     query: str = "") -> "ValueCounts":
+        """Like :meth:`values`, with the key's type and ``missing``: matching images without the key."""
+        where, qparams = "TRUE", []
+        if query:
+            from ..query import compile_where
+
+            where, qparams = compile_where(self.search(query).checked)
         with self.reading() as con:
             f = _field(con, key)
             c = quote(f.column)
             item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-            where, params = "", {}
+            params = list(qparams)
+            cond = ""
             if prefix:
-                where = "WHERE starts_with(lower(CAST(v AS VARCHAR)), lower($prefix))"
-                params["prefix"] = prefix
+                params.append(prefix)
+                cond = f"WHERE starts_with(lower(CAST(v AS VARCHAR)), lower(${len(params)}))"
             lim = "" if limit is None else f"LIMIT {int(limit)}"
-            return con.execute(
-                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) {where} "
-                f"GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            rows = con.execute(
+                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL AND ({where})) "
+                f"{cond} GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            missing = con.execute(f"SELECT count(*) FROM images WHERE {c} IS NULL AND ({where})",
+                                  list(qparams)).fetchone()[0]
+            return ValueCounts(f.name, f.type, rows, missing)
 
     def imports(self) -> list[dict]:
         with self.reading() as con:
@@ -320,9 +352,15 @@ class Catalog:
             return edits.history(con, path, key)
 
     def undo(self, import_id: int):
+        """Revert an import, or a retype (``metastore fields retype`` prints its id)."""
         from . import edits
 
         with self.writing(create=False) as con:
+            kind = con.execute("SELECT kind FROM sources WHERE id = ?", [import_id]).fetchone()
+            if kind is not None and kind[0] == "retype":
+                from .retype import undo as undo_retype
+
+                return undo_retype(con, import_id)
             return edits.undo(con, import_id)
 
     # -- fields ------------------------------------------------------------------------------
@@ -358,42 +396,17 @@ class Catalog:
                             [fid, name, type_, locked, sorted(set(options))])
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-            con.execute("COMMIT")
+            txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
-    def retype_field(self, name: str, type_: str) -> S.Field:
-        """Widen a key to string, losslessly (the only retype allowed)."""
-        if type_ != S.STRING:
-            raise UsageError(f"cannot retype to {type_}: only widening to string is lossless",
-                             help=f"metastore fields retype {name} string")
+    def retype_field(self, name: str, type_: str):
+        """Change a key's type to any type: every current and historical value is checked first and
+        nothing changes if one does not fit (``RetypeRefused`` lists them). Recorded as a change of
+        its own (``result.source_id``) that ``undo`` reverts. Returns a ``RetypeResult``."""
+        from .retype import retype
+
         with self.writing(create=False) as con:
-            f = _field(con, name)
-            if f.type == S.STRING:
-                return f
-            c = quote(f.column)
-
-            def as_text(c: str) -> str:
-                return {
-                    S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                              f"ELSE CAST({c} AS VARCHAR) END",
-                    S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
-                    S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                                f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-                    S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-                }.get(f.type, c)
-            con.execute("BEGIN")
-            sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
-            con.execute("INSERT INTO sources (id, kind, ts, detail) VALUES (?, 'retype', now()::TIMESTAMP, ?)",
-                        [sid, f"{name}: {f.type} → string"])
-            con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text(c)}")
-            # History keeps the key's values in its current type, spelled as the retype spells them,
-            # so that an undo puts back '10' (not '10.0') and `score:10` still matches.
-            for side in ("old_value", "new_value"):
-                con.execute(f"UPDATE history SET {side} = {to_json_expr(as_text(from_json_expr(side, f.type)))} "
-                            f"WHERE field_id = ? AND {side} IS NOT NULL", [f.id])
-            con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
-            con.execute("COMMIT")
-            return next(x for x in load_fields(con) if x.name == name)
+            return retype(con, name, type_)
 
 
 def _field(con, key: str) -> S.Field:
