@@ -148,19 +148,20 @@ def import_(
 
 
 @app.command()
-def show(path: str = typer.Argument(..., help="The image path as stored.")) -> None:
+def show(path: str = typer.Argument(..., help="The image path as stored."),
+         as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """One image: every key with type, value and provenance; its tags."""
     from . import render
 
-    render.image(catalog().show(path))
+    render.image(catalog().show(path), as_json=as_json)
 
 
 @app.command()
-def keys() -> None:
+def keys(as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """Every key: type, images having it, distinct values, examples."""
     from . import render
 
-    render.keys(catalog().keys())
+    render.keys(catalog().keys(), as_json=as_json)
 
 
 @app.command()
@@ -168,11 +169,13 @@ def values(
     key: str = typer.Argument(..., help="The key.", autocompletion=_complete_key),
     prefix: Optional[str] = typer.Option(None, "--prefix", help="Only values starting with this."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many values."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts)."),
 ) -> None:
-    """Distinct values of a key with counts, most common first."""
+    """Distinct values of a key with counts, most common first, then (missing): images without it."""
     from . import render
 
-    render.value_counts(catalog().values(key, prefix=prefix, limit=limit))
+    render.value_counts(catalog().value_counts(key, prefix=prefix, limit=limit, query=q or ""), as_json=as_json)
 
 
 @fields_app.command("declare")
@@ -441,20 +444,20 @@ app.add_typer(imports_app, name="imports")
 
 
 @imports_app.callback()
-def imports_list(ctx: typer.Context) -> None:
+def imports_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """List import records (`metastore imports show ID` for one with its errors)."""
     if ctx.invoked_subcommand is None:
         from . import render
 
-        render.imports(catalog().imports())
+        render.imports(catalog().imports(), as_json=as_json)
 
 
 @imports_app.command("show")
-def imports_show(import_id: int = typer.Argument(..., metavar="ID")) -> None:
+def imports_show(import_id: int = typer.Argument(..., metavar="ID"), as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """One import: counts, options and every error it recorded."""
     from . import render
 
-    render.import_record(*catalog().import_record(import_id))
+    render.import_record(*catalog().import_record(import_id), as_json=as_json)
 
 
 def _assignments(items: List[str]) -> list:
@@ -517,11 +520,12 @@ def tag(
 def history(
     path: str = typer.Argument(..., help="The image path as stored."),
     key: Optional[str] = typer.Argument(None, help="Only this key ('tags' for tags)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts)."),
 ) -> None:
     """Every change of an image's values and tags: old → new, source, time."""
     from . import render
 
-    render.history(catalog().history(path, key))
+    render.history(catalog().history(path, key), as_json=as_json)
 
 
 @app.command()

@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
-from . import ddl
+from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
@@ -58,6 +58,14 @@ class KeyInfo:
     distinct: int
     examples: list[object]
     options: tuple[str, ...]
+
+
+@dataclass
+class ValueCounts:
+    key: str
+    type: str
+    rows: list  # (value, count), most common first
+    missing: int  # images (matching the query) without the key
 
 
 class Catalog:
@@ -111,6 +119,14 @@ class Catalog:
         from ..export import export_from
 
         return export_from(self, record, out, force=force)
+
+    def publish(self, out: str | os.PathLike, query: str = "", *, partition_by: str | None = None,
+                force: bool = False):
+        """Write the current values (of the images matching ``query``) as a Parquet dataset:
+        ``out/images/`` and ``out/metastore.json`` (see ``docs/scale-out.md``)."""
+        from .publish import publish
+
+        return publish(self, out, query, partition_by=partition_by, force=force)
 
     def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
         """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
@@ -252,19 +268,35 @@ class Catalog:
             return [KeyInfo(f.name, f.type, f.declared, f.locked, f.count, row[2 * i], list(row[2 * i + 1] or []),
                             f.options) for i, f in enumerate(fields)]
 
-    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+               query: str = "") -> list[tuple[object, int]]:
+        """Distinct values of ``key`` with counts, most common first (among images matching ``query``)."""
+        return self.value_counts(key, prefix=prefix, limit=limit, query=query).rows
+
+    def value_counts(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+                     query: str = "") -> "ValueCounts":
+        """Like :meth:`values`, with the key's type and ``missing``: matching images without the key."""
+        where, qparams = "TRUE", []
+        if query:
+            from ..query import compile_where
+
+            where, qparams = compile_where(self.search(query).checked)
         with self.reading() as con:
             f = _field(con, key)
             c = quote(f.column)
             item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-            where, params = "", {}
+            params = list(qparams)
+            cond = ""
             if prefix:
-                where = "WHERE starts_with(lower(CAST(v AS VARCHAR)), lower($prefix))"
-                params["prefix"] = prefix
+                params.append(prefix)
+                cond = f"WHERE starts_with(lower(CAST(v AS VARCHAR)), lower(${len(params)}))"
             lim = "" if limit is None else f"LIMIT {int(limit)}"
-            return con.execute(
-                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) {where} "
-                f"GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            rows = con.execute(
+                f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL AND ({where})) "
+                f"{cond} GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+            missing = con.execute(f"SELECT count(*) FROM images WHERE {c} IS NULL AND ({where})",
+                                  list(qparams)).fetchone()[0]
+            return ValueCounts(f.name, f.type, rows, missing)
 
     def imports(self) -> list[dict]:
         with self.reading() as con:
@@ -366,7 +398,7 @@ class Catalog:
                             [fid, name, type_, locked, sorted(set(options))])
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-            con.execute("COMMIT")
+            txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
     def retype_field(self, name: str, type_: str):
