@@ -51,7 +51,9 @@ class Plan:
 
 
 def _nonempty(c: str) -> str:
-    return f"({c} <> '')"
+    """A cell that holds a value. Blank CSV cells are staged as NULL (no value); a JSON "" is
+    staged as '' and is a value (absent is not empty)."""
+    return f"({c} IS NOT NULL)"
 
 
 def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
