@@ -19,9 +19,9 @@ from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
-from .importer import ImportOptions, ImportReport, run_import
 
 if TYPE_CHECKING:
+    from .importer import ImportReport
     from .search import SearchResult
 
 
@@ -212,6 +212,8 @@ class Catalog:
         prepend to every path; ``exif``: folders also read each image's header (Pillow);
         ``datetime_formats``: key → strftime form of its datetimes (``{"seen": "%m/%d/%Y"}``).
         See ``ImportReport.exit_code`` for the outcome."""
+        from .importer import ImportOptions, run_import  # not loaded by searches (CLI start-up)
+
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
                              normalize_keys, format, field, path_template, path_prefix or "", exif,
                              dict(datetime_formats or {}))
