@@ -309,7 +309,6 @@ def open_db(
     if "\\" in str(path):  # DuckDB reads a backslash as a folder separator: it would open another file
         raise CatalogError(f"the catalog path {path} holds a backslash, which DuckDB reads as a folder separator",
                            help="choose a file name without '\\'")
-    _check_magic(path)
     start = time.monotonic()
     deadline = start + max(wait, 0.0)
     told = signalled = False
@@ -331,8 +330,10 @@ def open_db(
             in_process = True
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
+                _check_magic(path)
                 raise CatalogError(f"cannot open catalog {path}: {_first_line(exc)}") from None
         except duckdb.Error as exc:
+            _check_magic(path)
             raise CatalogError(
                 f"cannot open catalog {path}: {_first_line(exc)}",
                 help="is it a metastore catalog (a DuckDB file)?",
@@ -381,8 +382,9 @@ def _first_line(exc: Exception) -> str:
 
 
 def _check_magic(path: Path) -> None:
-    """Refuse a file that is not a DuckDB database before DuckDB tries to (an SQLite file made it
-    try to download its sqlite_scanner extension)."""
+    """After DuckDB failed to open ``path``: say so when it is not a DuckDB file at all (an SQLite
+    file made DuckDB try to download its sqlite_scanner extension). Only on that failure path: a
+    process that opens and closes a file it holds through DuckDB drops DuckDB's POSIX lock."""
     try:
         with open(path, "rb") as fh:
             head = fh.read(16)
