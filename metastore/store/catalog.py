@@ -15,13 +15,13 @@ import duckdb
 
 from .. import schema as S
 from ..errors import CatalogError, ImportFailed, NotFoundError, UsageError
-from . import ddl
+from . import ddl, txn
 from .codec import from_json_expr, to_json_expr
 from .connection import Handle, open_db, quote, release_idle
 from .fields import load_fields, load_schema
-from .importer import ImportOptions, ImportReport, run_import
 
 if TYPE_CHECKING:
+    from .importer import ImportReport
     from .search import SearchResult
 
 
@@ -212,6 +212,8 @@ class Catalog:
         prepend to every path; ``exif``: folders also read each image's header (Pillow);
         ``datetime_formats``: key → strftime form of its datetimes (``{"seen": "%m/%d/%Y"}``).
         See ``ImportReport.exit_code`` for the outcome."""
+        from .importer import ImportOptions, run_import  # not loaded by searches (CLI start-up)
+
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
                              normalize_keys, format, field, path_template, path_prefix or "", exif,
                              dict(datetime_formats or {}))
@@ -396,7 +398,7 @@ class Catalog:
                             [fid, name, type_, locked, sorted(set(options))])
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
                 con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-            con.execute("COMMIT")
+            txn.commit(con)
             return next(x for x in load_fields(con) if x.name == name)
 
     def retype_field(self, name: str, type_: str):

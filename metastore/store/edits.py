@@ -10,6 +10,7 @@ from .. import infer
 from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import from_json_expr, to_json_expr
+from . import txn
 from .connection import quote
 from .ddl import TAGS_FIELD_ID
 from .fields import load_fields
@@ -89,11 +90,11 @@ def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[s
         for f, value in typed:
             changed += _write(con, image_id, f, value, sid)
         _after_edit(con, image_id, [f for f, _ in typed], sid, changed)
-        con.execute("COMMIT")
+        txn.commit(con)
         return changed
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    except BaseException as exc:
+        txn.rollback(con)
+        raise txn.write_failure(exc) or exc from None
 
 
 def unset_values(con, path: str, keys: list[str]) -> int:
@@ -110,11 +111,11 @@ def unset_values(con, path: str, keys: list[str]) -> int:
         sid = _new_source(con, "edit", f"unset {path}")
         changed = sum(_write(con, image_id, f, None, sid) for f in targets)
         _after_edit(con, image_id, targets, sid, changed)
-        con.execute("COMMIT")
+        txn.commit(con)
         return changed
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    except BaseException as exc:
+        txn.rollback(con)
+        raise txn.write_failure(exc) or exc from None
 
 
 def _write(con, image_id: int, f: S.Field, value, sid: int) -> int:
@@ -170,11 +171,11 @@ def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[
         n = con.execute(f"UPDATE images SET tags = {new}, edited = true WHERE {changed_where}", params).fetchone()[0]
         if not n:
             con.execute("DELETE FROM sources WHERE id = ?", [sid])
-        con.execute("COMMIT")
+        txn.commit(con)
         return n
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    except BaseException as exc:
+        txn.rollback(con)
+        raise txn.write_failure(exc) or exc from None
 
 
 def history(con, path: str, key: str | None) -> list[HistoryEntry]:
@@ -281,11 +282,11 @@ def undo(con, import_id: int) -> UndoReport:
         con.execute("DROP TABLE undone")
         from .apply import refresh_field_stats
         refresh_field_stats(con, load_fields(con))
-        con.execute("COMMIT")
+        txn.commit(con)
         return UndoReport(import_id, uid, reverted, kept, removed)
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    except BaseException as exc:
+        txn.rollback(con)
+        raise txn.write_failure(exc) or exc from None
 
 
 def _revert(con, x: int, field_id: int, join: str, where: str, limit: int) -> int:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from . import txn
 from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import cast_expr, from_json_expr, to_json_expr
@@ -168,13 +169,11 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
             opts = f"(SELECT coalesce(list_sort(list_distinct(list(x))), []) FROM (SELECT {items} AS x FROM images))"
         con.execute(f"UPDATE fields SET type = ?, options = {opts}, declared = true WHERE id = ?", [new, f.id])
         if own_txn:
-            con.execute("COMMIT")
-    except BaseException:
+            txn.commit(con)
+    except BaseException as exc:
         if own_txn:
-            try:
-                con.execute("ROLLBACK")
-            except Exception:
-                pass
+            txn.rollback(con)
+            raise txn.write_failure(exc) or exc from None
         raise
     return RetypeResult(next(x for x in load_fields(con) if x.id == f.id), sid, n, hist_n)
 
@@ -213,8 +212,8 @@ def undo(con, retype_id: int) -> RetypeUndo:
         con.execute("INSERT INTO sources (id, kind, ts, detail, status) VALUES (?, 'undo', now()::TIMESTAMP, ?, 'ok')",
                     [uid, f"undo of retype {retype_id} (converted back by change {result.source_id})"])
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, retype_id])
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        txn.commit(con)
+    except BaseException as exc:
+        txn.rollback(con)
+        raise txn.write_failure(exc) or exc from None
     return RetypeUndo(retype_id, uid, f.name, opts["from"], result.values, respelled)
