@@ -16,7 +16,8 @@ from ..errors import ImportFailed, UsageError
 from . import folders
 from ..readers import records as R
 from .fields import load_fields
-from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
+from .apply import STRATEGIES, apply_import, ensure_fields
+from .writes import next_id, record_import, refresh_field_stats
 from .plan import KeyPlan, plan_import
 from .stage import Issue, build_stage
 
@@ -162,7 +163,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             return report
         say("writing")
         con.execute("BEGIN TRANSACTION")
-        source_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        source_id = next_id(con, "sources")
         fields = ensure_fields(con, plan)
         all_fields = load_fields(con)
         written = apply_import(con, plan, fields, all_fields, source_id, opts.strategy)
@@ -176,11 +177,11 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         report.values_changed = written.values_changed
         report.import_id = source_id
         status = "partial" if failed else "ok"
-        con.execute(
-            "INSERT INTO sources VALUES (?, 'import', now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [source_id, detail or " ".join(report.sources), opts.strategy, status, report.rows_read,
-             report.rows_written, report.rows_failed, report.rows_unchanged, report.images_added,
-             [k.key for k in plan.keys], json.dumps(_options_record(opts))])
+        record_import(con, source_id, detail=detail or " ".join(report.sources), strategy=opts.strategy,
+                      status=status, rows_read=report.rows_read, rows_written=report.rows_written,
+                      rows_failed=report.rows_failed, rows_unchanged=report.rows_unchanged,
+                      images_added=report.images_added, keys=[k.key for k in plan.keys],
+                      options=json.dumps(_options_record(opts)))
         for issue in plan.issues:
             con.execute("INSERT INTO import_errors VALUES (?, ?, NULL, ?, NULL, ?)",
                         [source_id, issue.file, issue.key, issue.reason])

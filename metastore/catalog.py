@@ -1,0 +1,232 @@
+"""The Catalog: the library's front door, above the store (``metastore/store/``) and export
+(``metastore/export.py``). It opens the catalog per operation (read-only for reads, so any
+number of searches can run at once; see ``store/connection.py``) and delegates to the module that
+does the work; it writes no SQL itself."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+
+from . import schema as S
+from .errors import CatalogError, ImportFailed, NotFoundError
+from .store import reads
+from .store.connection import Handle, open_db, scratch
+from .store.fields import load_schema
+from .store.importer import ImportOptions, ImportReport, run_import
+from .store.reads import ImageInfo, KeyInfo, StoredValue
+
+if TYPE_CHECKING:
+    from .store.search import SearchResult
+
+
+def default_db() -> str:
+    return os.environ.get("METASTORE_DB") or "metastore.duckdb"
+
+
+class Catalog:
+    """A metastore catalog file. ``Catalog("metastore.duckdb").search("temperature>70")``."""
+
+    def __init__(self, path: str | os.PathLike | None = None, *, wait: float = 10.0,
+                 on_wait: Callable[[str], None] | None = None, tz: str = "UTC",
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self.path = Path(path if path is not None else default_db())
+        self.wait = wait
+        self.on_wait = on_wait
+        self.tz = tz  # the zone of datetime literals without an offset
+        self._clock = clock
+
+    def now(self) -> datetime:
+        """The query clock (``now``, ``today``); injectable for tests and reproducible exports."""
+        if self._clock is not None:
+            return self._clock()
+        fixed = os.environ.get("METASTORE_NOW")
+        if fixed:
+            value = datetime.fromisoformat(fixed.replace("Z", "+00:00"))
+            return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+        return datetime.now(timezone.utc)
+
+    # -- search ------------------------------------------------------------------------------
+    def search(self, query: str = "", *, columns: Sequence[str] = (), sort: str | None = None,
+               limit: int | None = None, offset: int | None = None) -> "SearchResult":
+        """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
+        ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``)."""
+        from .store.search import run_search
+
+        return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset)
+
+    def count(self, query: str = "") -> int:
+        return self.search(query).count()
+
+    # -- export and facets -------------------------------------------------------------------
+    def export(self, query: str, out: str | os.PathLike, **options):
+        """Write a training subset to the folder ``out`` (see :func:`metastore.export.export` for
+        the options: format, columns, media, media_root, split, group_by, sample, seed, limit,
+        sort, force, skip_missing). Returns an ``ExportReport``."""
+        from .export import export
+
+        return export(self, query, out, **options)
+
+    def export_from(self, record: str | os.PathLike, out: str | os.PathLike, *, force: bool = False):
+        """Rebuild the export an ``export.json`` describes into ``out``; ``report.warnings`` says
+        when the catalog changed since."""
+        from .export import export_from
+
+        return export_from(self, record, out, force=force)
+
+    def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
+        """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
+        from .store.facets import run_facets
+
+        return run_facets(self, keys, query, bins=bins, top=top)
+
+    # -- connections -------------------------------------------------------------------------
+    def open_reader(self) -> Handle:
+        """A read-only connection the caller must close (``reading()`` closes it for you)."""
+        return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
+
+    @contextmanager
+    def reading(self) -> Iterator[Handle]:
+        con = self.open_reader()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def writing(self, *, create: bool = True) -> Iterator[Handle]:
+        if not create and not self.path.exists():
+            raise NotFoundError(f"no catalog at {self.path}",
+                                help="import something first (metastore import FILE) or pass --db")
+        con = open_db(self.path, read_only=False, wait=self.wait, on_wait=self.on_wait)
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def schema(self) -> S.Schema:
+        with self.reading() as con:
+            return load_schema(con)
+
+    def check(self):
+        """Integrity check (read-only): a ``CheckReport`` whose ``problems`` is empty when consistent."""
+        from .store.check import check_catalog
+
+        with self.reading() as con:
+            return check_catalog(con)
+
+    # -- import ------------------------------------------------------------------------------
+    def import_files(self, paths: Sequence[str | os.PathLike], *, types: dict[str, str] | None = None,
+                     id_column: str | None = None, strategy: str = "merge", strict: bool = False,
+                     dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
+                     format: str | None = None, field: str | None = None,
+                     path_template: str | None = None, path_prefix: str = "", exif: bool = False,
+                     progress: Callable[[str], None] | None = None) -> ImportReport:
+        """Import CSV/TSV/JSON/JSONL/COCO files, sidecar folders and YOLO datasets (``format="yolo"``)
+        in one transaction.
+
+        ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
+        ``path_template``: build paths from columns (``"images/{image_id}.jpg"``); ``path_prefix``:
+        prepend to every path; ``exif``: folders also read each image's header (Pillow).
+        See ``ImportReport.exit_code`` for the outcome."""
+        opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
+                             normalize_keys, format, field, path_template, path_prefix or "", exif)
+        files = [Path(p) for p in paths]
+        for f in files:
+            if not f.exists():
+                raise ImportFailed(f"no such file or folder: {f}")
+        ctx = scratch() if dry_run and not self.path.exists() else self.writing()
+        with ctx as con:
+            return run_import(con, files, opts, load_schema(con, with_tags=False), progress=progress)
+
+    # -- reading -----------------------------------------------------------------------------
+    def show(self, path: str) -> ImageInfo:
+        with self.reading() as con:
+            return reads.show(con, path)
+
+    def known_paths(self, paths: Sequence[str]) -> set[str]:
+        """Which of ``paths`` are images of the catalog (one query for the lot)."""
+        if not paths:
+            return set()
+        with self.reading() as con:
+            return reads.known_paths(con, paths)
+
+    def keys(self) -> list[KeyInfo]:
+        with self.reading() as con:
+            return reads.keys(con)
+
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+        with self.reading() as con:
+            return reads.values(con, key, prefix=prefix, limit=limit)
+
+    def imports(self) -> list[dict]:
+        with self.reading() as con:
+            return reads.imports(con)
+
+    def import_record(self, import_id: int) -> tuple[dict, list[tuple]]:
+        with self.reading() as con:
+            return reads.import_record(con, import_id)
+
+    # -- manual edits, history, undo ---------------------------------------------------------
+    def set(self, path: str, assignments: dict[str, str] | Sequence[tuple[str, str]], *,
+            types: dict[str, str] | None = None) -> int:
+        """Set values by hand (auto-typed like a CSV cell unless the key exists or ``types`` says)."""
+        from .store import edits
+
+        items = list(assignments.items()) if isinstance(assignments, dict) else list(assignments)
+        with self.writing(create=False) as con:
+            return edits.set_values(con, path, items, dict(types or {}))
+
+    def unset(self, path: str, keys: Sequence[str]) -> int:
+        from .store import edits
+
+        with self.writing(create=False) as con:
+            return edits.unset_values(con, path, list(keys))
+
+    def tag(self, paths: Sequence[str] | None = None, *, query: str | None = None,
+            add: Sequence[str] = (), remove: Sequence[str] = ()) -> int:
+        """Add/remove tags on the given paths, or on every image ``query`` matches."""
+        from .store import edits
+
+        where = None
+        if query is not None:
+            from .query import compile_where
+
+            where = compile_where(self.search(query).checked)
+        with self.writing(create=False) as con:
+            return edits.tag(con, list(paths) if paths is not None else None, where, list(add), list(remove))
+
+    def history(self, path: str, key: str | None = None):
+        from .store import edits
+
+        with self.reading() as con:
+            return edits.history(con, path, key)
+
+    def undo(self, import_id: int):
+        from .store import edits
+
+        with self.writing(create=False) as con:
+            return edits.undo(con, import_id)
+
+    # -- fields ------------------------------------------------------------------------------
+    def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:
+        from .store.field_edits import declare_field
+
+        with self.writing() as con:
+            return declare_field(con, name, type_, options=options, locked=locked)
+
+    def retype_field(self, name: str, type_: str) -> S.Field:
+        """Widen a key to string, losslessly (the only retype allowed)."""
+        from .store.field_edits import retype_field
+
+        with self.writing(create=False) as con:
+            return retype_field(con, name, type_)
+
+
+__all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ImportReport", "CatalogError", "default_db"]
