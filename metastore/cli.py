@@ -293,6 +293,56 @@ def export_(
 
 
 @app.command()
+def publish(
+    query: Optional[str] = typer.Argument(None, help="Only the images matching this query (default: all).",
+                                         autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write: DIR/images/ (Parquet) and DIR/metastore.json."),
+    partition_by: Optional[str] = typer.Option(None, "--partition-by",
+                                               help="One folder per value of this key (enum, string, link, boolean)."),
+    force: bool = typer.Option(False, "--force", help="Replace images/ and metastore.json in a non-empty --out."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON on stdout."),
+) -> None:
+    """Write the current values as a Parquet dataset other engines (Spark, DuckDB) read as it is."""
+    from . import render
+    from .store.publish import publish as run
+
+    report = run(catalog(), out, _query_arg(query, q), partition_by=partition_by, force=force)
+    if as_json:
+        import json
+
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        render.message(f"published {report.images:,} image{'s' if report.images != 1 else ''} and {report.keys} "
+                       f"key{'s' if report.keys != 1 else ''} to {report.out}: {report.files} Parquet "
+                       f"file{'s' if report.files != 1 else ''} ({report.bytes:,} bytes) in images/, metastore.json")
+
+
+@app.command("sql")
+def sql_(
+    query: Optional[str] = typer.Argument(None, help="The query.", autocompletion=_complete_query),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
+    dialect: str = typer.Option("duckdb", "--dialect", help="duckdb | spark"),
+    table: str = typer.Option("images", "--table", help="The published table's name (dotted parts allowed)."),
+    as_json: bool = typer.Option(False, "--json", help="Print {dialect, sql, params} as JSON."),
+) -> None:
+    """Print the SQL of a query over the published table (columns named by key) and its parameters."""
+    from . import render
+    from .engines import compile_table, published_schema
+    from .query import DIALECTS
+
+    if dialect not in DIALECTS:
+        from .errors import UsageError
+
+        raise UsageError(f"unknown --dialect '{dialect}'", help=f"use one of: {', '.join(DIALECTS)}")
+    cat = catalog()
+    text = _query_arg(query, q)
+    sql, params = compile_table(text, published_schema(cat.schema()), dialect=dialect, table=table,
+                                now=cat.now(), tz=cat.tz)
+    render.sql_text(dialect, sql, params, as_json=as_json)
+
+
+@app.command()
 def facets(
     keys: List[str] = typer.Argument(..., help="Keys to count.", autocompletion=_complete_key),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),

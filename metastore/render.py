@@ -80,7 +80,9 @@ def import_report(report, *, as_json: bool = False) -> None:
     if report.committed or report.dry_run:
         out.print(f"[bold]{head}[/]: {report.rows_read:,} rows read, {report.rows_written:,} written "
                   f"({report.images_added:,} new images), {report.rows_unchanged:,} unchanged, "
-                  f"{report.rows_failed:,} failed")
+                  f"{report.rows_failed:,} failed"
+                  + (f", {report.cells_failed:,} value{'s' if report.cells_failed != 1 else ''} rejected"
+                     if report.cells_failed else ""))
         from rich.table import Table
 
         if report.keys:
@@ -437,3 +439,36 @@ def export_report(report, *, as_json: bool = False) -> None:
             achieved = f"{s.count / report.rows:.3f}" if report.rows else "-"
             t.add_row(_esc(s.name), f"{s.ratio:.3f}", f"{s.count:,}", achieved)
         err.print(t)
+
+
+def sql_text(dialect: str, sql: str, params: list, *, as_json: bool = False) -> None:
+    """``metastore sql``: the SQL on stdout, then one ``-- name = value`` line per parameter (Spark
+    binds datetimes as microseconds since the epoch: shown with the instant they mean)."""
+    import math
+    from datetime import datetime, timedelta, timezone
+
+    names = [f"p{i}" for i in range(1, len(params) + 1)] if dialect == "spark" else \
+        [f"${i}" for i in range(1, len(params) + 1)]
+
+    def plain_value(v):
+        if isinstance(v, float) and math.isinf(v):
+            return "Infinity" if v > 0 else "-Infinity"
+        if isinstance(v, datetime):
+            return v.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if v.tzinfo else v.isoformat() + "Z"
+        return v
+
+    if as_json:
+        shown = {n: plain_value(v) for n, v in zip(names, params)} if dialect == "spark" else \
+            [plain_value(v) for v in params]
+        print(json.dumps({"dialect": dialect, "sql": sql, "params": shown}, ensure_ascii=False))
+        return
+    print(sql)
+    for n, v in zip(names, params):
+        note = ""
+        if dialect == "spark" and "timestamp_micros(:" + n + ")" in sql:
+            when = datetime(1970, 1, 1) + timedelta(microseconds=v)
+            note = f"  (microseconds since 1970: {when.isoformat()}Z)"
+        shown = v.isoformat() + "Z" if isinstance(v, datetime) and v.tzinfo is None else \
+            v.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if isinstance(v, datetime) else \
+            json.dumps(v, ensure_ascii=False)  # Infinity stays a number
+        print(f"-- {n} = {shown}{note}")

@@ -40,11 +40,18 @@ STRING_LIKE = frozenset(name for name, t in _TYPE_TABLE.items() if t.text_like)
 #: Names the query language reserves; such keys are written ``@name`` in queries.
 BUILTIN_KEYS = frozenset({"has", "no", "is", "not", "tag", "path"})
 
+#: Column names every image has: a key of that name could never be listed or exported.
+RESERVED_KEYS = {"path": "path", "media_id": "media id"}
+
+
 def key_problem(name: str) -> str | None:
     """Why ``name`` breaks the key rules (letters, digits, ``_`` and ``.``; not starting with
     ``.``; no ``/``), or None when it is a valid key."""
     if name == "":
         return "a key cannot be empty"
+    if name in RESERVED_KEYS:
+        return (f"'{name}' is the image's {RESERVED_KEYS[name]}, listed and exported as its own column; "
+                f"name the key otherwise, e.g. {name}_2 or source_{name}")
     if name.startswith("."):
         return "a key cannot start with '.'"
     if "/" in name:
@@ -91,11 +98,14 @@ class Field:
     locked: bool = False
     options: tuple[str, ...] = ()
     count: int = 0  # images having the key
+    #: the column's name where it is not the catalog's ``v<N>``: a published table names its
+    #: columns by key (``metastore publish``), a Spark DataFrame by whatever it holds
+    stored: str = ""
 
     @property
     def column(self) -> str:
         """The storage column of the value (an identifier from the catalog, never user text)."""
-        return f"v{self.id}"
+        return self.stored or f"v{self.id}"
 
     @property
     def source_column(self) -> str:

@@ -82,3 +82,40 @@ def readonly_dir():
             subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
     return ro
+
+
+# -- a real local Spark (issue 17): one session for the whole run ---------------------------------
+def _spark_missing() -> str | None:
+    import importlib.util
+    import shutil
+
+    if importlib.util.find_spec("pyspark") is None:
+        return "pyspark is not installed (pip install '.[spark]')"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "no Java runtime (apt-get install openjdk-17-jre-headless)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local[1] SparkSession shared by every Spark test (a start costs ~5-10 s). The JVM's own
+    zone is deliberately not UTC (Asia/Kathmandu, +05:45); tests set the session zone they mean."""
+    why = _spark_missing()
+    if why:
+        if os.environ.get("CI"):
+            pytest.fail(f"Spark tests cannot run under CI: {why}")
+        pytest.skip(why)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    jvm = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Duser.timezone=Asia/Kathmandu"
+    session = (SparkSession.builder.master("local[1]").appName("metastore-tests")
+               .config("spark.driver.extraJavaOptions", jvm)
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "1")
+               .config("spark.default.parallelism", "1")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

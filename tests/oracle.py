@@ -63,15 +63,22 @@ def _finite(x):
     return x is not None and not math.isnan(x) and not math.isinf(x)
 
 
+def _in_range(v, x, lo, hi) -> bool:
+    """x within a range whose ends are already values (None = open); Lucene ends may exclude."""
+    lo_ok = lo is None or (lo <= x if getattr(v, "lo_incl", True) else lo < x)
+    hi_ok = hi is None or (x <= hi if getattr(v, "hi_incl", True) else x < hi)
+    return lo_ok and hi_ok
+
+
 def _cmp_number(op, v, x):
     if x is None:
         return False
     if isinstance(v, ast.Range):
+        if v.lo is None and v.hi is None:  # k:[* TO *] (and k:*..*) means has:k
+            return True
         if not _finite(x):
             return False
-        lo = -math.inf if v.lo is None else _num(v.lo.text)
-        hi = math.inf if v.hi is None else _num(v.hi.text)
-        return lo <= x <= hi
+        return _in_range(v, x, None if v.lo is None else _num(v.lo.text), None if v.hi is None else _num(v.hi.text))
     y = _num(v.text)
     if op in (":", "=", "!="):
         return x == y
@@ -84,9 +91,15 @@ def _cmp_datetime(op, v, x):
     if x is None:
         return False
     if isinstance(v, ast.Range):
-        lo = datetime.min if v.lo is None else interval(v.lo.text, now=NOW, tz=UTC)[0]
-        hi = datetime.max if v.hi is None else interval(v.hi.text, now=NOW, tz=UTC)[1]
-        return lo <= x < hi
+        # A literal is an interval: an inclusive end takes all of it, an exclusive end none of it.
+        ok = True
+        if v.lo is not None:
+            s, e = interval(v.lo.text, now=NOW, tz=UTC)
+            ok = ok and (x >= s if getattr(v, "lo_incl", True) else x >= e)
+        if v.hi is not None:
+            s, e = interval(v.hi.text, now=NOW, tz=UTC)
+            ok = ok and (x < e if getattr(v, "hi_incl", True) else x < s)
+        return ok
     s, e = interval(v.text, now=NOW, tz=UTC)
     return {":": s <= x < e, "=": s <= x < e, "!=": s <= x < e, ">": x >= e, ">=": x >= s,
             "<": x < s, "<=": x < e}[op]
@@ -108,6 +121,8 @@ def _positive(f: Field, op: str, v, x) -> bool:
             want = {i.text for i in _items(v)}
             return set(x) == want
         return any(_eq_text(i, item, ci=True) for i in _items(v) for item in x)
+    if isinstance(v, ast.LuceneRange):  # strings: code point order, as stored
+        return _in_range(v, x, None if v.lo is None else v.lo.text, None if v.hi is None else v.hi.text)
     if op == "~":
         return any(i.text.lower() in x.lower() for i in _items(v))
     ci = op in (":", "!=") and t != "link"
@@ -124,6 +139,8 @@ def evaluate(node, rec: dict) -> bool:
         return any(evaluate(n, rec) for n in node.items)
     if isinstance(node, ast.Not):
         return not evaluate(node.item, rec)
+    if isinstance(node, (ast.Has, ast.No)) and not node.key.escaped and node.key.name.lower() == "tag":
+        return (len(rec["tags"]) > 0) == isinstance(node, ast.Has)  # has:tag / no:tag
     if isinstance(node, ast.Has):
         return rec.get(SCHEMA.get(node.key.name).name) is not None
     if isinstance(node, ast.No):
@@ -183,7 +200,22 @@ LEAVES = [
     "source_url~example", "source_url:https://*", "source_url!=https://a.b/c?x=1", "tag:{tag}",
     "tag={tag}", "tag!={tag}", "tag:needs-*", "tag~need", "tag:*", "tag:[v2, reviewed]",
     "path:images/2024/*", "path~FORKLIFT", "path!=images/*", "path:/\\.png/", "{w}", "\"{w}\"", "fork*",
+    # issue 13: Lucene ranges, field groups, +, _exists_, has:tag / no:tag
+    "temperature:[{rlo} TO {rhi}]", "temperature:{{{rlo} TO {rhi}}}", "temperature:[{rlo} TO {rhi}}}",
+    "temperature:{{{n} TO *]", "temperature:[* TO {n}}}", "temperature:[* TO *]", "quality_score:{{{rlo} TO {rhi}]",
+    "captured_at:[{dlo} TO {dhi}]", "captured_at:{{{dlo} TO {dhi}}}", "captured_at:{{{t} TO *]",
+    "captured_at:[* TO {t}}}", "location:[{slo} TO {shi}]", "location:{{{slo} TO {shi}}}", "location:[{s} TO *}}",
+    "location:({s} OR {s2})", "location:({g} AND NOT {s})", "temperature:(>={rlo} AND <{rhi})",
+    "temperature:({n} OR [{rlo} TO {rhi}}})", "weather:({e} OR {e})", "tag:({tag} OR -{tag})",
+    "defects:({d} {d})", "captured_at:(>{t} OR <={t})", "(+{w})", "(+location:{s} +{w})", "_exists_:annotator",
+    "has:tag", "no:tag", "(-no:tag)",
 ]
+#: Range ends drawn as increasing pairs, so exclusive ends never make an empty (rejected) range.
+RANGE_PAIRS = {
+    "r": [("-5", "0"), ("0", "75.0"), ("1.5", "80"), ("-4.5", "1e3"), ("70", "80")],
+    "s": [("a", "m"), ("Dock-A", "dock-a"), ("dock-a", "warehouse-3"), ("\"dock a\"", "dock-a"), ("café", "x")],
+    "d": [("2023", "2024-05"), ("2024-01", "2024-03"), ("2023-12-31T23:59:59", "2024-01-15T10:30"), ("2024-01-15", "2024-01-17")],
+}
 VALUES = {
     "op": [":", "=", ">", ">=", "<", "<=", " > "],
     "n": ["-5", "-4.5", "0", "1.5", "70", "75.0", "80", "1e3"],

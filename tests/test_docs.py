@@ -19,11 +19,11 @@ from metastore.errors import QueryError
 from metastore.query import parse
 
 REPO = Path(__file__).resolve().parents[1]
-QUERY_COMMANDS = {"search", "count", "export"}  # the query is the first positional argument
+QUERY_COMMANDS = {"search", "count", "export", "publish", "sql"}  # the query is the first positional argument
 VALUE_OPTIONS = {  # options that take a value (so that value is not mistaken for the query)
     "--db", "--wait", "--format", "-f", "--columns", "-c", "--limit", "-n", "--sort", "--out", "--media",
     "--media-root", "--split", "--group-by", "--sample", "--seed", "--from", "--bins", "--top", "--add",
-    "--remove", "--type",
+    "--remove", "--type", "--partition-by", "--dialect", "--table",
 }
 STOP = {"|", ">", ">>", "&&", "||", ";", "2>", "2>&1"}
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w-]*)")

@@ -209,30 +209,39 @@ def test_cli_subprocess_on_hostile_queries(catalog, run_cli):
 KEYS = ["score", "flag", "when", "weather", "labels", "link", "note", "capture.gps.lat", "@or", "@has",
         "@\"a\\\"b\"", "SCORE", "scor", "nokey", "v1", "@\"v1\"", "tag", "path", "media_id", "@\"\"", "ü"]
 OPS = [":", "=", "!=", ">", ">=", "<", "<=", "~", ":>", ":<=", "!~", "::"]
-VALUES = ["1", "-0", "1e400", "-1e400", "nan", "inf", "0.5", "007", "3..5", "..5", "5..", "1..2..3",
+VALUES = ["[1 TO 5]", "{1 TO 5]", "[* TO 5}", "{a TO *}", "[2024-01 TO 2024-03}", "[a TO b TO c]", "{x}",
+          "(a OR b)", "(>=1 AND <5)", "(rain OR NOT sun)", "(a b", "()", "(>)", "(1..2 OR [3, 4])", "@me", "٧٠",
+          "now-1M", "now-1mo", "today-2y", "+7d", "\"a\"^2", "[h e]", "[[a]]", "{ name:x }",
+          "1", "-0", "1e400", "-1e400", "nan", "inf", "0.5", "007", "3..5", "..5", "5..", "1..2..3",
           "2024-02-30", "2024-01-15", "2024-01", "2024", "2024-01-15T10:30:00Z", "now-3d", "today", "-7d",
           "true", "FALSE", "maybe", "rain", "ra*", "*", "**", "\"a b\"", "\"a\\\"b\"", "\"", "'x'", "/ra.n/",
           "/(?=a)/", "/[/", "/\\p{L}+/", "[rain, sun]", "[]", "[a,", "https://x.y/z?a=1", "%", "_", "\\",
           "'; DROP TABLE images; --", "日本", "😀", "\x00", "\u202e", ""]
 NUM_OPS = [":", "=", "!=", ">", ">=", "<", "<="]
 TYPED = [
-    ("score", NUM_OPS, ["1", "-0", "0.5", "1e300", "-7", "3..5", "..5", "1e400", "nan"]),
+    ("score", NUM_OPS, ["1", "-0", "0.5", "1e300", "-7", "3..5", "..5", "1e400", "nan", "[1 TO 5]", "{-1 TO 7}",
+                        "[* TO 5}", "(>=1 AND <5)", "(1 OR 7 OR [2 TO 3])", "٧"]),
     ("@or", NUM_OPS, ["1", "10..20", "-1"]),
     ("capture.gps.lat", NUM_OPS, ["0.5", "1..2"]),
     ("flag", [":", "=", "!="], ["true", "false", "yes", "0", "maybe"]),
     ("when", NUM_OPS, ["2024-01", "2024-02-30", "2024-03-15T10:00:00Z", "now-30d", "today", "2024",
-                       "2024-01..2024-06", "2024-01-15T10:00:00+05:30"]),
+                       "2024-01..2024-06", "2024-01-15T10:00:00+05:30", "[2024-01 TO 2024-06}", "{2024 TO *]",
+                       "now-1mo", "now-2y", "now-1M", "(>2024-02 OR <2024-01)"]),
     ("weather", [":", "=", "!=", "~"], ["rain", "ra*", "[rain, sun]", "/^r/", "snow", "\"rain\""]),
     ("labels", [":", "=", "!=", "~"], ["a", "[a, b]", "*", "/a|b/", "zz"]),
     ("note", [":", "=", "!=", "~"], ["50%", "\"it's\"", "naïve", "*café*", "/x(y/", "'; DROP TABLE images; --",
+                                     "[a TO m]", "{\"50%\" TO *]", "(naïve OR \"it's\")", "(*a* AND NOT b)",
                                      "\"%' OR '1'='1\"", "_", "back\\slash"]),
     ("link", [":", "~"], ["https://ex.com/1", "ex.com", "*ex*"]),
-    ("tag", [":"], ["v2", "needs-*", "[v2, x]", "nope"]),
+    ("tag", [":"], ["v2", "needs-*", "[v2, x]", "nope", "(v2 OR needs-*)", "(v2 -x)"]),
     ("path", [":", "~"], ["img/*", "img/001.jpg", "/00[0-9]/", "001"]),
     ("@has", [":"], ["x", "y"]),
 ]
 WORDS = ["forklift", "AND", "OR", "NOT", "-", "!", "has:score", "no:note", "has:@or", "tag:v2",
-         "tag:needs-*", "path:img/*", "\"naïve café\"", "(", ")", "@", "\"", "[", "]", ",", "..", "~", "*"]
+         "tag:needs-*", "path:img/*", "\"naïve café\"", "(", ")", "@", "\"", "[", "]", ",", "..", "~", "*",
+         # issue 13: other tools' syntax, accepted or rejected with a message
+         "+", "+forklift", "_exists_:score", "has:tag", "no:tag", "{", "}", " TO ", "word~", "word~1", "\"a b\"~2",
+         "x^2", ">5", "/re/", "@me", "in:title", "sort:score", "k:[a]*", "note:\"a\",\"b\"", "[1 TO 5]"]
 
 
 def _gen(rng: random.Random, depth: int = 0) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import duckdb
 import pytest
@@ -34,10 +35,28 @@ def test_errors_name_file_row_key_value_and_reason(cat, tmp_path):
         f"{f}, row 2, key 'score': 'abc' is not a number",
         f"{f}, row 3, key 'when': 'someday' is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)",
     ]
-    assert (report.rows_read, report.rows_written, report.rows_failed, report.exit_code) == (3, 1, 2, 3)
-    assert [p for p in cat.search("").paths()] == ["a.jpg"]  # bad rows are not half-written
+    # one bad cell costs one cell: the rows' other values are written, the two cells are listed
+    assert (report.rows_read, report.rows_written, report.rows_failed, report.cells_failed, report.exit_code) == \
+        (3, 3, 0, 2, 3)
+    assert values(cat, "b.jpg") == {"when": datetime(2024, 1, 2)} and values(cat, "c.jpg") == {"score": 3}
     rec, errors = cat.import_record(report.import_id)
     assert rec["status"] == "partial" and len(errors) == 2 and errors[0][1:4] == (2, "score", "abc")
+
+
+def test_a_bad_cell_keeps_the_stored_value_under_every_strategy(cat, tmp_path):
+    cat.import_files([write(tmp_path / "a.csv", "path,score,note\na.jpg,1,x\n")])
+    for strategy in ("merge", "overwrite", "append", "merge-keep-user", "until-first-change"):
+        report = cat.import_files([write(tmp_path / "b.csv", f"path,score,note\na.jpg,oops,{strategy}\n")],
+                                  strategy=strategy)
+        assert report.exit_code == 3 and report.cells_failed == 1, strategy
+        assert values(cat, "a.jpg")["score"] == 1, strategy
+
+
+def test_many_bad_cells_of_one_row_each_listed(cat, tmp_path):
+    f = write(tmp_path / "m.csv", "path,a,b,c\nx.jpg,1,2,keep\ny.jpg,no,nope,kept\n")
+    report = cat.import_files([f], types={"a": "number", "b": "number"})
+    assert [(i.row, i.key) for i in report.row_issues] == [(2, "a"), (2, "b")] and report.cells_failed == 2
+    assert values(cat, "y.jpg") == {"c": "kept"}
 
 
 def test_strict_writes_nothing_when_anything_fails(cat, tmp_path):
@@ -48,9 +67,12 @@ def test_strict_writes_nothing_when_anything_fails(cat, tmp_path):
 
 
 def test_all_rows_failing_writes_nothing_and_exits_1(cat, tmp_path):
-    f = write(tmp_path / "m.csv", "path,score\na.jpg,x\nb.jpg,y\n")
+    f = write(tmp_path / "m.csv", "path,score\na.jpg,x\n,5\n")
     report = cat.import_files([f], types={"score": "number"})
-    assert report.exit_code == 1 and snapshot(cat)["sources"] == []
+    assert report.exit_code == 3 and report.rows_failed == 1  # a.jpg registered; its bad cell listed
+    g = write(tmp_path / "n.csv", "path,score\n,x\n,y\n")
+    report = cat.import_files([g], types={"score": "number"})
+    assert report.exit_code == 1 and [s["id"] for s in cat.imports()] == [1]
 
 
 def test_dry_run_does_not_create_the_catalog(cat, tmp_path):
@@ -204,8 +226,8 @@ def test_enum_options_are_discovered_and_limited(cat, tmp_path):
         f"{f}, row 3, key 'w': 'this option is far too long' is longer than 20 characters, "
         "the limit for an enum option (declare the key as string)"]
     schema = cat.schema()
-    assert schema.get("w").options == ("fog", "rain") and schema.get("d").options == ("dent", "rust")
-    assert values(cat, "a.jpg")["d"] == ["dent", "rust"]
+    assert schema.get("w").options == ("fog", "rain") and schema.get("d").options == ("dent", "rust", "x")
+    assert values(cat, "a.jpg")["d"] == ["dent", "rust"] and values(cat, "c.jpg") == {"d": ["x"]}
 
 
 def test_too_many_enum_options_suggest_string(cat, tmp_path):
@@ -267,7 +289,8 @@ def test_multi_enum_empty_lists_are_no_value_and_bad_cells_say_why(cat, tmp_path
         f"{f}, row 4, key 'd': '[1' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)",
         f"{f}, row 5, key 'd': 'a, this option is far too long to keep' has an option longer than 20 "
         "characters (declare the key as string)"]
-    assert cat.search("has:d").paths() == ["a.jpg"] and cat.search("no:d").paths() == ["b.jpg", "c.jpg"]
+    assert cat.search("has:d").paths() == ["a.jpg"]
+    assert cat.search("no:d").paths() == ["b.jpg", "c.jpg", "d.jpg", "e.jpg"]
 
 
 def test_a_type_for_a_key_the_input_lacks_is_reported(cat, tmp_path):

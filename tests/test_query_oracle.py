@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from metastore.query import check_text, compile_select, compile_where, parse
-from oracle import FIELDS, LEAVES, NOW, NUMBERS, PATHS, SCHEMA, STRINGS, TAGS, TIMES, URLS, VALUES, evaluate
+from oracle import FIELDS, LEAVES, NOW, NUMBERS, PATHS, RANGE_PAIRS, SCHEMA, STRINGS, TAGS, TIMES, URLS, VALUES, evaluate
 
 SEED = 20240601
 N_RECORDS = 300
@@ -53,7 +53,10 @@ def _leaf(rng: random.Random) -> str:
     fills = {k: rng.choice(v) for k, v in VALUES.items()}
     lo, hi = sorted([rng.choice(VALUES["n"]), rng.choice(VALUES["n"])], key=float)
     t2 = rng.choice(["2024-01-15", "2024-02", "2024"])
-    return leaf.format(lo=lo, hi=hi, t2=t2, n2=rng.choice(VALUES["n"]), s2=rng.choice(VALUES["s"]), **fills)
+    pairs = {}
+    for name, choices in RANGE_PAIRS.items():
+        pairs[name + "lo"], pairs[name + "hi"] = rng.choice(choices)
+    return leaf.format(lo=lo, hi=hi, t2=t2, n2=rng.choice(VALUES["n"]), s2=rng.choice(VALUES["s"]), **pairs, **fills)
 
 
 def make_query(rng: random.Random, depth: int = 0) -> str:
@@ -110,6 +113,9 @@ def test_generated_queries_match_oracle(db):
     "location!=warehouse-3", "location:[dock-a, dock-b]", "no:annotator", "-reviewed:true",
     "defects:rust defects:dent", "captured_at:2024-01", "captured_at>2024-01-15", "source_url~example.com",
     "(weather:rain OR weather:fog) NOT reviewed:true quality_score>=90", "forklift", "",
+    "location:(dock-a OR warehouse-3)", "temperature:(>=0 AND <80)", "temperature:[0 TO 80}", "temperature:{0 TO *]",
+    "captured_at:[2024-01 TO 2024-02]", "captured_at:{2024-01-15 TO *]", "location:[Dock-A TO dock-a]",
+    "has:tag", "no:tag", "_exists_:annotator", "+location:dock-a +tag:v2",
 ])
 def test_spec_examples_match_oracle(db, query):
     con, records = db

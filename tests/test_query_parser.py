@@ -140,3 +140,24 @@ def test_query_package_is_pure():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parents[1])
     assert out.stdout.strip() == ""
+
+
+def test_field_group_values_count_as_terms():
+    """k:(a b c …) becomes one filter per value: the 10,000-term limit counts them."""
+    assert parse("location:(" + "a " * (MAX_TERMS - 1) + ")") is not None
+    with pytest.raises(QuerySyntaxError, match="too many terms"):
+        parse("location:(" + "a " * (MAX_TERMS + 1) + ")")
+
+
+def test_field_group_spans_point_at_what_was_written():
+    q = "temperature:(>=10 AND <20) tag:(v2 OR -x)"
+    rng, tags = parse(q).items
+    assert q[slice(*rng.span)] == "temperature:(>=10 AND <20)"
+    assert [q[slice(*f.span)] for f in rng.items] == [">=10", "<20"]
+    assert q[slice(*tags.items[1].span)] == "-x"
+
+
+def test_lucene_range_is_a_range_with_its_ends():
+    node = parse("temperature:{1 TO *]")
+    assert node.value == ast.LuceneRange(ast.Word("1"), None, lo_incl=False, hi_incl=True)
+    assert node.value != ast.Range(ast.Word("1"), None)  # not the same as 1..*

@@ -29,7 +29,7 @@ from helpers import write
 from metastore import Catalog
 from metastore.query import parse
 import oracle
-from oracle import FIELDS, LEAVES, NOW, SCHEMA, VALUES, evaluate
+from oracle import FIELDS, LEAVES, NOW, RANGE_PAIRS, SCHEMA, VALUES, evaluate
 
 TYPES = {"weather": "enum", "defects": "multi-enum"}
 CSV_TEXT = """\
@@ -331,6 +331,8 @@ def leaves(draw) -> str:
     lo, hi = sorted([draw(st.sampled_from(VALUES["n"])), draw(st.sampled_from(VALUES["n"]))], key=float)
     fills.update(lo=lo, hi=hi, n2=draw(st.sampled_from(VALUES["n"])), s2=draw(st.sampled_from(VALUES["s"])),
                  t2=draw(st.sampled_from(["2024-01-15", "2024-02", "2024"])))
+    for name, pairs in RANGE_PAIRS.items():
+        fills[name + "lo"], fills[name + "hi"] = draw(st.sampled_from(pairs))
     return leaf.format(**fills)
 
 

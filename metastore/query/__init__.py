@@ -13,7 +13,8 @@ from datetime import datetime, tzinfo
 
 from .ast import Node, Visitor, find_all, to_data, walk
 from .checker import CAnd, Checked, CNot, COr, Pred, check
-from .compiler import OPERATORS, clauses, compile_count, compile_select, compile_where, explain, quote
+from .compiler import (DIALECTS, OPERATORS, clauses, compile_count, compile_select, compile_where, explain, named,
+                       quote)
 from .parser import MAX_DEPTH, MAX_QUERY_BYTES, MAX_TERMS, grammar_text, make_lark, parse
 
 
@@ -29,7 +30,7 @@ def check_text(text: str, schema, *, now: datetime, tz: str | tzinfo = "UTC", re
 
 __all__ = [
     "parse", "check", "check_text", "compile_where", "compile_select", "compile_count",
-    "compile_query", "clauses", "explain", "quote", "OPERATORS", "Checked", "Pred", "CAnd",
+    "compile_query", "clauses", "explain", "quote", "named", "OPERATORS", "DIALECTS", "Checked", "Pred", "CAnd",
     "COr", "CNot", "Node", "to_data", "walk", "find_all", "Visitor", "grammar_text", "make_lark", "MAX_DEPTH",
     "MAX_QUERY_BYTES", "MAX_TERMS",
 ]

@@ -110,6 +110,16 @@ class Range(Tree):
 
 
 @dataclass(frozen=True)
+class LuceneRange(Range):
+    """``[lo TO hi]`` (inclusive), ``{lo TO hi}`` (exclusive) or mixed ``[lo TO hi}``; ``*`` → None.
+
+    A Range whose ends may each be exclusive; ``[a TO b]`` means what ``a..b`` means."""
+
+    lo_incl: bool = True
+    hi_incl: bool = True
+
+
+@dataclass(frozen=True)
 class List(Tree):
     """``[a, b, c]`` — matches any item."""
 
@@ -124,7 +134,7 @@ class Star(Tree):
     span: Span = _span()
 
 
-Value = Union[Word, Quoted, Glob, Regex, Range, List, Star]
+Value = Union[Word, Quoted, Glob, Regex, Range, LuceneRange, List, Star]
 
 # ---------------------------------------------------------------- terms
 
@@ -233,7 +243,8 @@ def to_data(obj):
 
 
 __all__ = [
-    "Tree", "children", "walk", "find_all", "Visitor", "Span", "Word", "Quoted", "Glob", "Regex", "Range", "List", "Star", "Value",
+    "Tree", "children", "walk", "find_all", "Visitor", "Span", "Word", "Quoted", "Glob", "Regex", "Range",
+    "LuceneRange", "List", "Star", "Value",
     "Key", "Filter", "Has", "No", "Is", "Tag", "Path", "FreeText", "Not", "And", "Or", "Node",
     "to_data",
 ]

@@ -111,6 +111,8 @@ class _Checker(ast.Visitor):
         self.issues: list[QueryIssue] = []
 
     def issue(self, message: str, span, help: str | None = None) -> None:
+        if any((i.message, i.start, i.end) == (message, span[0], span[1]) for i in self.issues):
+            return  # a field group k:(a OR b) reports an unknown k once
         self.issues.append(QueryIssue(message, span[0], span[1], help))
 
     # ------------------------------------------------------------ structure
@@ -127,10 +129,26 @@ class _Checker(ast.Visitor):
         item = self.visit(n.item)
         return ast.Not(item, span=n.span) if item is not None else None
 
-    def key(self, key: ast.Key, where: str = "") -> Field | None:
+    def key(self, key: ast.Key, where: str = "", usage: str = "") -> Field | None:
         f = self.schema.get(key.name)
         if f is not None:
             return f
+        if "*" in key.name and not key.escaped:
+            rx = _glob_regex(key.name.split("*"), ci=True)
+            hits = [x.name for x in self.schema.fields if rx.match(x.name)]
+            shown = ", ".join(hits[:10]) + (f", … ({len(hits)} in all)" if len(hits) > 10 else "")
+            if len(hits) == 1:
+                help = f"write the key: {hits[0]}"
+            elif hits and usage:
+                help = "write one key, or each with OR: (" + " OR ".join(usage.format(k=h) for h in hits[:3]) + \
+                    (" OR …)" if len(hits) > 3 else ")")
+            elif hits:
+                help = f"write one key, e.g. {hits[0]}"
+            else:
+                help = "no key matches it; `metastore keys` lists the keys"
+            self.issue(f"keys cannot hold wildcards: '{key.name}'" + (f" would match {shown}" if hits else ""),
+                       key.span, help)
+            return None
         matches = [x for x in self.schema.fields if x.name.casefold() == key.name.casefold()]
         if len(matches) > 1:
             names = ", ".join(repr(x.name) for x in matches)
@@ -149,10 +167,14 @@ class _Checker(ast.Visitor):
     # ------------------------------------------------------------ leaves
 
     def visit_has(self, n: ast.Has):
+        if _is_tags(n.key, self.schema):  # has:tag — images carrying any tag
+            return Pred("nonempty", "tags", span=n.span)
         f = self.key(n.key, " in has:")
         return Pred("present", f, span=n.span) if f else None
 
     def visit_no(self, n: ast.No):
+        if _is_tags(n.key, self.schema):  # no:tag — images without tags
+            return CNot(Pred("nonempty", "tags", span=n.span), span=n.span)
         f = self.key(n.key, " in no:")
         return Pred("absent", f, span=n.span) if f else None
 
@@ -193,7 +215,10 @@ class _Checker(ast.Visitor):
         return self.values(n, n.value, lambda v: self.text_value(n, "path", v))
 
     def visit_filter(self, n: ast.Filter):
-        f = self.key(n.key)
+        if self.schema.get(n.key.name) is None and self.peer_syntax(n):
+            return None
+        shown = _raw(n.value) if not isinstance(n.value, ast.List) else "[…]"
+        f = self.key(n.key, usage=f"{{k}}{n.op}{shown}")
         if f is None:
             return None
         if n.op not in T.TYPES[f.type].operators:
@@ -207,6 +232,30 @@ class _Checker(ast.Visitor):
         if f.type in (STRING, LINK, ENUM):
             return self.values(n, n.value, lambda v: self.text_value(n, f, v))
         return self.values(n, n.value, lambda v: self.typed_value(n, f, v))
+
+    def peer_syntax(self, n: ast.Filter) -> bool:
+        """Other tools' syntax that reads as an unknown key here: say what to write instead."""
+        name = n.key.name
+        if n.key.escaped or any(x.name.casefold() == name.casefold() for x in self.schema.fields):
+            return False
+        low = name.lower()
+        text = getattr(n.value, "text", "")
+        if low == "in":
+            self.issue(f"in:{text} is not a filter here: there are no fields to search 'in'", n.span,
+                       "scope a word to a key with '~' (contains), e.g. caption~word; a bare word searches "
+                       "every text key, the path and the tags")
+            return True
+        if low in ("sort", "order", "sort_by", "order_by", "orderby"):
+            plain = self.schema.get(text) is not None
+            example = f"--sort {text} or --sort {text}:desc" if plain else "--sort KEY or --sort KEY:desc"
+            self.issue(f"{name}:{text} is not a filter: sorting is an option", n.span,
+                       f"use {example} (e.g. metastore search … --sort captured_at:desc)")
+            return True
+        if n.op == "~" and isinstance(n.value, ast.Word) and re.fullmatch(r"[0-2](?:\.[0-9]+)?", text):
+            self.issue(f"fuzzy search ({name}~{text}) is not supported: '~' means contains, key~text", n.span,
+                       f"write {name} alone to search the text anywhere, or KEY~{name} for values containing it")
+            return True
+        return False
 
     def usage(self, f: Field) -> str:
         k = f.name
@@ -244,6 +293,14 @@ class _Checker(ast.Visitor):
         cs = op == "=" or link or target == "path"  # case-sensitive comparison
         if isinstance(v, ast.Star):  # tag:* / path:*
             return Pred("nonempty" if target == "tags" else "present", target, span=n.span)
+        string = isinstance(target, Field) and target.type == STRING and not each
+        if isinstance(v, ast.LuceneRange) and string:
+            return self.string_range(n, target, v)
+        if isinstance(v, ast.LuceneRange):
+            shown = "tag" if target == "tags" else name
+            self.issue(f"'{shown}' is {_a(target.type) if isinstance(target, Field) else 'text'}; ranges are not allowed",
+                       v.span, self.usage(target) if isinstance(target, Field) else f"write e.g. {shown}:abc*")
+            return None
         if isinstance(v, ast.Range):
             self.issue(f"'{name}' is text; ranges are not allowed", v.span,
                        f"quote the value to match '..' literally: {name}{op}\"{_raw(v)}\"")
@@ -265,6 +322,34 @@ class _Checker(ast.Visitor):
         if cs:
             return Pred("eq", target, (v.text,), negated=neg, each=each, span=n.span)
         return Pred("eq_ci", target, (_fold(v.text),), negated=neg, each=each, span=n.span)
+
+    def string_range(self, n, f: Field, v: ast.LuceneRange):
+        """``k:[a TO b]`` on a string key: code point order, case-sensitive (as stored)."""
+        for end in (v.lo, v.hi):
+            if isinstance(end, ast.Glob):
+                self.issue("a range end cannot hold '*'", end.span, f"write e.g. {f.name}:[a TO m]")
+                return None
+        lo = None if v.lo is None else v.lo.text
+        hi = None if v.hi is None else v.hi.text
+        return self.ordered(n, f, v, lo, hi, f"{f.name}:[{_raw(v.hi)} TO {_raw(v.lo)}]")
+
+    def ordered(self, n, f: Field, v: ast.LuceneRange, lo, hi, swapped: str):
+        """Predicates for a range with inclusive/exclusive ends over comparable values."""
+        if lo is None and hi is None:
+            return Pred("present", f, span=n.span)
+        if lo is not None and hi is not None:
+            if lo > hi or (lo == hi and not (v.lo_incl and v.hi_incl)):
+                self.issue(f"the range {_raw(v)} is empty", v.span, f"write the smaller value first: {swapped}"
+                           if lo > hi else "use [a TO a] for one value, or widen it")
+                return None
+            if v.lo_incl and v.hi_incl:
+                return Pred("between", f, (lo, hi), span=n.span)
+        preds = []
+        if lo is not None:
+            preds.append(Pred("ge" if v.lo_incl else "gt", f, (lo,), span=n.span))
+        if hi is not None:
+            preds.append(Pred("le" if v.hi_incl else "lt", f, (hi,), span=n.span))
+        return preds[0] if len(preds) == 1 else CAnd(tuple(preds), span=n.span)
 
     def regex(self, v: ast.Regex, help: str) -> bool:
         """Whether the pattern is valid; records the issue when not. A rough check first (Python
@@ -381,6 +466,8 @@ class _Checker(ast.Visitor):
         return Pred(kind, f, (start if bound == "start" else end,), span=n.span)
 
     def range_pred(self, n, f: Field, v: ast.Range):
+        if isinstance(v, ast.LuceneRange):
+            return self.lucene_range(n, f, v)
         neg = n.op == "!="
         if f.type == NUMBER:
             lo = self.number(f, v.lo) if v.lo is not None else None
@@ -409,10 +496,43 @@ class _Checker(ast.Visitor):
             return Pred("le" if f.type == NUMBER else "lt", f, (hi,), negated=neg, span=n.span)
         return Pred("ge", f, (lo,), negated=neg, span=n.span)
 
+    def lucene_range(self, n, f: Field, v: ast.LuceneRange):
+        """``[a TO b]``, ``{a TO b}`` and mixed ends on a number or datetime key."""
+        if f.type == NUMBER:
+            lo = self.number(f, v.lo) if v.lo is not None else None
+            hi = self.number(f, v.hi) if v.hi is not None else None
+            if (v.lo is not None and lo is None) or (v.hi is not None and hi is None):
+                return None
+            return self.ordered(n, f, v, lo, hi, f"{f.name}:[{_raw(v.hi)} TO {_raw(v.lo)}]")
+        a = self.datetime(f, v.lo) if v.lo is not None else None
+        b = self.datetime(f, v.hi) if v.hi is not None else None
+        if (v.lo is not None and a is None) or (v.hi is not None and b is None):
+            return None
+        # A literal is an interval: an inclusive end takes all of it, an exclusive end none of it.
+        lo = None if a is None else (a[0] if v.lo_incl else a[1])
+        hi = None if b is None else (b[1] if v.hi_incl else b[0])
+        if lo is None and hi is None:
+            return Pred("present", f, span=n.span)
+        if lo is not None and hi is not None:
+            if lo >= hi:
+                help = "write the earlier datetime first"
+                if a[0] < b[1]:  # empty only because the excluded ends are whole days/months/…
+                    help = ("an excluded end leaves out the whole period it names (2024-01 is all of January): "
+                            "widen the range")
+                self.issue(f"the range {_raw(v)} is empty", v.span, help)
+                return None
+            return Pred("between_dt", f, (lo, hi), span=n.span)
+        return Pred("ge", f, (lo,), span=n.span) if lo is not None else Pred("lt", f, (hi,), span=n.span)
+
     def number(self, f: Field, v) -> float | None:
         x = T.read_number(v.text)  # the reader import and `set` use: ASCII digits, finite
         if x is not None:
             return x
+        ascii_ = _ascii_digits(v.text.strip())
+        if ascii_ is not None and T.read_number(ascii_) is not None:
+            self.issue(f"'{v.text}' is written with digits other than 0-9 ('{f.name}' is a number)", v.span,
+                       f"write it with the digits 0-9: {ascii_}")
+            return None
         self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
                    f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
         return None
@@ -429,13 +549,35 @@ class _Checker(ast.Visitor):
         try:
             return interval(v.text, now=self.now, tz=self.tz, key=f.name)
         except DatetimeProblem as e:
-            self.issue(f"{e} ('{f.name}' is a datetime)", v.span, e.help)
+            ascii_ = _ascii_digits(v.text)
+            help = f"write it with the digits 0-9: {ascii_}" if ascii_ is not None else e.help
+            self.issue(f"{e} ('{f.name}' is a datetime)", v.span, help)
             return None
+
+
+def _is_tags(key: ast.Key, schema: Schema) -> bool:
+    """``has:tag`` / ``no:tag`` name the built-in tags (``has:@tag`` names a key called tag)."""
+    return not key.escaped and key.name.lower() in ("tag", "tags") and schema.get(key.name) is None
+
+
+def _ascii_digits(text: str) -> str | None:
+    """The text with every Unicode decimal digit written 0-9, if it holds any other digits."""
+    out, changed = [], False
+    for ch in text:
+        d = unicodedata.decimal(ch, None)
+        if d is not None and not ("0" <= ch <= "9"):
+            out.append(str(d))
+            changed = True
+        else:
+            out.append(ch)
+    return "".join(out) if changed else None
 
 
 def _raw(v) -> str:
     if v is None:
         return "*"
+    if isinstance(v, ast.LuceneRange):
+        return f"{'[' if v.lo_incl else '{'}{_raw(v.lo)} TO {_raw(v.hi)}{']' if v.hi_incl else '}'}"
     if isinstance(v, ast.Range):
         return f"{_raw(v.lo)}..{_raw(v.hi)}"
     if isinstance(v, ast.Regex):

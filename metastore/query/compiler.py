@@ -17,13 +17,14 @@ casefold).
 from __future__ import annotations
 
 import math
+from datetime import datetime, timezone
 from typing import Iterable, Sequence, Union
 
 from ..schema import MULTI_ENUM, NUMBER, Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
-from .operators import FORMS, ITEM, OPERATORS
+from .operators import DATETIME_AS_MICROS, DIALECTS, FORMS, ITEM, OPERATORS, MissingTemplate
 
 TABLE = "images"
 
@@ -41,17 +42,58 @@ def quote(identifier: str, dialect: str = "duckdb") -> str:
     return q + identifier.replace(q, q + q) + q
 
 
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _utc_micros(value: datetime) -> int:
+    """Microseconds since 1970 of a naive-UTC (or aware) datetime, exactly (no float)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    delta = value - _EPOCH
+    return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _dialect(dialect: str) -> str:
+    if dialect not in DIALECTS:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown SQL dialect '{dialect}'", help=f"use one of: {', '.join(DIALECTS)}")
+    return dialect
+
+
+def _template(op: str, dialect: str) -> str:
+    try:
+        return OPERATORS[op].sql(dialect)
+    except MissingTemplate:
+        from ..errors import UsageError
+
+        raise UsageError(f"the {dialect} dialect has no template for the operator '{op}'",
+                         help="run this query on the catalog, or add the template to query/operators.py") from None
+
+
 class _Params:
     """One counter for placeholders."""
 
     def __init__(self, start: int = 0, dialect: str = "duckdb") -> None:
         self.values: list = []
         self.start = start
+        self.dialect = dialect
         self.form = FORMS["param"].sql(dialect)
 
     def add(self, value) -> str:
+        holder = self.form.format(n=self.start + len(self.values) + 1)
+        if isinstance(value, datetime):
+            if self.dialect in DATETIME_AS_MICROS:
+                value = _utc_micros(value)
+            holder = FORMS["datetime"].sql(self.dialect).format(p=holder)
         self.values.append(value)
-        return self.form.format(n=self.start + len(self.values))
+        return holder
+
+
+def named(params: list, first_param: int = 1) -> dict:
+    """Spark's ``args`` for ``spark.sql(sql, args=…)``: ``{"p1": value, …}`` for the list a
+    compile in the spark dialect returns (its markers are ``:p1``, ``:p2``, …)."""
+    return {f"p{i}": v for i, v in enumerate(params, start=first_param)}
 
 
 def _column(target: Union[Field, str], dialect: str) -> str:
@@ -68,7 +110,7 @@ def _leaf_sql(template: str, col: str, holders: Sequence[str], each: bool, diale
 
 
 def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
-    template = OPERATORS[p.op].sql(dialect)
+    template = _template(p.op, dialect)
     holders = [params.add(a) for a in p.args]
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
@@ -119,17 +161,19 @@ def _node_sql(node, params: _Params, dialect: str = "duckdb") -> str:
 
 
 def compile_where(checked: Checked, *, first_param: int = 1, dialect: str = "duckdb") -> tuple[str, list]:
-    """``(where_sql, params)``; ``TRUE`` when the query is blank."""
+    """``(where_sql, params)``; ``TRUE`` when the query is blank. In the spark dialect the
+    markers are named ``:p1``, ``:p2``… (pass ``named(params)`` as ``args``)."""
+    _dialect(dialect)
     if checked.root is None:
         return "TRUE", []
     params = _Params(first_param - 1, dialect)
     return _node_sql(checked.root, params, dialect), params.values
 
 
-def compile_count(checked: Checked) -> tuple[str, list]:
+def compile_count(checked: Checked, *, dialect: str = "duckdb", table: str = TABLE) -> tuple[str, list]:
     """``SELECT count(*)`` of the matching images."""
-    where, params = compile_where(checked)
-    return f"SELECT count(*) FROM {quote(TABLE)} WHERE {where}", params
+    where, params = compile_where(checked, dialect=dialect)
+    return f"SELECT count(*) FROM {quote(table, dialect)} WHERE {where}", params
 
 
 SortKey = tuple[Union[Field, str], bool]  # (Field or "path", descending)
@@ -143,29 +187,36 @@ def compile_select(
     limit: int | None = None,
     offset: int | None = None,
     paths_only: bool = False,
+    *,
+    dialect: str = "duckdb",
+    table: str = TABLE,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
     ``sort`` items are ``(Field | "path", descending)``; missing values sort last; ``path`` is
     always the final tie-breaker (the default order). ``paths_only`` selects just ``path``
     (``media_id`` as text costs as much as the filter itself on large results)."""
-    where, params = compile_where(checked)
-    counter = _Params(len(params))
-    cols = [quote("path")]
+    where, params = compile_where(checked, dialect=dialect)
+    counter = _Params(len(params), dialect)
+
+    def q(identifier: str) -> str:
+        return quote(identifier, dialect)
+
+    cols = [q("path")]
     if not paths_only:
-        cols.append(f"CAST({quote('media_id')} AS VARCHAR) AS {quote('media_id')}")
-        cols += [quote(f.column) for f in columns]
+        cols.append(f"CAST({q('media_id')} AS {FORMS['text'].sql(dialect)}) AS {q('media_id')}")
+        cols += [q(f.column) for f in columns]
     order = []
     for target, desc in sort or ():
         if isinstance(target, Field):
-            order.append(f"{quote(target.column)} {'DESC' if desc else 'ASC'} NULLS LAST")
+            order.append(f"{q(target.column)} {'DESC' if desc else 'ASC'} NULLS LAST")
         elif target == "path":
-            order.append(f"{quote('path')} {'DESC' if desc else 'ASC'}")
+            order.append(f"{q('path')} {'DESC' if desc else 'ASC'}")
         else:
             raise ValueError(f"cannot sort by {target!r}")
-    if not any(o.startswith(quote("path") + " ") for o in order):
-        order.append(f"{quote('path')} ASC")
-    sql = f"SELECT {', '.join(cols)} FROM {quote(TABLE)} WHERE {where} ORDER BY {', '.join(order)}"
+    if not any(o.startswith(q("path") + " ") for o in order):
+        order.append(f"{q('path')} ASC")
+    sql = f"SELECT {', '.join(cols)} FROM {q(table)} WHERE {where} ORDER BY {', '.join(order)}"
     if limit is not None:
         sql += f" LIMIT {counter.add(int(limit))}"
     if offset:
@@ -230,6 +281,6 @@ def explain(checked: Checked | object) -> str:
 
 
 __all__ = [
-    "OPERATORS", "TABLE", "quote", "compile_where", "compile_count", "compile_select", "clauses",
+    "OPERATORS", "DIALECTS", "TABLE", "quote", "named", "compile_where", "compile_count", "compile_select", "clauses",
     "explain",
 ]

@@ -3,7 +3,8 @@
 A literal has a precision (year ``2024``, month ``2024-01``, day ``2024-01-15``, hour, minute,
 second, fraction) and denotes ``[start, end)`` of that unit. A literal without an offset is read
 in the default zone (UTC unless configured); ``Z`` and ``+02:00`` are honoured. Relative forms:
-``now``, ``today``, ``now-7d``, ``today-1w`` (units s m h d w). Results are naive UTC datetimes,
+``now``, ``today``, ``now-7d``, ``today-1w``, ``now-1mo`` (units s m h d w mo y; a capital M is an
+error: months or minutes?). Results are naive UTC datetimes,
 the way the store keeps TIMESTAMP values.
 """
 
@@ -19,8 +20,11 @@ _ABSOLUTE = re.compile(
     r"(?:[T ](?P<h>\d{2})(?::(?P<mi>\d{2})(?::(?P<s>\d{2})(?:\.(?P<f>\d{1,6}))?)?)?"
     r"(?P<off>Z|z|[+-]\d{2}(?::?\d{2})?)?)?)?)?\Z", re.ASCII  # \d is 0-9 only: no '٢٠٢٤'
 )
-_RELATIVE = re.compile(r"(?P<base>now|today)(?:(?P<sign>[+-])(?P<n>\d+)(?P<unit>[smhdw]))?\Z", re.I | re.ASCII)
-_BARE_DURATION = re.compile(r"[+-]?\d+(?:\.\d+)?[smhdw]\Z", re.I | re.ASCII)
+# Units: s m h d w mo y. 'm' is minutes and 'mo' months; a capital 'M' (months in Elasticsearch,
+# minutes nowhere) is an error, never silently minutes. Other units ignore case.
+_UNIT = r"(?P<unit>mo|MO|Mo|mO|[smhdwySHDWY]|M)"
+_RELATIVE = re.compile(r"(?P<base>(?i:now|today))(?:(?P<sign>[+-])(?P<n>[0-9]+)" + _UNIT + r")?\Z", re.ASCII)
+_BARE_DURATION = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?(?:mo|[smhdwy])\Z", re.I | re.ASCII)
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 EXAMPLES = "2024, 2024-01, 2024-01-15, 2024-01-15T10:30:00Z, now-7d or today"
@@ -50,6 +54,15 @@ def _to_utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC).replace(tzinfo=None)
 
 
+def _shift_months(dt: datetime, months: int) -> datetime:
+    """``dt`` moved by calendar months; the day is clamped to the month's end (Mar 31 - 1mo = Feb 29)."""
+    total = dt.year * 12 + (dt.month - 1) + months
+    year, month = total // 12, total % 12 + 1
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    last = (nxt - timedelta(days=1)).day if year < 9999 or month < 12 else 31
+    return dt.replace(year=year, month=month, day=min(dt.day, last))
+
+
 def _add_months(dt: datetime, months: int) -> datetime:
     total = dt.year * 12 + (dt.month - 1) + months
     return dt.replace(year=total // 12, month=total % 12 + 1)
@@ -69,10 +82,18 @@ def interval(text: str, *, now: datetime, tz: tzinfo, key: str = "key") -> tuple
             local = now.astimezone(tz)
             start = datetime(local.year, local.month, local.day, tzinfo=tz)
             unit = None
+        unit_text = rel["unit"]
+        if unit_text == "M":
+            fixed = t[:rel.start("unit")]
+            raise DatetimeProblem(f"'{text}': 'M' is ambiguous", f"write {fixed}mo for months or {fixed}m for minutes")
         try:
             if rel["n"] is not None:
-                delta = timedelta(**{_UNITS[rel["unit"].lower()]: int(rel["n"])})
-                start = start - delta if rel["sign"] == "-" else start + delta
+                n = int(rel["n"]) * (-1 if rel["sign"] == "-" else 1)
+                u = unit_text.lower()
+                if u in ("mo", "y"):
+                    start = _shift_months(start, n * (12 if u == "y" else 1))
+                else:
+                    start = start + timedelta(**{_UNITS[u]: n})
             if unit is None:  # a day in the default zone (wall clock)
                 local_start = start.replace(tzinfo=None)
                 end = (local_start + timedelta(days=1)).replace(tzinfo=tz)
@@ -81,8 +102,11 @@ def interval(text: str, *, now: datetime, tz: tzinfo, key: str = "key") -> tuple
         except (OverflowError, ValueError):  # e.g. now-999999999999d: before year 1
             raise DatetimeProblem(f"'{text}' is out of range", "datetimes run from year 1 to 9999") from None
     if _BARE_DURATION.match(t):
-        rel_text = t if t[0] in "+-" else "-" + t
-        return_help = f"write {key}>now{rel_text} for 'within the last {t.lstrip('+-')}'"
+        span = t.lstrip("+-")
+        if t[0] == "+":  # Sentry: firstSeen:+7d means older than 7 days
+            return_help = f"write {key}<now-{span} for 'older than {span}'"
+        else:
+            return_help = f"write {key}>now-{span} for 'within the last {span}'"
         raise DatetimeProblem(f"'{text}' is a duration, not a datetime", return_help)
     m = _ABSOLUTE.match(t)
     if not m:

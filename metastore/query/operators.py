@@ -28,19 +28,33 @@ from dataclasses import dataclass, field, fields
 from ..types import DATETIME, LINK, MULTI_ENUM
 
 #: The SQL dialects the compiler writes; each is a field of Op and Form.
-DIALECTS = ("duckdb",)
+DIALECTS = ("duckdb", "spark")
+
+
+class MissingTemplate(LookupError):
+    """A row has no template for a dialect (the compiler turns it into a UsageError naming it)."""
+
+
+def _sql(row, dialect: str) -> str:
+    text = getattr(row, dialect, "")
+    if not text:
+        raise MissingTemplate(dialect)
+    return text
 
 
 @dataclass(frozen=True)
 class Op:
     """One checked-tree operator: its ``--explain`` phrase (over ``{k}``, ``{0}``, ``{1}``) and
-    its SQL template in each dialect (over ``{c}``, ``{0}``, ``{1}``)."""
+    its SQL template in each dialect (over ``{c}``, ``{0}``, ``{1}``). A dialect's template may
+    be missing (a row added before the dialect): ``missing_templates()`` lists it, a test keeps
+    that empty, and compiling such a query in that dialect fails naming the operator."""
 
     english: str
     duckdb: str
+    spark: str = ""
 
     def sql(self, dialect: str = "duckdb") -> str:
-        return getattr(self, dialect)
+        return _sql(self, dialect)
 
 
 @dataclass(frozen=True)
@@ -48,52 +62,70 @@ class Form:
     """A template the compiler wraps around leaves, in each dialect."""
 
     duckdb: str
+    spark: str = ""
 
     def sql(self, dialect: str = "duckdb") -> str:
-        return getattr(self, dialect)
+        return _sql(self, dialect)
 
 
 #: operator → Op(English phrase, SQL template per dialect)
 OPERATORS: dict[str, Op] = {
-    "present": Op("has {k}", "{c} IS NOT NULL"),
-    "absent": Op("has no {k}", "{c} IS NULL"),
-    "nonempty": Op("has any {k}", "len({c}) > 0"),
-    "eq": Op("{k} = {0}", "{c} = {0}"),
-    "eq_ci": Op("{k} equals {0} ignoring case", "lower({c}) = {0}"),
-    "glob": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0} ESCAPE '\\'"),
-    "glob_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0} ESCAPE '\\'"),
-    "prefix": Op("{k} starts with {0}", "starts_with({c}, {0})"),
-    "prefix_ci": Op("{k} starts with {0} ignoring case", "starts_with(lower({c}), {0})"),
-    "suffix": Op("{k} ends with {0}", "ends_with({c}, {0})"),
-    "suffix_ci": Op("{k} ends with {0} ignoring case", "ends_with(lower({c}), {0})"),
-    "contains": Op("{k} contains {0}", "contains({c}, {0})"),
-    "like": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0}"),
-    "like_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0}"),
-    "regex": Op("{k} matches regex {0}", "regexp_matches({c}, {0})"),
-    "contains_ci": Op("{k} contains {0} ignoring case", "contains(lower({c}), {0})"),
-    "gt": Op("{k} > {0}", "{c} > {0}"),
-    "ge": Op("{k} >= {0}", "{c} >= {0}"),
-    "lt": Op("{k} < {0}", "{c} < {0}"),
-    "le": Op("{k} <= {0}", "{c} <= {0}"),
-    "between": Op("{0} <= {k} <= {1}", "{c} BETWEEN {0} AND {1}"),
-    "between_dt": Op("{0} <= {k} < {1}", "({c} >= {0} AND {c} < {1})"),
-    "in": Op("{k} is one of {0}", "list_contains({0}, {c})"),
-    "has_item": Op("{k} contains {0}", "list_contains({c}, {0})"),
-    "has_any": Op("{k} contains any of {0}", "list_has_any({c}, {0})"),
-    "set_eq": Op("the set {k} equals {0}", "list_sort(list_distinct({c})) = {0}"),
+    "present": Op("has {k}", "{c} IS NOT NULL", "{c} IS NOT NULL"),
+    "absent": Op("has no {k}", "{c} IS NULL", "{c} IS NULL"),
+    "nonempty": Op("has any {k}", "len({c}) > 0", "size({c}) > 0"),
+    "eq": Op("{k} = {0}", "{c} = {0}", "{c} = {0}"),
+    "eq_ci": Op("{k} equals {0} ignoring case", "lower({c}) = {0}", "lower({c}) = {0}"),
+    # Spark's LIKE escapes with a backslash by default; the pattern is bound (no literal to quote)
+    "glob": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0} ESCAPE '\\'", "{c} LIKE {0}"),
+    "glob_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0} ESCAPE '\\'",
+                  "lower({c}) LIKE {0}"),
+    "prefix": Op("{k} starts with {0}", "starts_with({c}, {0})", "startswith({c}, {0})"),
+    "prefix_ci": Op("{k} starts with {0} ignoring case", "starts_with(lower({c}), {0})",
+                    "startswith(lower({c}), {0})"),
+    "suffix": Op("{k} ends with {0}", "ends_with({c}, {0})", "endswith({c}, {0})"),
+    "suffix_ci": Op("{k} ends with {0} ignoring case", "ends_with(lower({c}), {0})",
+                    "endswith(lower({c}), {0})"),
+    "contains": Op("{k} contains {0}", "contains({c}, {0})", "contains({c}, {0})"),
+    # like/like_ci patterns hold no %, _ or \\ of their own (glob_op): Spark's default escape never acts
+    "like": Op("{k} matches LIKE pattern {0}", "{c} LIKE {0}", "{c} LIKE {0}"),
+    "like_ci": Op("{k} matches LIKE pattern {0} ignoring case", "lower({c}) LIKE {0}", "lower({c}) LIKE {0}"),
+    # RE2 on DuckDB, java.util.regex on Spark: the same on the syntax the catalog accepts (docs/scale-out.md)
+    "regex": Op("{k} matches regex {0}", "regexp_matches({c}, {0})", "{c} RLIKE {0}"),
+    "contains_ci": Op("{k} contains {0} ignoring case", "contains(lower({c}), {0})", "contains(lower({c}), {0})"),
+    "gt": Op("{k} > {0}", "{c} > {0}", "{c} > {0}"),
+    "ge": Op("{k} >= {0}", "{c} >= {0}", "{c} >= {0}"),
+    "lt": Op("{k} < {0}", "{c} < {0}", "{c} < {0}"),
+    "le": Op("{k} <= {0}", "{c} <= {0}", "{c} <= {0}"),
+    "between": Op("{0} <= {k} <= {1}", "{c} BETWEEN {0} AND {1}", "{c} BETWEEN {0} AND {1}"),
+    "between_dt": Op("{0} <= {k} < {1}", "({c} >= {0} AND {c} < {1})", "({c} >= {0} AND {c} < {1})"),
+    "in": Op("{k} is one of {0}", "list_contains({0}, {c})", "array_contains({0}, {c})"),
+    "has_item": Op("{k} contains {0}", "list_contains({c}, {0})", "array_contains({c}, {0})"),
+    "has_any": Op("{k} contains any of {0}", "list_has_any({c}, {0})", "arrays_overlap({c}, {0})"),
+    "set_eq": Op("the set {k} equals {0}", "list_sort(list_distinct({c})) = {0}",
+                 "array_sort(array_distinct({c})) = {0}"),
 }
 
 #: Templates around leaves. ``any_item``: some item ``x`` of list ``{c}`` satisfies ``{inner}``
 #: (written over ``x``); ``finite``: a number column holds a finite value; ``not``: the
 #: complement, where an absent key (NULL) counts as not matching; ``param``: placeholder ``n``
-#: (1-based); ``quote``: the identifier quote character (doubled inside a name).
+#: (1-based); ``quote``: the identifier quote character (doubled inside a name); ``datetime``:
+#: how a bound datetime ``{p}`` is written — DuckDB binds the datetime itself (naive UTC, like
+#: the catalog's TIMESTAMP columns); Spark binds microseconds since 1970 (an instant: neither the
+#: session's, the JVM's nor Python's time zone can shift it; see ``DATETIME_AS_MICROS``);
+#: ``text``: the text type of a cast.
 FORMS: dict[str, Form] = {
-    "any_item": Form("len(list_filter({c}, lambda x: {inner})) > 0"),
-    "finite": Form("isfinite({c})"),
-    "not": Form("(NOT coalesce({inner}, false))"),
-    "param": Form("${n}"),
-    "quote": Form('"'),
+    "any_item": Form("len(list_filter({c}, lambda x: {inner})) > 0", "exists({c}, x -> {inner})"),
+    # Spark orders NaN above +inf like DuckDB, but has no isfinite()
+    "finite": Form("isfinite({c})", "(NOT isnan({c}) AND abs({c}) < double('Infinity'))"),
+    "not": Form("(NOT coalesce({inner}, false))", "(NOT coalesce({inner}, false))"),
+    "param": Form("${n}", ":p{n}"),
+    "quote": Form('"', "`"),
+    "datetime": Form("{p}", "timestamp_micros({p})"),
+    "text": Form("VARCHAR", "STRING"),
 }
+
+#: Dialects whose datetime parameters are bound as microseconds since 1970 (UTC).
+DATETIME_AS_MICROS = frozenset({"spark"})
 
 #: The name a list item is bound to inside ``any_item`` (leaves inside it are written over it).
 ITEM = "x"
@@ -146,5 +178,5 @@ def missing_templates() -> list[str]:
     return out
 
 
-__all__ = ["DIALECTS", "Op", "Form", "Syntax", "OPERATORS", "FORMS", "SYNTAX", "ITEM", "template", "english",
+__all__ = ["DIALECTS", "DATETIME_AS_MICROS", "MissingTemplate", "Op", "Form", "Syntax", "OPERATORS", "FORMS", "SYNTAX", "ITEM", "template", "english",
            "missing_templates"]

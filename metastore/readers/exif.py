@@ -26,7 +26,7 @@ _EXPOSURE, _FNUMBER, _ISO, _DT_ORIGINAL, _OFFSET_ORIGINAL = 0x829A, 0x829D, 0x88
 _FOCAL, _LENS_MAKE, _LENS_MODEL = 0x920A, 0xA433, 0xA434
 _LAT_REF, _LAT, _LON_REF, _LON, _ALT_REF, _ALT = 1, 2, 3, 4, 5, 6
 
-_EXIF_DT = re.compile(r"(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})(\.\d+)?\Z")
+_EXIF_DT = re.compile(r"([0-9]{4})[:-]([0-9]{2})[:-]([0-9]{2})[ T]([0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?)\Z")
 _OFFSET = re.compile(r"[+-]\d{2}:\d{2}\Z")
 
 
@@ -52,14 +52,19 @@ def _number(value) -> float | None:
 def exif_datetime(text, offset=None) -> str | None:
     """``2008:10:22 16:28:39`` (+ ``OffsetTimeOriginal`` ``+02:00``) → ``2008-10-22T16:28:39+02:00``;
     None for EXIF's blank or zero dates (``0000:00:00 00:00:00``)."""
-    text = _text(text)
-    m = _EXIF_DT.match(text) if text else None
-    if not m or int(m.group(1)) == 0 or int(m.group(2)) == 0 or int(m.group(3)) == 0:
+    if not isinstance(text, str):
+        text = _text(text)
+        if text is None:
+            return None
+    m = _EXIF_DT.match(text.strip())
+    if not m:
         return None
-    iso = f"{m.group(1)}-{m.group(2)}-{m.group(3)}T{m.group(4)}:{m.group(5)}:{m.group(6)}{m.group(7) or ''}"
-    off = _text(offset)
-    if off and _OFFSET.match(off):
-        iso += off
+    y, mo, d, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    if y == "0000" or mo == "00" or d == "00":
+        return None
+    iso = f"{y}-{mo}-{d}T{rest}"
+    if offset and isinstance(offset, str) and _OFFSET.match(offset):
+        iso += offset
     return iso
 
 
@@ -85,32 +90,52 @@ _WANTED = {
 }
 
 
-def _read_ifd(data: bytes, offset: int, bo: str, wanted: set) -> dict:
-    """The ``wanted`` tags of the IFD at ``offset`` of a TIFF block; out-of-range parts are skipped."""
+_ORDER = {"<": "little", ">": "big"}
+#: For each byte order and IFD, the tags we keep with their two-byte encoding: an entry is found
+#: with bytes.find (C speed) instead of walking every entry in Python (cameras write 30-60).
+_NEEDLES = {bo: {name: tuple((tag, tag.to_bytes(2, order)) for tag in sorted(tags))
+                 for name, tags in _WANTED.items()} for bo, order in _ORDER.items()}
+
+
+def _read_ifd(data: bytes, offset: int, bo: str, which: str) -> dict:
+    """The tags we keep from the IFD at ``offset`` of a TIFF block; out-of-range parts are skipped."""
     out: dict = {}
     if offset < 8 or offset + 2 > len(data):
         return out
-    n = int.from_bytes(data[offset:offset + 2], "little" if bo == "<" else "big")
-    end = offset + 2 + 12 * min(n, 1000, (len(data) - offset - 2) // 12)
-    order = "little" if bo == "<" else "big"
-    for tag, kind, count, inline in struct.iter_unpack(bo + "HHL4s", data[offset + 2:end]):
-        if tag not in wanted or kind not in _TYPES or count == 0 or count > 4096:
+    order = _ORDER[bo]
+    start = offset + 2
+    end = start + 12 * min(int.from_bytes(data[offset:start], order), 1000, (len(data) - start) // 12)
+    for tag, needle in _NEEDLES[bo][which]:
+        pos = data.find(needle, start, end)
+        while pos >= 0 and (pos - start) % 12:
+            pos = data.find(needle, pos + 1, end)
+        if pos < 0:
             continue
-        code, size = _TYPES[kind]
+        kind = int.from_bytes(data[pos + 2:pos + 4], order)
+        count = int.from_bytes(data[pos + 4:pos + 8], order)
+        spec = _TYPES.get(kind)
+        if spec is None or count == 0 or count > 4096:
+            continue
+        code, size = spec
         length = size * count
-        where = int.from_bytes(inline, order) if length > 4 else -1
-        chunk = inline[:length] if where < 0 else data[where:where + length]
-        if len(chunk) < length:
-            continue
+        if length <= 4:
+            chunk = data[pos + 8:pos + 8 + length]
+        else:
+            where = int.from_bytes(data[pos + 8:pos + 12], order)
+            chunk = data[where:where + length]
+            if len(chunk) < length:
+                continue
         if code == "s":
             out[tag] = chunk.split(b"\x00", 1)[0].decode("utf-8", "replace") if kind == 2 else chunk
-            continue
-        if kind in (5, 10):
+        elif count == 1 and kind in (1, 3, 4):  # the common case: one unsigned integer, inline
+            out[tag] = int.from_bytes(chunk, order)
+        elif kind in (5, 10):
             nums = struct.unpack(f"{bo}{2 * count}{code}", chunk)
             items = tuple(nums[j] / nums[j + 1] if nums[j + 1] else None for j in range(0, 2 * count, 2))
+            out[tag] = items[0] if count == 1 else items
         else:
             items = struct.unpack(f"{bo}{count}{code}", chunk)
-        out[tag] = items[0] if count == 1 else items
+            out[tag] = items[0] if count == 1 else items
     return out
 
 
@@ -122,10 +147,10 @@ def parse_exif(raw: bytes) -> tuple[dict, dict, dict] | None:
     if len(data) < 8 or data[:4] not in (b"II*\x00", b"MM\x00*"):
         return None
     bo = "<" if data[:2] == b"II" else ">"
-    ifd0 = _read_ifd(data, struct.unpack_from(bo + "L", data, 4)[0], bo, _WANTED["ifd0"])
+    ifd0 = _read_ifd(data, int.from_bytes(data[4:8], _ORDER[bo]), bo, "ifd0")
     sub_at, gps_at = ifd0.pop(_EXIF_IFD, None), ifd0.pop(_GPS_IFD, None)
-    sub = _read_ifd(data, sub_at, bo, _WANTED["exif"]) if isinstance(sub_at, int) else {}
-    gps = _read_ifd(data, gps_at, bo, _WANTED["gps"]) if isinstance(gps_at, int) else {}
+    sub = _read_ifd(data, sub_at, bo, "exif") if isinstance(sub_at, int) else {}
+    gps = _read_ifd(data, gps_at, bo, "gps") if isinstance(gps_at, int) else {}
     return ifd0, sub, gps
 
 

@@ -28,8 +28,9 @@ class Record:
     source: str | None = None  # the file it came from, when that is not the import's file (sidecars)
 
 
-def flatten(obj: dict, prefix: str = "", out: dict | None = None) -> dict:
-    """Nested objects flatten with dots (``capture.gps.lat``); JSON nulls are dropped."""
+def flatten(obj: dict, prefix: str = "", out: dict | None = None, clashes: list | None = None) -> dict:
+    """Nested objects flatten with dots (``capture.gps.lat``); JSON nulls are dropped. A name met
+    twice (``"a.b"`` and ``{"a": {"b": …}}``) keeps the first value and is added to ``clashes``."""
     out = {} if out is None else out
     stack = [(prefix, iter(obj.items()))]  # iterative: any depth json.loads accepts is fine here
     while stack:
@@ -41,6 +42,10 @@ def flatten(obj: dict, prefix: str = "", out: dict | None = None) -> dict:
             if isinstance(value, dict):
                 stack.append((name + ".", iter(value.items())))
                 break
+            if name in out:
+                if clashes is not None:
+                    clashes.append(name)
+                continue
             out[name] = value
         else:
             stack.pop()
@@ -98,11 +103,30 @@ def _record(row: int, obj, check_text: bool = False) -> Record:
         return Record(row, {}, [(None, None, f"record {row} {LONE_SURROGATE}")])
     if not isinstance(obj, dict):
         return Record(row, {}, [(None, obj, f"record {row} is not a JSON object")])
+    problems = []
+    clashes: list = []
     meta = obj.get("metadata")
     if isinstance(meta, dict):
-        base = {k: v for k, v in obj.items() if k != "metadata"}
-        obj = {**base, **meta}
-    return Record(row, flatten(obj), [])
+        base = flatten({k: v for k, v in obj.items() if k != "metadata"}, clashes=clashes)
+        inner = flatten(meta, clashes=clashes)
+        for name in sorted(inner.keys() & base.keys()):
+            problems.append((name, None, f"record {row} holds both '{name}' and 'metadata.{name}' (the keys inside "
+                                         f"'metadata' are stored without the prefix); rename or remove one of them"))
+        values = {**base, **inner}
+    else:
+        values = flatten(obj, clashes=clashes)
+    for name in dict.fromkeys(clashes):
+        problems.append((name, None, f"record {row} gives the key '{name}' twice, as '{name}' and as nested "
+                                     f"objects ({_nested(name)}); rename or remove one of them"))
+    if problems:
+        return Record(row, {}, problems)
+    return Record(row, values, [])
+
+
+def _nested(name: str) -> str:
+    """``a.b.c`` → ``{"a": {"b": {"c": …}}}`` (how a nested spelling of a dotted key looks)."""
+    parts = name.split(".")
+    return "".join(f'{{"{p}": ' for p in parts[:-1]) + f'{{"{parts[-1]}": …' + "}" * len(parts)
 
 
 def read_json_records(path: Path, *, jsonl: bool | None = None) -> list[Record]:

@@ -116,6 +116,10 @@ def read_sidecar(found: Found, row: int) -> Record:
                       where)
     if b"\\u" in raw and lone_surrogate(data):
         return Record(row, values, [(None, None, f"sidecar {LONE_SURROGATE}")], where)
-    flat = flatten(data)
+    clashes: list = []
+    flat = flatten(data, clashes=clashes)
+    if clashes:
+        return Record(row, values, [(clashes[0], None, f"sidecar gives the key '{clashes[0]}' twice, as a dotted key "
+                                                       f"and as nested objects; rename or remove one of them")], where)
     flat.pop("path", None)
     return Record(row, {**flat, "path": found.path}, [], where)

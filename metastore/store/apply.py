@@ -45,9 +45,10 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
     w = Written()
     keys = [(k, fields[k.key]) for k in plan.keys]
     # Valid rows for images the catalog already has, joined to them (materialised: used often).
-    valid = "NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row)"
+    valid = "NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)"
     con.execute(
-        f"CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id FROM typed t "
+        f"CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id, (SELECT list(e.col) FROM errs e WHERE e._file = t._file "
+        f"AND e._row = t._row AND e.cell) AS _bad FROM typed t "
         f"JOIN images i ON i.path = t._path WHERE {valid}")
 
     manual = [r[0] for r in con.execute("SELECT id FROM sources WHERE kind = 'edit'").fetchall()]
@@ -61,7 +62,8 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
             "merge-keep-user": f"{t} IS NOT NULL AND {differs} AND NOT coalesce(list_contains($manual, {s}), false)",
             "until-first-change": f"{t} IS NOT NULL AND {differs} AND NOT {{i}}.edited",
             "append": f"{t} IS NOT NULL AND {v} IS NULL",
-            "overwrite": differs,
+            # a value the import could not read leaves the stored one alone (one bad cell costs one cell)
+            "overwrite": f"{differs} AND NOT coalesce(list_contains(inc._bad, '{k.col}'), false)",
         }[strategy]
         changes.append((f, cond, t))
     if strategy == "overwrite":

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from .. import schema as S
 from . import ddl
 from .connection import quote
+from .edits import TAGS_SRC
 
 #: Columns each table must have, with their DuckDB types (``images`` also has v<N>/s<N>).
 TABLES = {
@@ -142,6 +143,9 @@ def check_catalog(con) -> CheckReport:
         rule(f"SELECT count(*), any_value(path) FROM images i WHERE {s} IS NOT NULL "
              f"AND NOT EXISTS (SELECT 1 FROM sources x WHERE x.id = i.{s})",
              f"key '{f.name}': values whose source does not exist")
+        rule(f"SELECT count(*), any_value(path) FROM images i WHERE {s} IN "
+             f"(SELECT id FROM sources WHERE undone_by IS NOT NULL)",
+             f"key '{f.name}': values credited to an undone import")
         if f.type == S.ENUM:
             rule(f"SELECT count(*), any_value({v}) FROM images WHERE {v} IS NOT NULL "
                  f"AND NOT list_contains(?::VARCHAR[], {v})", f"key '{f.name}': values not among its options",
@@ -184,6 +188,9 @@ def check_catalog(con) -> CheckReport:
          "OR field_id IS NULL", "history rows without a source, image or field")
     rule(f"SELECT count(*), any_value(field_id) FROM history h WHERE field_id <> {ddl.TAGS_FIELD_ID} "
          "AND NOT EXISTS (SELECT 1 FROM fields f WHERE f.id = h.field_id)", "history rows of a field that does not exist")
+    rule(f"SELECT count(*), any_value(i.path) FROM images i JOIN {TAGS_SRC} c ON c.id = i.id "
+         f"WHERE c.src IN (SELECT id FROM sources WHERE undone_by IS NOT NULL)",
+         "image tags credited to an undone import")
     # An image an undo removed keeps its history; any other history row needs its image.
     rule("SELECT count(*), any_value(image_id) FROM history h WHERE NOT EXISTS "
          "(SELECT 1 FROM images i WHERE i.id = h.image_id) "

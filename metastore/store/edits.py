@@ -63,8 +63,8 @@ def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[s
         typed = []
         for key, text in assignments:
             problem = S.key_problem(key)
-            if problem:
-                raise UsageError(f"invalid key '{key}': {problem}")
+            if problem:  # a bad value (exit 1), like a value that does not fit the key's type
+                raise MetastoreError(f"invalid key '{key}': {problem}")
             f = fields.get(key)
             if f is not None and f.locked:
                 raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
@@ -120,6 +120,11 @@ def _after_edit(con, image_id: int, fields: list[S.Field], sid: int, changed: in
     refresh_field_stats(con, fields)
 
 
+#: The source of each image's current tags: the newest history row of its tags (none: no source).
+TAGS_SRC = (f"(SELECT image_id AS id, arg_max_null(new_src, source_id) AS src FROM history "
+            f"WHERE field_id = {TAGS_FIELD_ID} GROUP BY image_id)")
+
+
 def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[str], remove: list[str]) -> int:
     """Add/remove tags on paths (or on every image a compiled query matches). Returns images changed."""
     for t in add + remove:
@@ -135,8 +140,9 @@ def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[
         new = "list_sort(list_distinct(list_filter(list_concat(tags, $add), lambda t: NOT list_contains($rm, t))))"
         params = {"ids": ids, "add": add, "rm": remove}
         changed_where = f"id IN (SELECT unnest($ids::BIGINT[])) AND tags IS DISTINCT FROM {new}"
-        insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="NULL",
-                       new=new, new_src="$sid", rest=f"FROM images WHERE {changed_where}", params={**params, "sid": sid})
+        insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src",
+                       new=new, new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {changed_where}",
+                       params={**params, "sid": sid})
         n = con.execute(f"UPDATE images SET tags = {new}, edited = true WHERE {changed_where}", params).fetchone()[0]
         if not n:
             drop_source(con, sid)
@@ -195,6 +201,10 @@ class UndoReport:
 
 
 def undo(con, import_id: int) -> UndoReport:
+    """Undo an import: every value (and image's tags) it set that nobody changed since goes back to
+    the newest earlier value whose source is not undone — walking back past imports undone before,
+    so undo is right in any order. Later changes stand. Images an undone import registered that
+    hold nothing any more are removed (history keeps their values)."""
     with atomic(con):
         row = con.execute("SELECT kind, undone_by FROM sources WHERE id = ?", [import_id]).fetchone()
         if row is None or row[0] != "import":
@@ -202,19 +212,18 @@ def undo(con, import_id: int) -> UndoReport:
         if row[1] is not None:
             raise MetastoreError(f"import {import_id} was already undone (by {row[1]})")
         uid = new_source(con, "undo", f"undo of import {import_id}")
+        con.execute("CREATE OR REPLACE TEMP TABLE undone AS SELECT id FROM sources WHERE undone_by IS NOT NULL "
+                    "UNION SELECT $x::INTEGER", {"x": import_id})
+        limit = con.execute("SELECT count(*) FROM sources").fetchone()[0] + 1
         reverted = kept = 0
-        for f in load_fields(con):
+        fields = load_fields(con)
+        for f in fields:
             col, src = quote(f.column), quote(f.source_column)
             # Values it set that were changed again later: those later changes stand.
             kept += con.execute(
-                "SELECT count(*) FROM history WHERE field_id = $f AND old_src = $x AND source_id <> $x",
-                {"f": f.id, "x": import_id}).fetchone()[0]
-            # Values this import set and nobody changed since: back to what was there before.
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE rv AS SELECT i.id, h.old_value, h.old_src FROM images i "
-                f"LEFT JOIN (SELECT image_id, old_value, old_src FROM history WHERE field_id = $f AND new_src = $x) h "
-                f"ON h.image_id = i.id WHERE i.{src} = $x", {"f": f.id, "x": import_id})
-            n = con.execute("SELECT count(*) FROM rv").fetchone()[0]
+                "SELECT count(*) FROM history WHERE field_id = $f AND old_src = $x AND source_id = new_src "
+                "AND source_id <> $x", {"f": f.id, "x": import_id}).fetchone()[0]
+            n = _revert(con, import_id, f.id, "", f"i.{src} = $x", limit)
             if n:
                 insert_history(con, source="$u", image="i.id", field="$f", old="i." + col, old_src="$x",
                                new="rv.old_value", new_is_json=True, new_src="rv.old_src",
@@ -224,11 +233,43 @@ def undo(con, import_id: int) -> UndoReport:
                     f"UPDATE images SET {col} = {from_json_expr('rv.old_value', f.type)}, {src} = rv.old_src "
                     f"FROM rv WHERE images.id = rv.id")
                 reverted += n
-        # Images it registered that now hold nothing: gone again (history keeps their values).
-        empty = " AND ".join([f"{quote(f.column)} IS NULL" for f in load_fields(con)] or ["TRUE"])
-        removed = con.execute(f"DELETE FROM images WHERE src = $x AND len(tags) = 0 AND {empty}",
-                              {"x": import_id}).fetchone()[0]
+        # Tags are one more value per image (field 0); their source is the newest history row's.
+        n = _revert(con, import_id, TAGS_FIELD_ID, f"JOIN {TAGS_SRC} c ON c.id = i.id", "c.src = $x", limit)
+        if n:
+            insert_history(con, source="$u", image="i.id", field=str(TAGS_FIELD_ID), old="i.tags", old_src="$x",
+                           new="coalesce(rv.old_value, '[]')", new_is_json=True, new_src="rv.old_src",
+                           rest="FROM images i JOIN rv ON rv.id = i.id", params={"u": uid, "x": import_id})
+            con.execute(
+                f"UPDATE images SET tags = coalesce({from_json_expr('rv.old_value', S.MULTI_ENUM)}, []::VARCHAR[]) "
+                f"FROM rv WHERE images.id = rv.id")
+        # Images an undone import registered that now hold nothing: gone again (history keeps their values).
+        empty = " AND ".join([f"{quote(f.column)} IS NULL" for f in fields] or ["TRUE"])
+        removed = con.execute(f"DELETE FROM images WHERE src IN (SELECT id FROM undone) AND len(tags) = 0 "
+                              f"AND {empty}").fetchone()[0]
         con.execute("DELETE FROM files WHERE source_id = ?", [import_id])
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, import_id])
+        con.execute("DROP TABLE undone")
         refresh_field_stats(con, load_fields(con))
     return UndoReport(import_id, uid, reverted, kept, removed)
+
+
+def _revert(con, x: int, field_id: int, join: str, where: str, limit: int) -> int:
+    """Fill TEMP table ``rv(id, old_value, old_src)``: for the images ``where`` selects (those whose
+    value of ``field_id`` import ``x`` set), the value to put back. That is the value ``x``
+    replaced — or, while that came from an undone source, the value *that* source replaced, and
+    so on (a write row is one whose ``source_id = new_src``; none means the cell was empty)."""
+    write = ("history w ON w.image_id = rv.id AND w.field_id = $f AND w.source_id = rv.old_src "
+             "AND w.new_src = rv.old_src")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE rv AS SELECT i.id, h.old_value, h.old_src FROM images i {join} "
+        f"LEFT JOIN history h ON h.image_id = i.id AND h.field_id = $f AND h.source_id = $x AND h.new_src = $x "
+        f"WHERE {where}", {"f": field_id, "x": x})
+    for _ in range(limit):
+        if not con.execute("SELECT count(*) FROM rv JOIN undone u ON u.id = rv.old_src").fetchone()[0]:
+            break
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE rv AS SELECT rv.id, "
+            f"CASE WHEN u.id IS NULL THEN rv.old_value ELSE w.old_value END AS old_value, "
+            f"CASE WHEN u.id IS NULL THEN rv.old_src ELSE w.old_src END AS old_src "
+            f"FROM rv LEFT JOIN undone u ON u.id = rv.old_src LEFT JOIN {write}", {"f": field_id})
+    return con.execute("SELECT count(*) FROM rv").fetchone()[0]

@@ -17,7 +17,7 @@ from . import folders
 from ..readers import records as R
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields
-from .writes import next_id, record_import, refresh_field_stats
+from .writes import insert_history, next_id, record_import, refresh_field_stats
 from .plan import KeyPlan, plan_import
 from .stage import Issue, build_stage
 
@@ -51,6 +51,7 @@ class ImportReport:
     rows_written: int = 0
     rows_unchanged: int = 0
     rows_failed: int = 0
+    cells_failed: int = 0  # values rejected in rows whose other values were written
     images_added: int = 0
     values_changed: int = 0
     keys: list[KeyPlan] = field(default_factory=list)
@@ -69,7 +70,7 @@ class ImportReport:
     @property
     def exit_code(self) -> int:
         """0 all good; 3 some rows written and some rejected; 1 nothing written due to errors."""
-        failed = self.rows_failed or self.column_issues
+        failed = self.rows_failed or self.column_issues or self.cells_failed
         if not failed:
             return 0
         if self.committed and (self.rows_read - self.rows_failed) > 0:
@@ -80,7 +81,7 @@ class ImportReport:
         return {
             "import_id": self.import_id, "sources": self.sources, "strategy": self.strategy,
             "dry_run": self.dry_run, "rows_read": self.rows_read, "rows_written": self.rows_written,
-            "rows_unchanged": self.rows_unchanged, "rows_failed": self.rows_failed,
+            "rows_unchanged": self.rows_unchanged, "rows_failed": self.rows_failed, "cells_failed": self.cells_failed,
             "images_added": self.images_added, "values_changed": self.values_changed,
             "keys": [{"key": k.key, "type": k.type, "status": k.status, "values": k.values, "note": k.note}
                      for k in self.keys],
@@ -158,7 +159,8 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             "SELECT _file, _row, _src, key, value, reason FROM errs ORDER BY _file, _row LIMIT 1000").fetchall()
         report.row_issues = [Issue(src or stage.files[f], None if src else r, k, v, why, row_error=True)
                              for f, r, src, k, v, why in rows]
-        failed = bool(plan.issues or plan.failed_rows)
+        report.cells_failed = plan.failed_cells
+        failed = bool(plan.issues or plan.failed_rows or plan.failed_cells)
         if (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed):
             return report
         say("writing")
@@ -215,11 +217,18 @@ def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
 
 
 def _tag_imported(con, tags: list[str], source_id: int) -> None:
-    """``--tag T``: add tags to every image this import touched or registered."""
-    con.execute(
-        "UPDATE images SET tags = list_sort(list_distinct(list_concat(images.tags, $tags))) "
-        "WHERE path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
-        "(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row))", {"tags": tags})
+    """``--tag T``: add tags to every image this import touched or registered — in history like
+    any other change, so that undoing the import takes them away again."""
+    from .ddl import TAGS_FIELD_ID
+    from .edits import TAGS_SRC
+
+    new = "list_sort(list_distinct(list_concat(images.tags, $tags)))"
+    where = (f"path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
+             f"(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)) AND tags IS DISTINCT FROM {new}")
+    insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src", new=new,
+                   new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
+                   params={"tags": tags, "sid": source_id})
+    con.execute(f"UPDATE images SET tags = {new} WHERE {where}", {"tags": tags})
 
 
 def _options_record(opts: ImportOptions) -> dict:

@@ -39,8 +39,9 @@ class Plan:
     stage: Stage
     keys: list[KeyPlan] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)  # column-level issues (row None)
-    failed_rows: int = 0
-    row_errors: int = 0
+    failed_rows: int = 0  # rows rejected as a whole
+    row_errors: int = 0  # every error (rows and cells)
+    failed_cells: int = 0  # values rejected in rows that were otherwise written
 
 
 def _nonempty(c: str) -> str:
@@ -255,14 +256,16 @@ def _reason(k: KeyPlan, c: str) -> str:
 
 
 def _collect_errors(con, plan: Plan) -> None:
+    # ``cell``: the error costs that one value (a value its key's type cannot read); the row's other
+    # values are written. Otherwise the whole row is rejected (no path, duplicate, unreadable record).
     con.execute("CREATE TEMP TABLE errs (_file INTEGER, _row BIGINT, _src VARCHAR, key VARCHAR, value VARCHAR, "
-                "reason VARCHAR)")
+                "reason VARCHAR, cell BOOLEAN DEFAULT false, col VARCHAR)")
     for issue in plan.stage.issues:
         if not issue.row_error:
             plan.issues.append(issue)
         else:
             src = issue.file if issue.row is None else None
-            con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?, ?)",
+            con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?, ?, false, NULL)",
                         [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
     checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
     if checked:
@@ -270,20 +273,22 @@ def _collect_errors(con, plan: Plan) -> None:
             f"SELECT {', '.join(f'count(*) FILTER (WHERE {_misfit(k)})' for k in checked)} FROM stage").fetchone()
         for k, n in zip(checked, counts):
             if n:
-                con.execute(f"INSERT INTO errs SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)} "
-                            f"FROM stage WHERE {_misfit(k)}", [k.key])
+                con.execute(f"INSERT INTO errs SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)}, "
+                            f"true, '{k.col}' FROM stage WHERE {_misfit(k)}", [k.key])
     no_path, dups = con.execute(
         "SELECT count(*) FILTER (WHERE _path IS NULL OR trim(_path) = ''), count(_path) - count(DISTINCT _path) "
         "FROM stage").fetchone()
     if no_path:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, _src, NULL, NULL, 'row has no image path' "
+            "INSERT INTO errs SELECT _file, _row, _src, NULL, NULL, 'row has no image path', false, NULL "
             "FROM stage WHERE _path IS NULL OR trim(_path) = ''")
     if dups:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row "
+            "INSERT INTO errs SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row, false, NULL "
             "FROM (SELECT _file, _row, _src, _path, first_value(_row) OVER w AS first_row, "
             "row_number() OVER w AS n FROM stage WHERE trim(_path) <> '' "
             "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
-    plan.row_errors, plan.failed_rows = con.execute(
-        "SELECT count(*), count(DISTINCT (_file, _row)) FROM errs").fetchone()
+    plan.row_errors, plan.failed_rows, plan.failed_cells = con.execute(
+        "SELECT count(*), count(DISTINCT (_file, _row)) FILTER (WHERE NOT cell), "
+        "count(*) FILTER (WHERE cell AND NOT EXISTS (SELECT 1 FROM errs r WHERE r._file = errs._file "
+        "AND r._row = errs._row AND NOT r.cell)) FROM errs").fetchone()

@@ -81,7 +81,9 @@ class Stage:
 def _key_for(name: str, normalize: bool) -> tuple[str | None, str | None]:
     """(key, problem) for a column or JSON key name."""
     if normalize:
-        return S.normalize_key(name), None
+        key = S.normalize_key(name)
+        problem = S.key_problem(key)
+        return (None, problem) if problem else (key, None)
     problem = S.key_problem(name)
     if problem:
         return None, problem + " (rename it, or pass --normalize-keys)"
