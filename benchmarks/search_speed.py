@@ -8,18 +8,19 @@ straight from the same CSV by DuckDB's ``read_csv``). For every named query of `
 
 1. **check**: metastore and the hand-written predicate must return the same paths; any
    mismatch is reported loudly (stderr and ``"match": false``) and the run exits 1;
-2. ``search``: ``Catalog(db).search(q).paths()`` — what a user gets in-process: opening the
-   catalog read-only (twice: schema, then rows), parse, check, compile, run, fetch paths;
+2. ``search``: ``Catalog(db).search(q).paths()`` — what a long-lived user (the Python API,
+   ``search -i``, ``serve``) gets: the catalog kept attached between calls (warm reads), parse,
+   check, compile, run, fetch paths;
 3. ``sql``: only the SQL ``.paths()`` runs (``result.paths_sql``) on an already-open read-only
    connection (the cost of the catalog's layout and of the compiled SQL, no per-call overhead);
 4. ``baseline``: ``SELECT path FROM images WHERE <hand-written> ORDER BY path`` on the wide
    table, (a) ``baseline_cold``: opening the file read-only per call, as a script would, and
    (b) ``baseline``: on an already-open connection.
 
-Ratios (medians of ``--repeat`` runs after a warm-up, the two sides run alternately):
-``ratio_search = search / baseline_cold`` (both open the file per call),
-``ratio_sql = sql / baseline`` (both on open connections), and for reference
-``ratio_search_vs_warm = search / baseline``. Then the CLI wall time of ``metastore --db DB count '…'`` for a few queries (a fresh
+Ratios (medians of ``--repeat`` runs after a warm-up, the sides run alternately):
+``ratio_search_vs_warm = search / baseline`` (issue 16 target ≤ 1.2; measured in turns with
+``search``), ``ratio_search = search / baseline_cold``, and ``ratio_sql = sql / baseline`` (both
+on open connections). Then the CLI wall time of ``metastore --db DB count '…'`` for a few queries (a fresh
 process each run). Prints one JSON line per measurement and a summary line.
 Targets (issue 3): every ratio_search and ratio_sql ≤ 1.5; CLI count median ≤ 0.5 s.
 """
@@ -75,6 +76,7 @@ QUERIES.update({
 #: queries for the CLI wall-time measurement (a fresh process per run)
 CLI_QUERIES = ["and_compare_string_bool", "negation_string", "free_text", "multi_enum_all"]
 TARGET_RATIO = 1.5
+TARGET_WARM = 1.2  # issue 16: search (warm reads) vs the hand-written SQL on an open connection
 TARGET_CLI_SECONDS = 0.5
 
 
@@ -219,17 +221,24 @@ def main(argv: list[str] | None = None) -> int:
         mismatched = _check(catalog, base, names)
         base.close()
 
-        # (2) vs (4a): nothing holds either file open, so every call really opens it (cold).
+        # (2) vs (4a) vs (4b), taking turns: search as a long-lived process sees it (the engine
+        # keeps the catalog attached between calls: warm reads), the hand-written SQL opening its
+        # file per call, and the hand-written SQL on an open connection.
+        base = _open(base_db)
         for name in names:
             query, where = QUERIES[name]
-            s, b = paired([lambda q=query: catalog.search(q).paths(),
-                           lambda w=where: _cold_baseline(base_db, w)], args.repeat)
-            results[name] = {"query": query, "search": s, "baseline_cold": b}
+            s, b, w = paired([lambda q=query: catalog.search(q).paths(),
+                              lambda w=where: _cold_baseline(base_db, w),
+                              lambda w=where: _baseline_paths(base, w)], args.repeat)
+            results[name] = {"query": query, "search": s, "baseline_cold": b, "baseline_turns": w}
+        base.close()
+        catalog.close()  # let go of the warm catalog: DuckDB allows one handle per file in a process
         # (3) vs (4b): the compiled SQL and the hand-written SQL on open, warm connections.
         con, base = _open(db), _open(base_db)
         for name in names:
             query, where = QUERIES[name]
             r = catalog.search(query)
+            catalog.close()
             sql, params = getattr(r, "paths_sql", r.sql), getattr(r, "paths_params", r.params)
             s, b = paired([lambda: con.execute(sql, params).fetchall(),
                            lambda w=where: _baseline_paths(base, w)], args.repeat)
@@ -239,10 +248,11 @@ def main(argv: list[str] | None = None) -> int:
         for name in names:
             m = results[name]
             m["ratio_search"] = m["search"] / m["baseline_cold"]
-            m["ratio_search_vs_warm"] = m["search"] / m["baseline"]
+            m["ratio_search_vs_warm"] = m["search"] / m["baseline_turns"]
             m["ratio_sql"] = m["sql"] / m["baseline"]
             _emit({"benchmark": "search_speed.search", "name": name, "query": m["query"],
                    "search_s": round(m["search"], 4), "baseline_cold_s": round(m["baseline_cold"], 4),
+                   "baseline_warm_s": round(m["baseline_turns"], 4),
                    "sql_s": round(m["sql"], 4), "baseline_s": round(m["baseline"], 4),
                    "ratio_search": round(m["ratio_search"], 2),
                    "ratio_search_vs_warm": round(m["ratio_search_vs_warm"], 2),
@@ -264,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_sql": {n: round(m["ratio_sql"], 2) for n, m in results.items()},
         "over_target_sql": sorted(n for n, m in results.items() if m["ratio_sql"] > TARGET_RATIO),
         "median_ratio_search": round(statistics.median(m["ratio_search"] for m in results.values()), 2),
+        "over_target_vs_warm": sorted(n for n, m in results.items() if m["ratio_search_vs_warm"] > TARGET_WARM),
         "worst": {"name": worst, "ratio_search": round(results[worst]["ratio_search"], 2)},
         "over_target": sorted(n for n, m in results.items() if m["ratio_search"] > TARGET_RATIO),
         "cli_count_median_s": {n: round(s, 3) for n, s in cli.items()},

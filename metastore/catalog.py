@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from . import schema as S
-from .errors import CatalogError, ImportFailed, NotFoundError
+from .errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from .store import reads
-from .store.connection import Handle, open_db, scratch
+from .store.connection import Handle, open_db, release_idle, scratch
 from .store.fields import load_schema
 from .store.importer import ImportOptions, ImportReport, run_import
-from .store.reads import ImageInfo, KeyInfo, StoredValue
+from .store.reads import ImageInfo, KeyInfo, StoredValue, ValueCounts
 
 if TYPE_CHECKING:
     from .store.search import SearchResult
@@ -34,6 +34,8 @@ class Catalog:
                  on_wait: Callable[[str], None] | None = None, tz: str = "UTC",
                  clock: Callable[[], datetime] | None = None) -> None:
         self.path = Path(path if path is not None else default_db())
+        if not (isinstance(wait, (int, float)) and wait >= 0 and wait == wait and wait != float("inf")):
+            raise UsageError(f"wait must be a number of seconds, 0 or more, got {wait!r}", help="e.g. wait=30")
         self.wait = wait
         self.on_wait = on_wait
         self.tz = tz  # the zone of datetime literals without an offset
@@ -84,6 +86,18 @@ class Catalog:
         return run_facets(self, keys, query, bins=bins, top=top)
 
     # -- connections -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of the catalog file now. Reads keep it attached between calls (warm: DuckDB's
+        cached data survives) until a writer waits or it has been idle for a few seconds; close
+        it before opening the same file with a plain ``duckdb.connect()`` in this process."""
+        release_idle(self.path)
+
+    def __enter__(self) -> "Catalog":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def open_reader(self) -> Handle:
         """A read-only connection the caller must close (``reading()`` closes it for you)."""
         return open_db(self.path, read_only=True, wait=self.wait, on_wait=self.on_wait)
@@ -127,16 +141,19 @@ class Catalog:
                      dry_run: bool = False, tags: Sequence[str] = (), normalize_keys: bool = False,
                      format: str | None = None, field: str | None = None,
                      path_template: str | None = None, path_prefix: str = "", exif: bool = False,
+                     datetime_formats: dict[str, str] | None = None,
                      progress: Callable[[str], None] | None = None) -> ImportReport:
         """Import CSV/TSV/JSON/JSONL/COCO files, sidecar folders and YOLO datasets (``format="yolo"``)
         in one transaction.
 
         ``field``: the files are Visual Layer upload files (``[{"media_id", "value"}]``) for that key.
         ``path_template``: build paths from columns (``"images/{image_id}.jpg"``); ``path_prefix``:
-        prepend to every path; ``exif``: folders also read each image's header (Pillow).
+        prepend to every path; ``exif``: folders also read each image's header (Pillow);
+        ``datetime_formats``: key → strftime form of its datetimes (``{"seen": "%m/%d/%Y"}``).
         See ``ImportReport.exit_code`` for the outcome."""
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
-                             normalize_keys, format, field, path_template, path_prefix or "", exif)
+                             normalize_keys, format, field, path_template, path_prefix or "", exif,
+                             dict(datetime_formats or {}))
         files = [Path(p) for p in paths]
         for f in files:
             if not f.exists():
@@ -161,9 +178,21 @@ class Catalog:
         with self.reading() as con:
             return reads.keys(con)
 
-    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+    def values(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+               query: str = "") -> list[tuple[object, int]]:
+        """Distinct values of ``key`` with counts, most common first (among images matching ``query``)."""
+        return self.value_counts(key, prefix=prefix, limit=limit, query=query).rows
+
+    def value_counts(self, key: str, *, prefix: str | None = None, limit: int | None = 50,
+                     query: str = "") -> ValueCounts:
+        """Like :meth:`values`, with the key's type and ``missing``: matching images without the key."""
+        where = ("TRUE", [])
+        if query:
+            from .query import compile_where
+
+            where = compile_where(self.search(query).checked)
         with self.reading() as con:
-            return reads.values(con, key, prefix=prefix, limit=limit)
+            return reads.value_counts(con, key, prefix=prefix, limit=limit, where=where)
 
     def imports(self) -> list[dict]:
         with self.reading() as con:
@@ -209,9 +238,14 @@ class Catalog:
             return edits.history(con, path, key)
 
     def undo(self, import_id: int):
+        """Revert an import, or a retype (``metastore fields retype`` prints its id)."""
         from .store import edits
 
         with self.writing(create=False) as con:
+            if reads.source_kind(con, import_id) == "retype":
+                from .store.retype import undo as undo_retype
+
+                return undo_retype(con, import_id)
             return edits.undo(con, import_id)
 
     # -- fields ------------------------------------------------------------------------------
@@ -221,12 +255,14 @@ class Catalog:
         with self.writing() as con:
             return declare_field(con, name, type_, options=options, locked=locked)
 
-    def retype_field(self, name: str, type_: str) -> S.Field:
-        """Widen a key to string, losslessly (the only retype allowed)."""
-        from .store.field_edits import retype_field
+    def retype_field(self, name: str, type_: str):
+        """Change a key's type to any type: every current and historical value is checked first and
+        nothing changes if one does not fit (``RetypeRefused`` lists them). Recorded as a change of
+        its own (``result.source_id``) that ``undo`` reverts. Returns a ``RetypeResult``."""
+        from .store.retype import retype
 
         with self.writing(create=False) as con:
-            return retype_field(con, name, type_)
+            return retype(con, name, type_)
 
 
 __all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ImportReport", "CatalogError", "default_db"]

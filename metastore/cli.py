@@ -71,6 +71,12 @@ def _main(
     wait: float = typer.Option(10.0, "--wait", min=0, help="Seconds to wait for a locked catalog."),
     version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Show the version."),
 ) -> None:
+    import math
+
+    if not math.isfinite(wait):  # nan passes min=0 and would wait forever
+        from .errors import UsageError
+
+        raise UsageError(f"--wait must be a number of seconds, 0 or more, got {wait}", help="e.g. --wait 30")
     state.db, state.quiet, state.wait = db, quiet, wait
 
 
@@ -83,6 +89,18 @@ def _parse_types(items: List[str]) -> dict:
         if not sep or not key or not type_:
             raise UsageError(f"--type expects KEY=TYPE, got '{item}'", help="e.g. --type weather=enum")
         out[key.strip()] = type_.strip()
+    return out
+
+
+def _parse_pairs(items: List[str], option: str, example: str) -> dict:
+    from .errors import UsageError
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value:
+            raise UsageError(f"{option} expects KEY=VALUE, got '{item}'", help=f"e.g. {option} '{example}'")
+        out[key.strip()] = value
     return out
 
 
@@ -105,6 +123,9 @@ def import_(
                                                 help="Build each path from columns: 'images/{image_id}.jpg'."),
     path_prefix: str = typer.Option("", "--path-prefix", help="Prepend to every path (e.g. val2017/)."),
     exif: bool = typer.Option(False, "--exif", help="Folders: also read each image's header and EXIF (Pillow)."),
+    datetime_format: List[str] = typer.Option([], "--datetime-format",
+                                              help="KEY=FORMAT: read KEY's datetimes in this strftime form, "
+                                                   "e.g. 'seen=%m/%d/%Y %H:%M' (repeatable)."),
     field: Optional[str] = typer.Option(None, "--field",
                                         help="The files are Visual Layer upload files of {media_id, value} for this key."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
@@ -117,7 +138,9 @@ def import_(
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
             dry_run=dry_run, tags=tag, normalize_keys=normalize_keys, format=format_, field=field,
-            path_template=path_template, path_prefix=path_prefix, exif=exif, progress=progress)
+            path_template=path_template, path_prefix=path_prefix, exif=exif,
+            datetime_formats=_parse_pairs(datetime_format, "--datetime-format", "seen=%m/%d/%Y %H:%M"),
+            progress=progress)
     finally:
         progress.close()
     render.import_report(report, as_json=as_json)
@@ -125,19 +148,20 @@ def import_(
 
 
 @app.command()
-def show(path: str = typer.Argument(..., help="The image path as stored.")) -> None:
+def show(path: str = typer.Argument(..., help="The image path as stored."),
+         as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """One image: every key with type, value and provenance; its tags."""
     from . import render
 
-    render.image(catalog().show(path))
+    render.image(catalog().show(path), as_json=as_json)
 
 
 @app.command()
-def keys() -> None:
+def keys(as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """Every key: type, images having it, distinct values, examples."""
     from . import render
 
-    render.keys(catalog().keys())
+    render.keys(catalog().keys(), as_json=as_json)
 
 
 @app.command()
@@ -145,11 +169,13 @@ def values(
     key: str = typer.Argument(..., help="The key.", autocompletion=_complete_key),
     prefix: Optional[str] = typer.Option(None, "--prefix", help="Only values starting with this."),
     limit: int = typer.Option(50, "--limit", min=1, help="At most this many values."),
+    q: Optional[str] = typer.Option(None, "-q", "--query", help="Only images matching this query."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts)."),
 ) -> None:
-    """Distinct values of a key with counts, most common first."""
+    """Distinct values of a key with counts, most common first, then (missing): images without it."""
     from . import render
 
-    render.value_counts(catalog().values(key, prefix=prefix, limit=limit))
+    render.value_counts(catalog().value_counts(key, prefix=prefix, limit=limit, query=q or ""), as_json=as_json)
 
 
 @fields_app.command("declare")
@@ -169,13 +195,15 @@ def fields_declare(
 
 @fields_app.command("retype")
 def fields_retype(
-    name: str = typer.Argument(..., help="The key."),
-    type_: str = typer.Argument(..., metavar="TYPE", help="string (the only lossless widening)"),
+    name: str = typer.Argument(..., help="The key.", autocompletion=_complete_key),
+    type_: str = typer.Argument(..., metavar="TYPE",
+                                help="string | number | boolean | datetime | enum | multi-enum | link"),
 ) -> None:
-    """Widen a key to string, keeping every value."""
+    """Change a key's type. Every value (and every value in its history) is checked first; if one
+    does not fit, nothing changes and they are listed. Undo with: metastore undo ID."""
     from . import render
 
-    render.field_line(catalog().retype_field(name, type_))
+    render.retype_result(catalog().retype_field(name, type_))
 
 
 @fields_app.command("list")
@@ -204,7 +232,7 @@ def _columns(spec: Optional[str]) -> list:
 
 @app.command()
 def search(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     format_: Optional[str] = typer.Option(None, "--format", "-f",
@@ -232,10 +260,12 @@ def search(
     state.json_errors = fmt == "json"
     text = _query_arg(query, q)
     cols = _columns(columns)
-    result = catalog().search(text, columns=cols, sort=sort, limit=limit)
+    cat = catalog()
+    result = cat.search(text, columns=cols, sort=sort, limit=limit)
     if explain:
         render.explain(result.explain())
-    render.results(result, fmt)
+    if render.results(result, fmt) == 0 and limit != 0:
+        _zero_result_hint(cat, text)
 
 
 @app.command()
@@ -244,12 +274,26 @@ def count(
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
 ) -> None:
     """Print only the number of images matching a query."""
-    typer.echo(catalog().search(_query_arg(query, q)).count())
+    cat, text = catalog(), _query_arg(query, q)
+    n = cat.search(text).count()
+    typer.echo(n)
+    if n == 0:
+        _zero_result_hint(cat, text)
+
+
+def _zero_result_hint(cat, text: str) -> None:
+    """After a search or count that found nothing: one likely intended reading, on stderr."""
+    from . import render
+    from .hints import zero_result_hint
+
+    found = zero_result_hint(cat, text)
+    if found:
+        render.hint(found)
 
 
 @app.command("export")
 def export_(
-    query: Optional[str] = typer.Argument(None, help="The query (a leading '-' needs -- before it, or use -q).",
+    query: Optional[str] = typer.Argument(None, help="The query (one starting with '-', like '-weather:rain', works too).",
                                          autocompletion=_complete_query),
     q: Optional[str] = typer.Option(None, "-q", "--query", help="The query, as an option."),
     out: Path = typer.Option(..., "--out", "-o", help="Folder to write (created; must be empty unless --force)."),
@@ -400,20 +444,20 @@ app.add_typer(imports_app, name="imports")
 
 
 @imports_app.callback()
-def imports_list(ctx: typer.Context) -> None:
+def imports_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """List import records (`metastore imports show ID` for one with its errors)."""
     if ctx.invoked_subcommand is None:
         from . import render
 
-        render.imports(catalog().imports())
+        render.imports(catalog().imports(), as_json=as_json)
 
 
 @imports_app.command("show")
-def imports_show(import_id: int = typer.Argument(..., metavar="ID")) -> None:
+def imports_show(import_id: int = typer.Argument(..., metavar="ID"), as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """One import: counts, options and every error it recorded."""
     from . import render
 
-    render.import_record(*catalog().import_record(import_id))
+    render.import_record(*catalog().import_record(import_id), as_json=as_json)
 
 
 def _assignments(items: List[str]) -> list:
@@ -476,11 +520,12 @@ def tag(
 def history(
     path: str = typer.Argument(..., help="The image path as stored."),
     key: Optional[str] = typer.Argument(None, help="Only this key ('tags' for tags)."),
+    as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts)."),
 ) -> None:
     """Every change of an image's values and tags: old → new, source, time."""
     from . import render
 
-    render.history(catalog().history(path, key))
+    render.history(catalog().history(path, key), as_json=as_json)
 
 
 @app.command()
@@ -534,8 +579,10 @@ def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError
 
+    from .argv import protect_query
+
     try:
-        app()
+        app(args=protect_query(sys.argv[1:]), prog_name="metastore")
     except MetastoreError as exc:
         from . import render
 

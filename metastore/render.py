@@ -11,10 +11,28 @@ from . import schema as S
 from .types import json_value as value_json, text as value_text
 
 
+#: The width of tables written to a pipe or file: wide enough never to cut a row (a script reads
+#: them whole); on a terminal, its own width.
+PIPE_WIDTH = 100_000
+
+
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if _isatty(stream) else PIPE_WIDTH
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, width=width)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _print_json(data) -> None:
+    print(json.dumps(data, ensure_ascii=False, default=str, indent=1))
 
 
 def fmt_value(value, type_: str | None = None) -> str:
@@ -158,16 +176,17 @@ class Progress:
 
 
 # -- search ------------------------------------------------------------------------------------
-def results(result, fmt: str) -> None:
-    """Matches on stdout in the chosen format; nothing else goes to stdout."""
+def results(result, fmt: str) -> int:
+    """Matches on stdout in the chosen format; nothing else goes to stdout. Returns how many."""
     rows = result.rows() if fmt != "paths" else None
     keys = [f.name for f in result.columns]
     types = {f.name: f.type for f in result.columns}
     if fmt == "paths":
         out = sys.stdout
-        for p in result.paths():
+        paths = result.paths()
+        for p in paths:
             out.write(p + "\n")
-        return
+        return len(paths)
     if fmt == "csv":
         import csv
 
@@ -175,7 +194,7 @@ def results(result, fmt: str) -> None:
         w.writerow(["path", "media_id"] + keys)
         for r in rows:
             w.writerow([r["path"], r["media_id"]] + [fmt_value(r[k], types[k]) for k in keys])
-        return
+        return len(rows)
     if fmt in ("jsonl", "json"):
         items = [{k: json_value(v) for k, v in r.items()} for r in rows]
         if fmt == "json":
@@ -183,7 +202,7 @@ def results(result, fmt: str) -> None:
         else:
             for item in items:
                 print(json.dumps(item, ensure_ascii=False))
-        return
+        return len(rows)
     from rich.table import Table
 
     t = Table(header_style="bold", box=None, pad_edge=False)
@@ -196,6 +215,7 @@ def results(result, fmt: str) -> None:
     total = result.count() if result.limit is not None else len(rows)
     shown = f"{len(rows):,} of {total:,}" if total != len(rows) else f"{total:,}"
     _console(stderr=True).print(f"{shown} image{'s' if total != 1 else ''}")
+    return len(rows)
 
 
 def explain(ex) -> None:
@@ -204,6 +224,8 @@ def explain(ex) -> None:
     err.print(f"[bold]query:[/] {_esc(ex.interpretation)}")
     err.print(f"[bold]time zone:[/] {ex.timezone} (datetimes without an offset)")
     err.print(f"[bold]sql:[/] {_esc(ex.sql)}")
+    if getattr(ex, "columns", None):  # the SQL names key columns by number: say which key each is
+        err.print("[bold]columns:[/] " + _esc(", ".join(f"{col} = {key} ({type_})" for col, key, type_ in ex.columns)))
     err.print("[bold]params:[/] " + _esc(", ".join(f"${i} = {v!r}" for i, v in enumerate(ex.params, 1))))
     for text, n in ex.clauses:
         err.print(f"  {n:>10,}  {_esc(text)}")
@@ -211,7 +233,13 @@ def explain(ex) -> None:
 
 
 # -- catalog views -----------------------------------------------------------------------------
-def image(info) -> None:
+def image(info, *, as_json: bool = False) -> None:
+    if as_json:
+        _print_json({"path": info.path, "media_id": info.media_id, "tags": info.tags, "values": [
+            {"key": v.key, "type": v.type, "value": json_value(v.value), "source_id": v.source_id,
+             "source": v.source_kind, "source_detail": v.source_detail,
+             "at": v.at.isoformat() if v.at else None} for v in info.values]})
+        return
     from rich.table import Table
 
     out = _console()
@@ -229,7 +257,12 @@ def image(info) -> None:
     out.print(t)
 
 
-def keys(infos) -> None:
+def keys(infos, *, as_json: bool = False) -> None:
+    if as_json:
+        _print_json([{"key": k.name, "type": k.type, "declared": k.declared, "locked": k.locked,
+                      "images": k.count, "distinct": k.distinct, "examples": [json_value(e) for e in k.examples],
+                      "options": list(k.options)} for k in infos])
+        return
     from rich.table import Table
 
     out = _console()
@@ -247,14 +280,27 @@ def keys(infos) -> None:
     out.print(t)
 
 
-def value_counts(rows, type_: str | None = None) -> None:
+def value_counts(counts, *, as_json: bool = False) -> None:
+    """A key's distinct values with counts, then ``(missing)``: images without the key."""
+    if as_json:
+        _print_json({"key": counts.key, "type": counts.type, "missing": counts.missing,
+                     "values": [{"value": json_value(v), "count": n} for v, n in counts.rows]})
+        return
     out = _console()
-    width = max((len(fmt_value(v, type_)) for v, _ in rows), default=0)
-    for v, n in rows:
-        out.print(f"{_esc(fmt_value(v, type_)).ljust(width)}  {n:,}")
+    labels = [fmt_value(v, counts.type) for v, _ in counts.rows]
+    if counts.missing:
+        labels.append("(missing)")
+    width = max((len(x) for x in labels), default=0)
+    for label, (_, n) in zip(labels, counts.rows):
+        out.print(f"{_esc(label).ljust(width)}  {n:,}")
+    if counts.missing:
+        out.print(f"{'(missing)'.ljust(width)}  {counts.missing:,}", style="dim")
 
 
-def imports(rows) -> None:
+def imports(rows, *, as_json: bool = False) -> None:
+    if as_json:
+        _print_json([{k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in r.items()} for r in rows])
+        return
     from rich.table import Table
 
     if not rows:
@@ -271,7 +317,17 @@ def imports(rows) -> None:
     _console().print(t)
 
 
-def import_record(rec: dict, errors: list) -> None:
+def import_record(rec: dict, errors: list, *, as_json: bool = False) -> None:
+    if as_json:
+        out = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in rec.items()}
+        if isinstance(out.get("options"), str):
+            try:
+                out["options"] = json.loads(out["options"])
+            except ValueError:
+                pass
+        out["errors"] = [{"file": f, "row": r, "key": k, "value": v, "reason": why} for f, r, k, v, why in errors]
+        _print_json(out)
+        return
     out = _console()
     out.print(f"[bold]import {rec['id']}[/] at {rec['ts']:%Y-%m-%d %H:%M:%S} from {_esc(rec['detail'] or '')}")
     out.print(f"strategy {rec['strategy']}, status {rec['status']}: {rec['rows_read']:,} read, "
@@ -296,7 +352,11 @@ def field_line(f) -> None:
     _console().print(f"{_esc(f.name)}: {f.type}{' (locked)' if f.locked else ''}{_esc(extra)}")
 
 
-def history(entries) -> None:
+def history(entries, *, as_json: bool = False) -> None:
+    if as_json:
+        _print_json([{"at": e.ts.isoformat() if e.ts else None, "key": e.key, "old": json_value(e.old),
+                      "new": json_value(e.new), "source_id": e.source_id, "source": e.source} for e in entries])
+        return
     from rich.table import Table
 
     if not entries:
@@ -313,7 +373,20 @@ def history(entries) -> None:
     _console().print(t)
 
 
+def retype_result(r) -> None:
+    field_line(r.field)
+    if r.source_id is not None:
+        hist = f" and {r.history_values:,} in its history" if r.history_values else ""
+        _console(stderr=True).print(f"{r.values:,} values converted{hist} (change {r.source_id}; "
+                                    f"revert it with: metastore undo {r.source_id})")
+
+
 def undo_report(r) -> None:
+    if hasattr(r, "retype_id"):
+        extra = f", {r.respelled:,} given back their exact old text" if r.respelled else ""
+        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is a {r.type} "
+                         f"again, {r.values:,} values converted{extra}")
+        return
     _console().print(
         f"undid import {r.import_id} (as change {r.undo_id}): {r.values_reverted:,} values restored, "
         f"{r.images_removed:,} images it added removed")
@@ -326,6 +399,11 @@ def undo_report(r) -> None:
 def message(text: str) -> None:
     """A non-data message (stderr)."""
     _console(stderr=True).print(_esc(text))
+
+
+def hint(text: str) -> None:
+    """A zero-result hint (stderr; stdout and the exit code stay as they are)."""
+    _console(stderr=True).print(f"[cyan]hint:[/] {_esc(text)}")
 
 
 def warning(text: str) -> None:

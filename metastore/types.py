@@ -44,18 +44,29 @@ AUTO_NUMBER_RE = r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?"
 #: A number for a key already known to be numeric (``007`` is 7 there). ASCII digits only:
 #: ``٧٠`` is not a number anywhere (import, ``set``, queries).
 NUMBER_RE = r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?"
-#: ISO 8601 date or datetime, optional seconds, fraction and offset.
+_TIME_RE = r"[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?"
+#: Datetimes as real data writes them: ISO 8601 (``T`` or a space), optional seconds and fraction,
+#: EXIF's ``2008:10:22 16:28:39``, and a zone: ``Z``, ``UTC``/``GMT`` or an offset, with or
+#: without a space before it (``2016-04-26 22:28:01 UTC``, ``… -07:00``). No zone means UTC.
 DATETIME_RE = (
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})?)?)?"
-    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?"
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2}([T ]" + _TIME_RE + r")?"
+    r"|[0-9]{4}:[0-9]{2}:[0-9]{2}[T ]" + _TIME_RE + r")"
+    r"(Z| ?(UTC|GMT|[+-][0-9]{2}(:?[0-9]{2})?))?"
+)
+#: How a datetime text is put into ISO form before it is read (Python and SQL apply the same
+#: three rewrites, in order): EXIF's date colons → dashes; a UTC/GMT zone → ``Z``; the space
+#: before an offset dropped.
+DATETIME_REWRITES = (
+    (r"^([0-9]{4}):([0-9]{2}):([0-9]{2})", r"\1-\2-\3"),
+    (r" ?(UTC|GMT)$", "Z"),
+    (r" ([+-][0-9]{2}(:?[0-9]{2})?)$", r"\1"),
 )
 #: A datetime text with an explicit UTC offset after its time (``…10:30+02:00``).
 OFFSET_RE = r":[0-9]{2}(\.[0-9]*)?[+-][0-9]"
 LINK_RE = r"(?i)https?://[^\s]+"
 #: Words auto-typing reads as booleans (any case).
-AUTO_TRUE = ("true",)
-AUTO_FALSE = ("false",)
+AUTO_TRUE = ("true", "yes")
+AUTO_FALSE = ("false", "no")
 #: Words a key known to be boolean accepts (import into a boolean key, ``set``, queries).
 TRUE_WORDS = ("true", "yes", "1")
 FALSE_WORDS = ("false", "no", "0")
@@ -67,6 +78,7 @@ INTEGER_TEXT_BELOW = 1e15
 _AUTO_NUMBER = re.compile(AUTO_NUMBER_RE + r"\Z")
 _NUMBER = re.compile(NUMBER_RE + r"\Z")
 _DATETIME = re.compile(DATETIME_RE + r"\Z")
+_DATETIME_REWRITES = tuple((re.compile(p), r) for p, r in DATETIME_REWRITES)
 _LINK = re.compile(LINK_RE + r"\Z")
 _BOOLEAN = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
 _AUTO_BOOLEAN = {**{w: True for w in AUTO_TRUE}, **{w: False for w in AUTO_FALSE}}
@@ -101,6 +113,8 @@ def read_datetime(text: str) -> datetime | None:
     t = text.strip()
     if not _DATETIME.match(t):
         return None
+    for pattern, repl in _DATETIME_REWRITES:
+        t = pattern.sub(repl, t)
     iso = t.replace(" ", "T", 1)
     if iso.endswith("Z"):
         iso = iso[:-1] + "+00:00"
@@ -289,7 +303,8 @@ def date_text(value) -> str:
 
 __all__ = [
     "STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK", "TYPES", "FieldType",
-    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "OFFSET_RE", "LINK_RE",
+    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "DATETIME_REWRITES",
+    "OFFSET_RE", "LINK_RE",
     "AUTO_TRUE", "AUTO_FALSE", "TRUE_WORDS", "FALSE_WORDS", "ITEM_SEPARATOR_RE", "AUTO_ORDER", "ValueProblem",
     "get", "parse", "auto_type", "read_number", "read_boolean", "read_datetime", "read_link", "split_items",
     "nfc", "text", "json_value", "query_text", "date_text",

@@ -99,6 +99,7 @@ def damaged(tmp_path_factory):
     cat.import_files([write(tmp / "b.csv", "path,score\na.jpg,5\n")])
     assert cat.check().ok
     ids = {f.name: f.id for f in cat.schema().fields}
+    cat.close()  # reads keep the file attached; DuckDB allows one handle per file in a process
     con = duckdb.connect(str(cat.path))
     yield con, ids
     con.close()

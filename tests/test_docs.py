@@ -1,4 +1,6 @@
-"""Docs are executed: every query shown in README.md and docs/*.md parses.
+"""Docs are executed: every query shown in README.md and docs/*.md parses, and every example in
+a ``sample`` block (``query → N images`` or ``query → error: message``) gives that result on the
+bundled sample (built by the real ``metastore quickstart``).
 
 Queries are taken from ``metastore search|count|export …`` commands (and ``--query``/``-q`` of any
 command, e.g. ``facets``, ``tag``) written in inline code or on lines of fenced code blocks, and
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from metastore.argv import protect_query
 from metastore.errors import QueryError
 from metastore.query import parse
 
@@ -44,6 +47,11 @@ def queries_in_command(line: str) -> list[str]:
         tokens = shlex.split(line[m.end():], comments=True)
     except ValueError:  # unbalanced quotes: not a runnable command (e.g. a placeholder)
         return []
+    for i, tok in enumerate(tokens):  # what the shell would stop at, then what the command does
+        if tok in STOP or tok.startswith(">"):
+            tokens = tokens[:i]
+            break
+    tokens = protect_query(tokens)  # a query starting with '-' ('-weather:rain')
     found: list[str] = []
     command = None
     positional_taken = False
@@ -96,6 +104,8 @@ def extract_queries(markdown: str) -> list[tuple[int, str]]:
                 if line.strip():
                     out.append((number, line.strip()))
                 continue
+            if fence[1] == "sample":
+                continue  # checked by test_sample_blocks_give_their_results
             text = pending + line.strip()
             if text.endswith("\\"):
                 pending = text[:-1] + " "
@@ -181,3 +191,74 @@ def test_extractor_lets_a_bad_query_fail():
     for q in found:
         with pytest.raises(QueryError):
             parse(q)
+
+
+# -- sample blocks: ``query → N images`` / ``query → error: message`` -------------------------
+_ARROW = re.compile(r"\s+→\s+(?:(?P<n>[0-9,]+) images?|error: (?P<error>.+))\Z")
+
+
+def extract_samples(markdown: str) -> list[tuple[int, str, int | None, str | None]]:
+    """``(line, query, count, error)`` for each line of the fenced ``sample`` blocks."""
+    out, inside = [], False
+    for number, line in enumerate(markdown.splitlines(), 1):
+        m = _FENCE.match(line)
+        if m and not inside and m.group(2).lower() == "sample":
+            inside = True
+            continue
+        if inside and m:
+            inside = False
+            continue
+        if inside and line.strip():
+            arrow = _ARROW.search(line)
+            assert arrow, f"line {number}: a sample line is 'query → N images' or 'query → error: …': {line!r}"
+            n = int(arrow["n"].replace(",", "")) if arrow["n"] else None
+            out.append((number, line[:arrow.start()].strip(), n, arrow["error"]))
+    return out
+
+
+def _all_samples():
+    found = []
+    for path in doc_files():
+        for number, query, n, error in extract_samples(path.read_text(encoding="utf-8")):
+            found.append((f"{path.relative_to(REPO)}:{number}", query, n, error))
+    return found
+
+
+@pytest.fixture(scope="module")
+def sample_catalog(tmp_path_factory):
+    """The bundled sample, cataloged by the real ``metastore quickstart`` (as a user would)."""
+    import os
+    import subprocess
+    import sys
+
+    from metastore import Catalog
+
+    dest = tmp_path_factory.mktemp("docs") / "sample"
+    env = {k: v for k, v in os.environ.items() if k != "METASTORE_DB"}
+    done = subprocess.run([sys.executable, "-c", "from metastore.cli import main; main()", "quickstart", str(dest)],
+                          capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return Catalog(dest / "metastore.duckdb")
+
+
+SAMPLES = _all_samples()
+
+
+def test_the_language_reference_has_samples():
+    assert sum(1 for where, *_ in SAMPLES if where.startswith("docs/query-language.md")) >= 60
+
+
+@pytest.mark.parametrize("where, query, n, error", SAMPLES, ids=[f"{w} {q}" for w, q, _, _ in SAMPLES])
+def test_sample_blocks_give_their_results(sample_catalog, where, query, n, error):
+    if error is None:
+        assert sample_catalog.search(query).count() == n, f"{where}: {query!r}"
+        return
+    with pytest.raises(QueryError) as info:
+        sample_catalog.search(query).count()
+    messages = [i.message for i in info.value.issues] or [info.value.message]
+    assert any(error in m for m in messages), f"{where}: {query!r} gave {messages}"
+
+
+def test_extractor_reads_sample_lines():
+    text = "```sample\nforklift   → 4 images\nx>1 → 1 image\nbad> → error: needs a value\n```\n"
+    assert extract_samples(text) == [(2, "forklift", 4, None), (3, "x>1", 1, None), (4, "bad>", None, "needs a value")]

@@ -1,8 +1,9 @@
 """Reading through the process's one DuckDB engine (``store/connection.py``): a catalog is
-attached read-only for one operation and detached after it, so
+attached read-only and kept attached (warm) between operations until a writer waits, so
 
-* a reader holds the file's shared lock while it reads (another process cannot write) and
-  releases it afterwards — a search result kept around never holds the catalog;
+* a reader holds the file's shared lock while it reads (another process cannot write); an idle
+  warm catalog is let go as soon as a writer in another process signals that it waits — a
+  search result kept around, or a long-lived reading process, never holds the catalog;
 * in one process the same file is never held for reading and writing at once (POSIX locks are
   per process: closing one handle would drop the other's lock) — the second opener waits, then
   gets a clear error;
@@ -14,6 +15,9 @@ Real files and real processes; no timing asserts.
 from __future__ import annotations
 
 import csv
+import os
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -38,13 +42,19 @@ def _catalog(tmp_path: Path, name: str, n: int, camera: str = "c") -> Path:
 
 
 def _attached() -> dict:
-    return dict(connection._ENGINE._attached)
+    """The catalogs being read now (warm idle ones aside)."""
+    return {k: e for k, e in connection._ENGINE._attached.items() if e[1]}
+
+
+def _warm() -> set:
+    return {k for k, e in connection._ENGINE._attached.items() if not e[1]}
 
 
 def test_a_kept_search_result_does_not_hold_the_catalog(tmp_path):
     db = _catalog(tmp_path, "a", 300)
     result = Catalog(db).search("score<10")
-    assert _attached() == {}
+    assert result.paths() and _attached() == {}
+    assert _warm() == {os.path.realpath(db)}  # kept attached for the next read
     r = procs.run(db, "--wait", "0", "set", "a/00001.jpg", "score=5")  # another process writes now
     assert r.returncode == 0, r.stderr
     assert "a/00001.jpg" in result.paths()  # the result reads the catalog as it is when asked

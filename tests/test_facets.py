@@ -117,3 +117,20 @@ def test_cli_facets(cat, tmp_path):
     assert r.returncode == 1 and r.stdout == "" and "unknown key 'nope'" in r.stderr
     r = run("score", "--bins", "0")
     assert r.returncode == 2 and r.stdout == ""
+
+
+def test_tags_facet_counts_images_per_tag(cat):
+    cat.tag(["a.jpg", "b.jpg", "c.jpg"], add=["review"])
+    cat.tag(["a.jpg"], add=["blurry"])
+    cat.tag(["d.jpg"], add=["zz-1"])
+    cat.tag(["e.jpg"], add=["zz-2"])
+    (f,) = cat.facets(["tags"])
+    assert (f.key, f.type, f.total) == ("tags", "tags", 6)
+    assert _counts(f) == {"review": 3, "blurry": 1, "zz-1": 1, "zz-2": 1, "(missing)": 1}
+    (f,) = cat.facets(["tags"], top=2)
+    assert _counts(f) == {"review": 3, "blurry": 1, "(other)": 2, "(missing)": 1}  # other: per tag
+    tags, loc = cat.facets(["tags", "location"], "location:dock-a")
+    assert _counts(tags) == {"review": 2, "blurry": 1} and tags.total == 2 and loc.total == 2
+    for b in cat.facets(["tags"])[0].buckets:  # each count is what `tag:` finds
+        if b.kind == "value":
+            assert cat.count(f"tag:{b.value}") == b.count

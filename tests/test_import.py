@@ -81,7 +81,7 @@ def test_dry_run_does_not_create_the_catalog(cat, tmp_path):
     assert not cat.exists()
     assert report.dry_run and report.rows_written == 2 and report.images_added == 2
     assert {k.key: k.type for k in report.keys} == {"score": "number", "quality": "string"}
-    assert "1 of 2 values are not numbers" in report.keys[1].note
+    assert "1 of 2 values is not a number" in report.keys[1].note
 
 
 def test_dry_run_on_an_existing_catalog_changes_nothing(cat, tmp_path):

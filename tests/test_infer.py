@@ -49,7 +49,7 @@ def test_type_is_inferred_from_all_values_not_a_sample(cat, tmp_path):
     report = cat.import_files([write(tmp_path / "big.csv", "path,score\n" + rows)])
     (key,) = report.keys
     assert key.type == "string"
-    assert "1 of 30,001 values are not numbers, e.g. 'n/a' at row 30001" in key.note
+    assert "1 of 30,001 values is not a number, e.g. 'n/a' at row 30001" in key.note
     assert "--type score=number" in key.note
 
 

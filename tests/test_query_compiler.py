@@ -95,6 +95,15 @@ EXPLAINED = {
     "temperature:70..80": "70 <= temperature (number) <= 80",
     "captured_at>2024-01-15": "captured_at (datetime) >= 2024-01-16T00:00:00Z",
     "": "every image",
+    # issue 13: grouped and ranged forms are shown expanded
+    "location:(dock-a OR NOT dock-b)": '(location (string) equals "dock-a" ignoring case OR NOT (location (string)'
+                                       ' equals "dock-b" ignoring case))',
+    "temperature:(>=10 AND <20)": "(temperature (number) >= 10 AND temperature (number) < 20)",
+    "temperature:{10 TO 20]": "(temperature (number) > 10 AND temperature (number) <= 20)",
+    "temperature:[10 TO 20]": "10 <= temperature (number) <= 20",
+    "captured_at:{2024-01 TO *]": "captured_at (datetime) >= 2024-02-01T00:00:00Z",
+    "location:[a TO m}": '(location (string) >= "a" AND location (string) < "m")',
+    "no:tag": "NOT (has any tag)",
     "a OR b c": '(path, a text value or a tag contains "a" ignoring case OR (path, a text value or a tag'
                 ' contains "b" ignoring case AND path, a text value or a tag contains "c" ignoring case))',
 }

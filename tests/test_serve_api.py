@@ -285,6 +285,15 @@ def test_edits_are_hand_edits(tmp_path):
     assert "needs-review" in d["tags"]
     assert cat.count("annotator:zoe tag:needs-review") == 1
     assert any(h["new"] == "zoe" and h["source"].startswith("edit") for h in d["history"])
+    # the tags facet (first once there are tags): a click adds tag:NAME
+    assert c.get("/api/info").json()["facets"][0] == "tags"
+    (tags,) = c.get("/api/facets", params={"keys": "tags"}).json()["facets"]
+    (b,) = [b for b in tags["buckets"] if b["kind"] == "value"]
+    assert (b["label"], b["count"], b["clause"], b["exclude"]) == ("needs-review", 1, "tag:needs-review",
+                                                                   "-tag:needs-review")
+    assert cat.count("-tag:needs-review") == cat.count("") - 1
+    (m,) = [b for b in tags["buckets"] if b["kind"] == "missing"]
+    assert (m["clause"], m["exclude"]) == ("no:tag", "has:tag") and cat.count("no:tag") == m["count"]
     r = _post(c, "/api/edit", {"path": path, "unset": ["annotator"], "remove_tags": ["needs-review"]})
     assert r.status_code == 200 and cat.count("annotator:zoe") == 0 and cat.count("tag:needs-review") == 0
     bad = _post(c, "/api/edit", {"path": path, "set": {"temperature": "warm"}})

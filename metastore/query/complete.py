@@ -242,6 +242,11 @@ def complete(text: str, cursor: int | None = None, stats: CompletionStats | None
         ctx, key = "value", _key_name(st.history[-2]) if len(st.history) > 1 else None
         opv = prev.value[1:] if len(prev.value) > 1 and prev.value[0] == ":" else prev.value
         cands, hint = _values(stats, key, opv, frag, item=False)
+    elif "GVALUE" in acc and _group_key(st.history) is not None:  # k:(a OR b…  k:(>=10 AND <…
+        ctx, (key, opv) = "value", _group_key(st.history)
+        if prev is not None and prev.type == "GOP":
+            opv = prev.value
+        cands, hint = _values(stats, key, opv, frag, item=False)
     elif "ITEM" in acc:
         ctx, key = "item", _list_key(st.history)
         cands, hint = _values(stats, key, ":", frag, item=True, listed=_listed(st.history))
@@ -280,6 +285,24 @@ def _list_key(history: list) -> str | None:
     for i in range(len(history) - 1, 1, -1):
         if history[i].type == "LSQB" and history[i - 1].type == "OP":
             return _key_name(history[i - 2])
+        if history[i].type == "LSQB":  # a list inside a field group k:(a OR [b, c…
+            found = _group_key(history[:i])
+            return found[0] if found else None
+    return None
+
+
+def _group_key(history: list) -> tuple[str | None, str] | None:
+    """(key, operator) of the field group ``k:( … `` the cursor is in, or None."""
+    depth = 0
+    for i in range(len(history) - 1, 0, -1):
+        t = history[i].type
+        if t == "RPAR":
+            depth += 1
+        elif t == "LPAR" and depth:
+            depth -= 1
+        elif t == "LPAR" and history[i - 1].type == "OP" and i >= 2:
+            op = history[i - 1].value
+            return _key_name(history[i - 2]), op[1:] if len(op) > 1 and op[0] == ":" else op
     return None
 
 

@@ -647,6 +647,9 @@ def _bracket_error(tr: _Tracker, tok: Token | None, prev: Token, where) -> Query
     ttype = tok.type if tok is not None else "$END"
     items = [t for t in inside if t.type in ("ITEM", "QUOTED")]
     ranged = any(t.type == "_TO" for t in inside)
+    if tok is not None and tok.value[:1] == "{" and prev.type in ("LSQB", "_COMMA"):
+        return _err("a list item cannot start with '{'", tok.start_pos, tok.start_pos + 1,
+                    f"quote it: {name}[\"{tok.value.rstrip(']')}\"]")
     if tok is not None and tok.value[:1] == "[" and prev.type in ("LSQB", "_COMMA"):
         return _err("lists cannot be nested", tok.start_pos, tok.end_pos, "write one flat list, e.g. location:[dock-a, dock-b]")
     if opener.type == "LBRACE" and not ranged and (any(":" in t.value for t in items) or ttype in ("RBRACE", "$END")):

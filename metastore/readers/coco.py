@@ -1,7 +1,7 @@
 """COCO annotation files (``instances_val2017.json``) → one record per image. No DuckDB.
 
 A COCO file is a JSON object with ``images``, ``annotations`` and ``categories`` lists. Each
-image becomes: its path (``file_name``), ``width``, ``height``, ``date_captured``, ``license``
+image becomes: its path (``file_name``, or ``--path-template`` over these keys), ``width``, ``height``, ``date_captured``, ``license``
 (the licence's name), ``coco_url`` / ``flickr_url``, ``coco_id`` (the COCO image id, as text),
 ``categories`` / ``supercategories`` (lists: multi-enum), ``objects`` (annotation count) and
 ``objects.<category>`` (count per category present; a category name is made a valid key by
@@ -49,7 +49,7 @@ def read_coco(data: dict, path_prefix: str = "") -> tuple[list[Record], list[str
         if not isinstance(name, str) or not name.strip():
             records.append(Record(row, {}, [("file_name", None, f"images[{row - 1}] has no file_name")]))
             continue
-        values: dict = {"path": path_prefix + name}
+        values: dict = {"file_name": path_prefix + name}
         for key in ("width", "height"):
             if isinstance(img.get(key), (int, float)) and not isinstance(img.get(key), bool):
                 values[key] = img[key]

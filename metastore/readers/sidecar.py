@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,14 +31,40 @@ class Found:
     sidecar_label: str | None = None  # the sidecar as the user named it (for messages)
 
 
-def scan(folder: Path, root_arg: str | None = None,
-         seen: dict | None = None) -> tuple[list[Found], list[str], int]:
+def _kind(e: os.DirEntry) -> str | None:
+    """None for a regular file (or a link to one), else what it is instead (for the report)."""
+    try:
+        if e.is_file():
+            return None
+        if e.is_symlink():
+            os.stat(e.path)  # raises for a dangling or looping link
+            return "a link to something that is not a file"
+    except OSError as exc:
+        return {2: "a dangling symlink", 40: "a symlink loop"}.get(exc.errno, exc.strerror or str(exc))
+    try:
+        mode = e.stat(follow_symlinks=False).st_mode
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def scan(folder: Path, root_arg: str | None = None, seen: dict | None = None,
+         skipped: list | None = None) -> tuple[list[Found], list[str], int]:
     """(images found, sidecars that have no image, images skipped as unchanged), sorted by path.
 
     ``seen`` maps a file on disk to the (size, mtime_ns) the catalog last read; an image whose
     file and sidecar both still match is skipped (counted, not returned). Plain strings and
-    ``os.scandir``: one ``stat`` per image and sidecar is all a re-run costs."""
+    ``os.scandir``: one ``stat`` per image and sidecar is all a re-run costs. Only regular files
+    are read: FIFOs, sockets, devices, dangling or looping links and unreadable subfolders are
+    appended to ``skipped`` as ``"path: why"`` (a FIFO would block the import forever)."""
     seen = seen or {}
+    skipped = [] if skipped is None else skipped
     unchanged = 0
     root_arg = str(folder) if root_arg is None else root_arg
     root = root_arg.replace(os.sep, "/").rstrip("/")
@@ -49,37 +76,55 @@ def scan(folder: Path, root_arg: str | None = None,
     while stack:
         rel = stack.pop()
         pics, jsons = [], {}
-        with os.scandir(base + "/" + rel if rel else base) as it:
-            for e in it:
-                name = e.name
-                i = name.rfind(".")
-                ext = name[i:].lower() if i > 0 else ""
-                if ext == ".json" and not e.is_dir():
-                    jsons[name[:i]] = e
-                elif ext in IMAGE_EXTS and not e.is_dir():
-                    pics.append(e)
-                elif e.is_dir(follow_symlinks=False):
-                    stack.append(rel + "/" + name if rel else name)
         here = prefix + rel + "/" if rel else prefix
+        try:
+            with os.scandir(base + "/" + rel if rel else base) as it:
+                entries = list(it)
+        except OSError as exc:
+            if not rel:
+                raise
+            skipped.append(f"{prefix}{rel}: cannot read this folder ({exc.strerror or exc})")
+            continue
+        for e in entries:
+            name = e.name
+            i = name.rfind(".")
+            ext = name[i:].lower() if i > 0 else ""
+            try:
+                is_dir = e.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_dir:
+                stack.append(rel + "/" + name if rel else name)
+                continue
+            if ext != ".json" and ext not in IMAGE_EXTS:
+                continue
+            why = _kind(e)
+            if why is not None:
+                skipped.append(f"{here}{name}: skipped, {why}")
+            elif ext == ".json":
+                jsons[name[:i]] = e
+            else:
+                pics.append(e)
         for e in pics:
             st = e.stat()
-            stat = (st.st_size, st.st_mtime_ns)
+            stat_ = (st.st_size, st.st_mtime_ns)
             name = e.name
             side = jsons.pop(name[:name.rfind(".")], None)
             if side is None:
-                if seen.get(e.path) == stat:
+                if seen.get(e.path) == stat_:
                     unchanged += 1
                 else:
-                    images.append(Found(here + name, e.path, stat, None, None))
+                    images.append(Found(here + name, e.path, stat_, None, None))
                 continue
             s2 = side.stat()
             stat2 = (s2.st_size, s2.st_mtime_ns)
-            if seen.get(e.path) == stat and seen.get(side.path) == stat2:
+            if seen.get(e.path) == stat_ and seen.get(side.path) == stat2:
                 unchanged += 1
                 continue
-            images.append(Found(here + name, e.path, stat, side.path, stat2, here + side.name))
+            images.append(Found(here + name, e.path, stat_, side.path, stat2, here + side.name))
         orphans += [here + e.name for e in jsons.values()]
     images.sort(key=lambda f: f.path)
+    skipped.sort()
     return images, sorted(orphans), unchanged
 
 
@@ -94,8 +139,12 @@ def read_sidecar(found: Found, row: int) -> Record:
         return Record(row, values, [(None, None, f"sidecar is {size:,} bytes; the limit is {MAX_SIDECAR_BYTES:,}")],
                       where)
     try:
-        with open(found.sidecar, "rb") as fh:
-            raw = fh.read()
+        # O_NONBLOCK: a file swapped for a FIFO since the scan must not block the import (and its lock).
+        fd = os.open(found.sidecar, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return Record(row, values, [(None, None, "sidecar is not a regular file")], where)
+            raw = fh.read(MAX_SIDECAR_BYTES + 1)
         if raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         raw.decode("utf-8")  # json.loads(bytes) would also accept UTF-16/32; sidecars are UTF-8

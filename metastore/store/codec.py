@@ -45,7 +45,7 @@ def auto_checks(c: str) -> dict[str, str]:
         S.BOOLEAN: f"lower({t}) IN ({_words(T.AUTO_TRUE + T.AUTO_FALSE)})",
         S.NUMBER: f"CASE WHEN regexp_full_match({t}, {_AUTO_NUMBER}) THEN isfinite(TRY_CAST({t} AS DOUBLE)) "
                   f"ELSE false END",
-        S.DATETIME: f"CASE WHEN regexp_full_match({t}, {_DATETIME}) THEN TRY_CAST({t} AS TIMESTAMPTZ) IS NOT NULL "
+        S.DATETIME: f"CASE WHEN regexp_full_match({t}, {_DATETIME}) THEN {_datetime_cast(t)} IS NOT NULL "
                     f"ELSE false END",
         S.LINK: f"regexp_full_match({t}, {_LINK})",
     }
@@ -68,8 +68,17 @@ def fast_cast_expr(c: str, type_: str) -> str:
     return cast_expr(c, type_)
 
 
+def iso_datetime_text(t: str) -> str:
+    """The SQL of ``types.DATETIME_REWRITES`` over text ``t`` (EXIF colons, `` UTC``, `` -07:00``)."""
+    for pattern, repl in T.DATETIME_REWRITES:
+        t = f"regexp_replace({t}, {lit(pattern)}, {lit(repl)})"
+    return t
+
+
 def _datetime_cast(t: str) -> str:
     # TIMESTAMPTZ parsing honours offsets; plain TIMESTAMP parsing is faster but would drop them.
+    # Only texts in a form ISO does not cover pay for the rewrites (a cheap character test first).
+    t = f"CASE WHEN regexp_matches({t}, 'UTC|GMT|^[0-9]{{4}}:| [+-]') THEN {iso_datetime_text(t)} ELSE {t} END"
     return (f"CASE WHEN regexp_matches({t}, {_HAS_OFFSET}) THEN TRY_CAST({t} AS TIMESTAMPTZ)::TIMESTAMP "
             f"ELSE TRY_CAST({t} AS TIMESTAMP) END")
 

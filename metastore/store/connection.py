@@ -2,8 +2,23 @@
 
 Readers do not open a DuckDB database per operation: building a DuckDB instance costs ~30 ms
 whatever the file, so the process keeps one in-memory instance (the *engine*) and ATTACHes the
-catalog to it read-only for the length of one operation (~1–2 ms), DETACHing it afterwards so
-the file lock is never held between operations. Writers open the file as its own database.
+catalog to it read-only (~1–2 ms). Writers open the file as its own database.
+
+Warm reads. DETACH drops DuckDB's cached column data, so the next read starts cold (1.3–1.8×
+the same query on an open connection). The engine therefore keeps a catalog attached after its
+last reader closes — *warm* — while three things hold:
+
+* no writer is waiting for it: a writer that finds the file locked (in any process) touches
+  ``<catalog>.write-wanted`` each time it retries (:func:`want_write`); a watcher thread in each
+  reading process looks for a fresh one every :data:`POLL_SECONDS` and detaches its idle
+  catalogs at once, so a writer waits at most about one poll longer than for a running read;
+* the file's stamp (``stamp.py``) is the one it had when attached: a write that bypassed the
+  lock (another handle in this process) means re-attach, never stale pages;
+* it was used in the last :data:`LINGER_SECONDS` (a writer that does not know the signal, such
+  as a plain ``duckdb`` session, waits at most that long).
+
+A writer in this process simply detaches idle catalogs first. :func:`release_idle` detaches them
+on demand (e.g. before opening the file with a raw ``duckdb.connect()``).
 
 One rule keeps this safe: a process must never hold the same file through two handles, because
 POSIX file locks belong to the process and closing either handle drops both. So this module
@@ -41,6 +56,50 @@ def quote(identifier: str) -> str:
 def _is_lock_error(exc: Exception) -> bool:
     text = str(exc)
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+#: How often a reading process looks for a waiting writer's signal (seconds).
+POLL_SECONDS = 0.02
+#: An idle attach is released after this long unused (seconds).
+LINGER_SECONDS = float(os.environ.get("METASTORE_READ_LINGER", "5"))
+#: A signal younger than this means a writer is waiting (writers renew it every retry).
+_FRESH_SECONDS = 1.0
+#: A writer that finds the file locked retries at least this long, so idle readers can let go
+#: (even with ``--wait 0``); a real lock holder still makes it give up after that.
+GRACE_SECONDS = 0.5
+
+
+def signal_path(key: str) -> str:
+    return key + ".write-wanted"
+
+
+def want_write(key: str) -> None:
+    """Tell readers in other processes that a writer waits for ``key`` (renews the signal)."""
+    try:
+        fd = os.open(signal_path(key), os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError:
+        return  # cannot signal (read-only folder, a symlink planted there): wait as before
+    try:
+        os.utime(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unwant(key: str) -> None:
+    try:
+        os.unlink(signal_path(key))
+    except OSError:
+        pass
+
+
+def _writer_waits(key: str) -> bool:
+    try:
+        st = os.lstat(signal_path(key))
+    except OSError:
+        return False
+    return abs(time.time() - st.st_mtime) < _FRESH_SECONDS
 
 
 class _InProcessConflict(Exception):
@@ -89,9 +148,11 @@ class _Engine:
         self._db: duckdb.DuckDBPyConnection | None = None
         self._pid = 0
         self._names = itertools.count(1)
-        self._attached: dict[str, list] = {}  # path key -> [alias, readers]
+        # path key -> [alias, readers, stamp when attached, monotonic time the last reader left]
+        self._attached: dict[str, list] = {}
         self._writing: dict[str, int] = {}  # path key -> writers open in this process
         self._checked: dict[str, list] = {}  # path key -> stamp of the file whose schema version was checked
+        self._watcher: threading.Thread | None = None
 
     def _instance(self) -> duckdb.DuckDBPyConnection:
         if self._db is None or self._pid != os.getpid():  # never reuse an instance across fork()
@@ -99,8 +160,13 @@ class _Engine:
             spill = Path(tempfile.gettempdir()) / f"metastore-duckdb-{os.getpid()}"
             self._db = duckdb.connect(":memory:", config={"temp_directory": str(spill)})
             self._db.execute("SET GLOBAL TimeZone = 'UTC'")
-            self._pid, self._attached, self._writing = os.getpid(), {}, {}
+            self._pid, self._attached, self._writing, self._watcher = os.getpid(), {}, {}, None
         return self._db
+
+    def _detach(self, key: str) -> None:
+        """Detach an idle catalog (under the lock)."""
+        entry = self._attached.pop(key)
+        self._db.execute(f"DETACH {entry[0]}")
 
     def attach(self, key: str) -> Handle:
         with self._lock:
@@ -108,18 +174,18 @@ class _Engine:
                 raise _InProcessConflict
             db = self._instance()
             entry = self._attached.get(key)
+            if entry is not None and not entry[1] and entry[2] != stamp(key):
+                self._detach(key)  # written past the lock since: never read stale pages
+                entry = None
             if entry is None:
                 alias = f"catalog{next(self._names)}"
                 db.execute(f"ATTACH '{key.replace(chr(39), chr(39) * 2)}' AS {alias} (READ_ONLY)")
-                entry = self._attached[key] = [alias, 0]
+                entry = self._attached[key] = [alias, 0, stamp(key), 0.0]
             entry[1] += 1
             try:
                 cur = db.cursor()  # under the lock: the shared connection is not thread-safe
             except BaseException:
-                entry[1] -= 1
-                if not entry[1]:
-                    del self._attached[key]
-                    db.execute(f"DETACH {entry[0]}")
+                self._left(key, entry)
                 raise
         try:
             cur.execute(f"USE {entry[0]}").fetchall()  # finished, so cur.sql() may follow
@@ -129,20 +195,56 @@ class _Engine:
             raise
         return Handle(cur, key, self.release)
 
+    def _left(self, key: str, entry: list) -> None:
+        """A reader closed (under the lock): keep the catalog warm unless a writer waits."""
+        entry[1] -= 1
+        if entry[1] > 0:
+            return
+        if LINGER_SECONDS <= 0 or _writer_waits(key):
+            self._detach(key)
+            return
+        entry[3] = time.monotonic()
+        if self._watcher is None:
+            self._watcher = threading.Thread(target=self._watch, name="metastore-warm-reads", daemon=True)
+            self._watcher.start()
+
     def release(self, key: str) -> None:
         with self._lock:
             entry = self._attached.get(key)
             if entry is None or self._pid != os.getpid():
                 return
-            entry[1] -= 1
-            if entry[1] <= 0:
-                del self._attached[key]
-                self._db.execute(f"DETACH {entry[0]}")
+            self._left(key, entry)
+
+    def _watch(self) -> None:
+        """Detach idle catalogs when a writer waits or they have lingered; end when none is idle."""
+        me = threading.current_thread()
+        while True:
+            time.sleep(POLL_SECONDS)
+            with self._lock:
+                if self._watcher is not me or self._pid != os.getpid():
+                    return
+                idle = [k for k, e in self._attached.items() if not e[1]]
+                now = time.monotonic()
+                for key in idle:
+                    if now - self._attached[key][3] >= LINGER_SECONDS or _writer_waits(key):
+                        self._detach(key)
+                if not any(not e[1] for e in self._attached.values()):
+                    self._watcher = None
+                    return
+
+    def release_idle(self, key: str | None = None) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                return
+            for k in [k for k, e in self._attached.items() if not e[1] and key in (None, k)]:
+                self._detach(k)
 
     def begin_write(self, key: str) -> None:
         with self._lock:
             if self._pid == os.getpid() and key in self._attached:
-                raise _InProcessConflict
+                if self._attached[key][1]:
+                    raise _InProcessConflict
+                self._detach(key)  # idle: let go, this process is about to write
             self._writing[key] = self._writing.get(key, 0) + 1
 
     def end_write(self, key: str) -> None:
@@ -155,6 +257,13 @@ class _Engine:
 
 
 _ENGINE = _Engine()
+
+
+def release_idle(path: str | os.PathLike | None = None) -> None:
+    """Detach the catalog at ``path`` (default: every catalog) if this process keeps it warm but
+    is not reading it (see the module's note). DuckDB refuses a second handle on a file in one
+    process, so call this before opening a catalog with a plain ``duckdb.connect()``."""
+    _ENGINE.release_idle(None if path is None else _key(Path(path)))
 
 
 def _key(path: Path) -> str:
@@ -179,8 +288,9 @@ def open_db(
         )
     if path.exists() and path.is_dir():
         raise CatalogError(f"{path} is a directory, not a catalog file", help="pass --db PATH/catalog.duckdb")
-    deadline = time.monotonic() + max(wait, 0.0)
-    told = False
+    start = time.monotonic()
+    deadline = start + max(wait, 0.0)
+    told = signalled = False
     key = _key(path)
     while True:
         in_process = False
@@ -205,7 +315,13 @@ def open_db(
                 f"cannot open catalog {path}: {_first_line(exc)}",
                 help="is it a metastore catalog (a DuckDB file)?",
             ) from None
-        if time.monotonic() >= deadline:
+        if not in_process and not read_only:
+            want_write(key)  # readers elsewhere keeping the file warm: let go
+            signalled = True
+        now_t = time.monotonic()
+        if now_t >= deadline and (in_process or read_only or now_t - start >= GRACE_SECONDS):
+            if signalled:
+                _unwant(key)
             if in_process:
                 raise CatalogLockedError(
                     f"catalog {path} is open for {'writing' if read_only else 'reading'} elsewhere in this process",
@@ -215,11 +331,15 @@ def open_db(
                 f"catalog {path} is locked by another process",
                 help="wait for the other metastore command to finish, or pass --wait SECONDS",
             ) from None
-        if not told and on_wait is not None:
+        # a writer says so once idle readers had their moment to let go (or its --wait is up)
+        quiet = not (in_process or read_only) and now_t - start < min(GRACE_SECONDS, wait)
+        if not told and on_wait is not None and not quiet:
             on_wait(f"catalog {path} is in use by another {'thread' if in_process else 'process'}; "
                     f"waiting up to {wait:g}s…")
             told = True
-        time.sleep(0.01 if in_process else 0.1)
+        time.sleep(0.01 if in_process else 0.05 if signalled and now_t - start < GRACE_SECONDS else 0.1)
+    if signalled:
+        _unwant(key)
     try:
         if not read_only:
             con.execute("SET TimeZone = 'UTC'")

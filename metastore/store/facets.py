@@ -57,6 +57,11 @@ SAMPLE_FROM = 100_000
 SAMPLE_MIN_SEEN = 2048
 _EXACT = 2 ** 50  # fine bin indices stay whole numbers a double holds exactly
 
+#: ``facets tags`` counts the images' tags (images per tag, like a multi-enum key).
+TAGS_KEY = "tags"
+TAGS = S.Field(TAGS_KEY, "tags", 0)
+
+
 @dataclass
 class Bucket:
     """One bar. ``kind`` is ``value`` (``value`` holds it), ``bin`` (``[lower, upper)``),
@@ -121,6 +126,8 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
         fields = []
         for k in keys:
             f = schema.get(k)
+            if f is None and k == TAGS_KEY:  # the images' tags, unless a key is named so
+                f = TAGS
             if f is None:
                 near = schema.suggest(k)
                 raise NotFoundError(f"unknown key '{k}'", help=f"did you mean '{near[0].name}'?" if near
@@ -134,7 +141,11 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
             raise
         where, params = compile_where(checked)
         run = _Run(con, where, params, filtered=checked.root is not None, bins=bins, top=top)
-        return run.facets(fields, schema.image_count)
+        real = [f for f in fields if f is not TAGS]
+        out = run.facets(real, schema.image_count) if real else []
+        if len(real) < len(fields):
+            out.insert(fields.index(TAGS), _tags(con, where, params, top))
+        return out
 
 
 @dataclass
@@ -442,3 +453,17 @@ def _round(x: float, step: float) -> float:
 
 
 __all__ = ["Bucket", "Facet", "UNITS", "nice_step", "run_facets"]
+
+
+def _tags(con, where: str, params: list, top: int) -> Facet:
+    """Images per tag among the result (an image counts once per tag it holds), ``(other)``
+    for the tags beyond ``top`` (summed per tag), ``(missing)`` for images without tags."""
+    rows = con.execute(f"SELECT t, count(*) FROM (SELECT unnest(tags) AS t FROM images WHERE {where}) "
+                       f"GROUP BY t", params).fetchall()
+    total, tagged = con.execute(f"SELECT count(*), count(*) FILTER (WHERE len(tags) > 0) FROM images "
+                                f"WHERE {where}", params).fetchone()
+    facet = Facet(TAGS_KEY, "tags", total)
+    _top(facet, rows, top, sum(n for _, n in rows))
+    if total - tagged:
+        facet.buckets.append(Bucket("missing", total - tagged))
+    return facet

@@ -1,19 +1,15 @@
-"""Changing the catalog's keys by hand: ``metastore fields declare`` and ``fields retype``.
-Each is one transaction."""
+"""Declaring a key by hand (``metastore fields declare``), in one transaction. (``fields retype``
+is ``retype.py``.)"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from .. import schema as S
-from .. import types as T
 from ..errors import UsageError
-from .codec import from_json_expr, to_json_expr
-from .connection import quote
 from .fields import load_fields
-from .reads import field
 from .tx import atomic
-from .writes import create_field, new_source
+from .writes import create_field
 
 
 def declare_field(con, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:
@@ -44,37 +40,4 @@ def declare_field(con, name: str, type_: str, *, options: Sequence[str] = (), lo
     return next(x for x in load_fields(con) if x.name == name)
 
 
-def retype_field(con, name: str, type_: str) -> S.Field:
-    """Widen a key to string, losslessly (the only retype allowed)."""
-    if type_ != S.STRING:
-        raise UsageError(f"cannot retype to {type_}: only widening to string is lossless",
-                         help=f"metastore fields retype {name} string")
-    f = field(con, name)
-    if f.type == S.STRING:
-        return f
-    c = quote(f.column)
-
-    def as_text(c: str) -> str:
-        """The text types.text() gives each value (the same integer cut-off, words and datetime form)."""
-        return {
-            S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < {int(T.INTEGER_TEXT_BELOW)} "
-                      f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END",
-            S.BOOLEAN: f"CASE WHEN {c} THEN '{T.TRUE_WORDS[0]}' ELSE '{T.FALSE_WORDS[0]}' END",
-            S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                        f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-            S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-        }.get(f.type, c)
-
-    with atomic(con):
-        new_source(con, "retype", f"{name}: {f.type} → string", status=None)
-        con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE VARCHAR USING {as_text(c)}")
-        # History keeps the key's values in its current type, spelled as the retype spells them,
-        # so that an undo puts back '10' (not '10.0') and `score:10` still matches.
-        for side in ("old_value", "new_value"):
-            con.execute(f"UPDATE history SET {side} = {to_json_expr(as_text(from_json_expr(side, f.type)))} "
-                        f"WHERE field_id = ? AND {side} IS NOT NULL", [f.id])
-        con.execute("UPDATE fields SET type = 'string', options = [] WHERE id = ?", [f.id])
-    return next(x for x in load_fields(con) if x.name == name)
-
-
-__all__ = ["declare_field", "retype_field"]
+__all__ = ["declare_field"]

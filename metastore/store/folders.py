@@ -19,6 +19,7 @@ class FolderBatch:
     found: list = field(default_factory=list)  # SC.Found per record (same order, row = index + 1)
     unchanged: int = 0
     orphans: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)  # "path: why" for entries that are not regular files
 
 
 def prepare(con, folder: Path, root_arg: str, *, exif: bool = False) -> FolderBatch:
@@ -30,8 +31,9 @@ def prepare(con, folder: Path, root_arg: str, *, exif: bool = False) -> FolderBa
                        "'$.exif') AS BOOLEAN), false))",
                        [os.path.realpath(folder) + os.sep, exif]).fetchall()
     seen = {p: (size, mtime) for p, size, mtime in rows}
-    images, orphans, unchanged = SC.scan(folder, root_arg, seen)
-    batch = FolderBatch(folder, orphans=orphans, unchanged=unchanged, found=images)
+    skipped: list[str] = []
+    images, orphans, unchanged = SC.scan(folder, root_arg, seen, skipped)
+    batch = FolderBatch(folder, orphans=orphans, unchanged=unchanged, found=images, skipped=skipped)
     batch.records = [SC.read_sidecar(f, row) for row, f in enumerate(images, 1)]
     if exif:
         from ..readers.exif import add_header_values

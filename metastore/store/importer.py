@@ -6,6 +6,7 @@ point leaves the catalog as it was. ``dry_run`` runs everything and rolls back.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,7 @@ class ImportOptions:
     path_template: str | None = None  # e.g. "images/{image_id}.jpg": the path from columns
     path_prefix: str = ""  # prepended to every path (e.g. "val2017/")
     exif: bool = False  # folders: also read each image's header and EXIF (Pillow)
+    datetime_formats: dict[str, str] = dataclasses.field(default_factory=dict)  # KEY -> strftime form
 
 
 @dataclass
@@ -122,6 +124,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         raise UsageError("--exif reads the images of a folder", help="e.g. metastore import photos/ --exif")
     report.unchanged_files = sum(b.unchanged for b in batches.values())
     report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
+    report.warnings += [w for b in batches.values() for w in b.skipped]
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
         return report  # a folder re-run where nothing changed: nothing to read, nothing to write
     record_sets.update({i: b.records for i, b in batches.items()})
@@ -146,12 +149,14 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         report.warnings += [f"key '{old}' imported as '{new}' (--normalize-keys)"
                             for old, new in stage.renamed.items()]
         say("typing and validating")
-        plan = plan_import(con, stage, schema, opts.types)
+        plan = plan_import(con, stage, schema, opts.types, opts.datetime_formats)
         report.rows_read = stage.rows + stage.skipped
         report.keys = plan.keys
         staged = {c.key for c in stage.columns}
         report.warnings += [f"--type {k}={t}: no file of this import has a key '{k}' (check the spelling)"
                             for k, t in opts.types.items() if k not in staged]
+        report.warnings += [f"--datetime-format {k}=…: no file of this import has a key '{k}' (check the spelling)"
+                            for k in opts.datetime_formats if k not in staged]
         report.column_issues = plan.issues
         report.rows_failed = plan.failed_rows
         report.row_issue_count = plan.row_errors
@@ -234,4 +239,5 @@ def _tag_imported(con, tags: list[str], source_id: int) -> None:
 def _options_record(opts: ImportOptions) -> dict:
     return {"types": opts.types, "id_column": opts.id_column, "strict": opts.strict, "tags": opts.tags,
             "normalize_keys": opts.normalize_keys, "format": opts.format, "field": opts.field,
-            "path_template": opts.path_template, "path_prefix": opts.path_prefix, "exif": opts.exif}
+            "path_template": opts.path_template, "path_prefix": opts.path_prefix, "exif": opts.exif,
+            "datetime_formats": opts.datetime_formats}

@@ -10,7 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
-from .codec import auto_checks, cast_expr, fast_cast_expr, reason_expr
+import re
+
+import duckdb
+
+from ..errors import UsageError
+from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
@@ -28,6 +33,7 @@ class KeyPlan:
     note: str | None = None  # why the type is what it is, when that is not obvious
     field: S.Field | None = None
     verified: bool = False  # every value already passed the auto-typing check for ``type``
+    fmt: str | None = None  # --datetime-format: the strftime form of this datetime key's values
 
     @property
     def typed_col(self) -> str:
@@ -61,6 +67,10 @@ def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
         return (), S.MULTI_ENUM
     if kinds == {"str"}:
         return (S.DATETIME, S.LINK), None
+    if kinds <= {"str", "num", "bool"}:
+        # Mixed JSON kinds (5 here, "5" or "n/a" there): typed from the text of every value like a
+        # CSV column, so that a key that ends up a string says why (issue 12 item 11).
+        return _TEXT_CANDIDATES, None
     return (), S.STRING
 
 
@@ -69,8 +79,35 @@ def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
 MAX_IMPORT_KEYS = 500
 
 
-def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -> Plan:
+#: Characters a --datetime-format may hold (it becomes a SQL literal: validated, never escaped ad hoc).
+_FORMAT_RE = re.compile(r"[%A-Za-z0-9 :/.,_+\-]+\Z")
+
+
+def check_datetime_formats(con, formats: dict[str, str]) -> None:
+    """Refuse a --datetime-format that is not a strftime form DuckDB reads."""
+    for key, fmt in formats.items():
+        if not _FORMAT_RE.match(fmt) or "%" not in fmt:
+            raise UsageError(f"--datetime-format {key}={fmt}: not a strftime form",
+                             help="e.g. --datetime-format observed=%m/%d/%Y %H:%M (letters, digits, %, spaces "
+                                  "and : / . , _ + -)")
+        try:
+            con.execute(f"SELECT try_strptime('2020', {codec_lit(fmt)})").fetchone()
+        except duckdb.Error as exc:
+            raise UsageError(f"--datetime-format {key}={fmt}: {str(exc).splitlines()[0][:160]}",
+                             help="strftime codes: %Y %m %d %H %M %S %I %p %b %z …") from None
+
+
+def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
+                formats: dict[str, str] | None = None) -> Plan:
     plan = Plan(stage)
+    formats = formats or {}
+    if formats:
+        check_datetime_formats(con, formats)
+        bad = [k for k, t in declared.items() if k in formats and t != S.DATETIME]
+        if bad:
+            raise UsageError(f"--datetime-format {bad[0]}=… makes '{bad[0]}' a datetime, but --type says "
+                             f"{declared[bad[0]]}", help="give one of the two")
+        declared = {**declared, **{k: S.DATETIME for k in formats}}
     files = stage.files
     if len(stage.columns) > MAX_IMPORT_KEYS:
         from ..errors import ImportFailed
@@ -91,11 +128,12 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -
                 plan.issues.append(Issue(
                     col.where, None, col.key, None,
                     f"key '{col.key}' is already a {existing.type}, not {want} "
-                    f"(to widen it: metastore fields retype {col.key} string)"))
+                    f"(to change it, checking every stored value first: metastore fields retype {col.key} {want})"))
                 continue
-            plan.keys.append(KeyPlan(col.key, col.col, existing.type, "existing", field=existing))
+            plan.keys.append(KeyPlan(col.key, col.col, existing.type, "existing", field=existing,
+                                     fmt=formats.get(col.key)))
         elif want:
-            plan.keys.append(KeyPlan(col.key, col.col, want, "declared"))
+            plan.keys.append(KeyPlan(col.key, col.col, want, "declared", fmt=formats.get(col.key)))
         else:
             cands, forced = _candidates(col)
             if forced:
@@ -106,6 +144,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str]) -
     by_col = {k.col: k for k in plan.keys}
 
     _infer(con, plan, by_col, infer_cols)
+    _date_like_notes(con, plan, [by_col[c.col] for c, _ in infer_cols])
     for k in list(plan.keys):
         if k.values == 0 and k.status == "new":
             plan.keys.remove(k)  # a column with no values says nothing about its type: not created
@@ -173,14 +212,42 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
 def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> str:
     check = auto_checks(k.col)[best]
     ex = con.execute(
-        f"SELECT {k.col}, _file, _row FROM stage WHERE {_nonempty(k.col)} AND NOT {check} "
+        f"SELECT {k.col}, _file, _row, _src FROM stage WHERE {_nonempty(k.col)} AND NOT {check} "
         f"ORDER BY _file, _row LIMIT 1").fetchone()
     misfits = k.values - fitting
-    where = f"row {ex[2]}" + (f" of {files[ex[1]]}" if len(files) > 1 else "")
-    return (
-        f"{k.key}: string, because {misfits:,} of {k.values:,} values are not {_KIND_NOUN[best]}, "
-        f"e.g. {ex[0]!r} at {where}; use --type {k.key}={best} to import as {best} and reject those rows"
-    )
+    where = ex[3] if ex[3] else f"row {ex[2]}" + (f" of {files[ex[1]]}" if len(files) > 1 else "")
+    verb = "is" if misfits == 1 else "are"
+    noun = _KIND_NOUN[best] if misfits != 1 else _KIND_NOUN[best][:-1]
+    article = "" if misfits != 1 else ("an " if noun[0] in "aeiou" else "a ")
+    note = (f"{k.key}: string, because {misfits:,} of {k.values:,} values {verb} not {article}{noun}, "
+            f"e.g. {ex[0]!r} at {where}; use --type {k.key}={best} to import as {best} (those values are "
+            f"then listed as errors and left out)")
+    if best == S.DATETIME:
+        note += f", or give their form with --datetime-format {k.key}=FORMAT (e.g. '%m/%d/%Y %H:%M')"
+    return note
+
+
+#: Texts that look like a date in some form (``7/16/2016``, ``16.07.2016 8:14``, ``2016/07/16``):
+#: a key of such values that auto-typing could not read gets a note naming --datetime-format.
+LOOSE_DATE_RE = (r"[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}([ T,]+[0-9]{1,2}[:.][0-9]{2}.*)?"
+                 r"|[0-9]{1,2} [A-Za-z]{3,9},? [0-9]{4}.*|[A-Za-z]{3,9} [0-9]{1,2},? [0-9]{4}.*")
+
+
+def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
+    """Keys left as strings whose values mostly look like dates in a form not understood."""
+    keys = [k for k in keys if k.type == S.STRING and k.values and (k.note is None or "datetimes" not in k.note)]
+    if not keys:
+        return
+    pat = "'" + LOOSE_DATE_RE.replace("'", "''") + "'"
+    aggs = ", ".join(f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat})), "
+                     f"min({k.col}) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))" for k in keys)
+    row = con.execute(f"SELECT {aggs} FROM stage").fetchone()
+    for i, k in enumerate(keys):
+        n, example = row[2 * i], row[2 * i + 1]
+        if n and n * 2 >= k.values:
+            k.note = (f"{k.key}: string; {n:,} of {k.values:,} values look like dates in a form auto-typing does not "
+                      f"read, e.g. {example!r}; give their form with --datetime-format {k.key}=FORMAT "
+                      f"(strftime, e.g. '%m/%d/%Y %H:%M')")
 
 
 _MAPPED = (S.ENUM, S.MULTI_ENUM)
@@ -223,7 +290,7 @@ def _typed_expr(k: KeyPlan) -> str:
         return f"nullif({_map_table(k)}.val, [])"
     if k.type in _MAPPED:
         return f"{_map_table(k)}.val"
-    expr = fast_cast_expr(k.col, k.type) if k.verified else cast_expr(k.col, k.type)
+    expr = fast_cast_expr(k.col, k.type) if k.verified else _cast(k)
     return f"CASE WHEN {_nonempty(k.col)} THEN {expr} END"
 
 
@@ -240,11 +307,20 @@ def _misfit(k: KeyPlan) -> str:
     """Cells of ``k`` that hold a value its type cannot read (a row error each)."""
     if k.type in _MAPPED:
         return f"({k.col} IN (SELECT raw FROM {_map_table(k)} WHERE val IS NULL))"
-    return f"({_nonempty(k.col)} AND ({cast_expr(k.col, k.type)}) IS NULL)"
+    return f"({_nonempty(k.col)} AND ({_cast(k)}) IS NULL)"
+
+
+def _cast(k: KeyPlan) -> str:
+    """A cell of ``k`` read as its type (with its --datetime-format when it has one)."""
+    if k.fmt is not None:
+        return f"try_strptime(trim({k.col}), {codec_lit(k.fmt)})::TIMESTAMP"
+    return cast_expr(k.col, k.type)
 
 
 def _reason(k: KeyPlan, c: str) -> str:
     q = "'" * 4
+    if k.fmt is not None:
+        return f"{q} || {c} || {q} || {codec_lit(' does not match --datetime-format ' + repr(k.fmt))}"
     if k.type == S.ENUM:
         return (f"{q} || {c} || {q[:3]} is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
                 f"enum option (declare the key as string)'")

@@ -43,6 +43,14 @@ class KeyInfo:
     options: tuple[str, ...]
 
 
+@dataclass
+class ValueCounts:
+    key: str
+    type: str
+    rows: list  # (value, count), most common first
+    missing: int  # images (matching the query) without the key
+
+
 def field(con, key: str) -> S.Field:
     """The key named ``key`` (exact, else the only case-insensitive match), or NotFoundError."""
     return S.Schema(tuple(load_fields(con))).require(key)
@@ -89,18 +97,31 @@ def keys(con) -> list[KeyInfo]:
                     f.options) for i, f in enumerate(fields)]
 
 
-def values(con, key: str, *, prefix: str | None = None, limit: int | None = 50) -> list[tuple[object, int]]:
+def value_counts(con, key: str, *, prefix: str | None = None, limit: int | None = 50,
+                 where: tuple[str, list] = ("TRUE", [])) -> ValueCounts:
+    """Distinct values of ``key`` with counts, most common first, among the images ``where``
+    (compiled query SQL with positional parameters) selects; and how many of those lack the key."""
+    sql, qparams = where
     f = field(con, key)
     c = quote(f.column)
     item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-    where, params = "", {}
+    params = list(qparams)
+    cond = ""
     if prefix:
-        where = "WHERE starts_with(lower(CAST(v AS VARCHAR)), lower($prefix))"
-        params["prefix"] = prefix
+        params.append(prefix)
+        cond = f"WHERE starts_with(lower(CAST(v AS VARCHAR)), lower(${len(params)}))"
     lim = "" if limit is None else f"LIMIT {int(limit)}"
-    return con.execute(
-        f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) {where} "
-        f"GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+    rows = con.execute(
+        f"SELECT v, count(*) AS n FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL AND ({sql})) "
+        f"{cond} GROUP BY v ORDER BY n DESC, v {lim}", params).fetchall()
+    missing = con.execute(f"SELECT count(*) FROM images WHERE {c} IS NULL AND ({sql})", list(qparams)).fetchone()[0]
+    return ValueCounts(f.name, f.type, rows, missing)
+
+
+def source_kind(con, sid: int) -> str | None:
+    """What made change ``sid`` (``import``, ``edit``, ``retype``, ``undo``), or None."""
+    row = con.execute("SELECT kind FROM sources WHERE id = ?", [sid]).fetchone()
+    return row[0] if row else None
 
 
 def imports(con) -> list[dict]:
@@ -132,5 +153,5 @@ def _similar_paths(con, path: str) -> str:
     return "paths are stored as given at import; list some with: metastore search '' --limit 5"
 
 
-__all__ = ["StoredValue", "ImageInfo", "KeyInfo", "field", "show", "known_paths", "keys", "values", "imports",
-           "import_record"]
+__all__ = ["StoredValue", "ImageInfo", "KeyInfo", "ValueCounts", "field", "show", "known_paths", "keys",
+           "value_counts", "source_kind", "imports", "import_record"]

@@ -27,6 +27,7 @@ class Explained:
     clauses: list[tuple[str, int]]  # (clause text, images matching it alone)
     total: int
     keys: list[tuple[str, str]] = field(default_factory=list)  # (key, type) the query uses
+    columns: list[tuple[str, str, str]] = field(default_factory=list)  # (column as in the SQL, key, type)
 
 
 class SearchResult:
@@ -85,13 +86,29 @@ class SearchResult:
         return self.to_arrow().to_pandas()
 
     def explain(self) -> Explained:
-        from ..query import clauses, explain
+        from ..query import clauses, explain, quote
 
         with self._connection() as con:
             per_clause = [(text, con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0])
                           for text, where, params in clauses(self.checked)]
             total = con.execute(self.count_sql, self.count_params).fetchone()[0]
-        return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total)
+        used = _fields_used(self.checked)
+        return Explained(explain(self.checked), self.catalog.tz, self.sql, self.params, per_clause, total,
+                         keys=[(f.name, f.type) for f in used],
+                         columns=[(quote(f.column), f.name, f.type) for f in used])
+
+
+def _fields_used(checked) -> list[S.Field]:
+    """The catalog fields the checked query reads, in query order (free text: every text key)."""
+    from ..query import Pred
+    from ..query.ast import find_all
+
+    seen: dict[str, S.Field] = {}
+    for p in find_all(checked.root, Pred):
+        for f in (p.target, *p.over):
+            if isinstance(f, S.Field):
+                seen.setdefault(f.name, f)
+    return list(seen.values())
 
 
 def re2_problem(con):

@@ -391,7 +391,7 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
                     recs, problems = coco.read_coco(data)
                     del data
                     stage.issues += [Issue(str(path), None, None, None, p) for p in problems]
-                    selects += stage_records(con, stage, i, str(path), recs, None, normalize, tmpdir,
+                    selects += stage_records(con, stage, i, str(path), recs, "file_name", normalize, tmpdir,
                                              paths if paths.template is not None else folder_paths)
                     continue
                 if kind == "coco":

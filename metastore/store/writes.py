@@ -32,12 +32,13 @@ def last_image_id(con) -> int:
                        "(SELECT coalesce(max(image_id), 0) FROM history))").fetchone()[0]
 
 
-def new_source(con, kind: str, detail: str, *, status: str | None = "ok", sid: int | None = None) -> int:
+def new_source(con, kind: str, detail: str, *, status: str | None = "ok", options: str | None = None,
+               sid: int | None = None) -> int:
     """Record an edit, undo or retype in ``sources``; returns its id. (An import writes its
     full record with :func:`record_import` once it knows its counts.)"""
     sid = next_id(con, "sources") if sid is None else sid
-    con.execute("INSERT INTO sources (id, kind, ts, detail, status) VALUES (?, ?, now()::TIMESTAMP, ?, ?)",
-                [sid, kind, detail, status])
+    con.execute("INSERT INTO sources (id, kind, ts, detail, status, options) VALUES (?, ?, now()::TIMESTAMP, ?, ?, ?)",
+                [sid, kind, detail, status, options])
     return sid
 
 

@@ -51,6 +51,7 @@ class Api:
         self.media_root = Path(media_root).resolve()
         self.allow_edits = allow_edits
         self._lock = threading.Lock()
+        self._stats_lock = threading.Lock()
         self._stats = None
         self._parser = None
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
@@ -61,13 +62,10 @@ class Api:
         from ..store.stamp import stamp
 
         key = stamp(Path(os.path.abspath(self.catalog.path)))
-        with self._lock:
-            if self._stats is not None and self._stats[0] == key:
-                return self._stats[1]
-        stats = load_stats(str(self.catalog.path), quiet_errors=True)
-        with self._lock:
-            self._stats = (key, stats)
-        return stats
+        with self._stats_lock:  # one computation at a time (the warm-up thread and a request)
+            if self._stats is None or self._stats[0] != key:
+                self._stats = (key, load_stats(str(self.catalog.path), quiet_errors=True))
+            return self._stats[1]
 
     def parser(self):
         if self._parser is None:
@@ -76,17 +74,25 @@ class Api:
             self._parser = parser()
         return self._parser
 
+    def warm(self) -> None:
+        """Load the completion stats in the background (a cache miss scans the catalog: ~1 s
+        on a million images), so that the page is usable before they are ready."""
+        threading.Thread(target=self.stats, name="metastore-stats", daemon=True).start()
+
     # -- the catalog as a whole ----------------------------------------------------------------
     def info(self) -> dict:
-        stats = self.stats()
-        keys = [{"name": k.name, "type": k.type, "count": k.count, "distinct": k.distinct} for k in stats.keys]
-        ranked = sorted((k for k in stats.keys if k.type in _FACET_TYPES and k.count),
-                        key=lambda k: (-k.count, _FACET_TYPES.index(k.type), k.name))
-        return {"catalog": str(self.catalog.path), "images": stats.image_count, "keys": keys,
-                "tags": [{"tag": t, "count": n} for t, n in stats.tags[:50]],
-                "facets": [k.name for k in ranked[:DEFAULT_FACETS]],
-                "allow_edits": self.allow_edits, "media_root": str(self.media_root),
-                "page_size": 100}
+        """Keys, tags and the default facets, from the field table (cheap: no value scan)."""
+        schema = self.catalog.schema()
+        keys = [{"name": f.name, "type": f.type, "count": f.count} for f in schema.fields]
+        ranked = sorted((f for f in schema.fields if f.type in _FACET_TYPES and f.count),
+                        key=lambda f: (-f.count, _FACET_TYPES.index(f.type), f.name))
+        facets = [f.name for f in ranked[:DEFAULT_FACETS]]
+        if schema.tags and schema.get("tags") is None:  # the images' tags, first (store/facets.TAGS)
+            keys.append({"name": "tags", "type": "tags", "count": None})
+            facets = ["tags"] + facets[:DEFAULT_FACETS - 1]
+        return {"catalog": str(self.catalog.path), "images": schema.image_count, "keys": keys,
+                "tags": list(schema.tags), "facets": facets, "allow_edits": self.allow_edits,
+                "media_root": str(self.media_root), "page_size": 100}
 
     # -- search ----------------------------------------------------------------------------------
     def search(self, q: str = "", *, sort: str | None = None, offset: int = 0, limit: int = 100,
@@ -277,6 +283,8 @@ def _clause(facet, b) -> str | None:
     from ..query.complete import key_text
     from ..query.complete import value_text as quoted
 
+    if facet.type == "tags":  # the images' tags (store/facets.TAGS)
+        return {"value": f"tag:{quoted(value_text(b.value or ''))}", "missing": "no:tag"}.get(b.kind)
     key = key_text(facet.key)
     if b.kind == "missing":
         return f"no:{key}"
@@ -288,6 +296,6 @@ def _clause(facet, b) -> str | None:
 
 
 def _negate(clause: str) -> str:
-    if clause.startswith("no:"):
+    if clause.startswith("no:"):  # no:k / has:k, no:tag / has:tag
         return "has:" + clause[3:]
     return f"-({clause})" if " " in clause else f"-{clause}"

@@ -265,7 +265,9 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
     if not root.is_dir():
         raise UsageError(f"--media-root {root} is not a folder")
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say TCP; without it
+    # each response (headers, then body) waited ~40 ms for a delayed ACK (Nagle)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -276,6 +278,7 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
     sock.listen(128)
     port = sock.getsockname()[1]
     api = Api(catalog, media_root=root, allow_edits=allow_edits)
+    api.warm()
     app = create_app(api, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

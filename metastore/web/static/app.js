@@ -263,7 +263,7 @@ function syncSort() {
   if (!info) return;
   if (!sel.options.length) {
     sel.append(el("option", {value: ""}, "path"), el("option", {value: "path:desc"}, "path ↓"));
-    for (const k of info.keys) {
+    for (const k of info.keys.filter((k) => k.type !== "tags")) {
       sel.append(el("option", {value: k.name}, k.name), el("option", {value: k.name + ":desc"}, k.name + " ↓"));
     }
   }
