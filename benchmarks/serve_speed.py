@@ -192,11 +192,12 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000, help="without --db: build a catalog of N rows")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--starts", type=int, default=5)
+    ap.add_argument("--parts", default="startup,search,complete,facets,thumbs",
+                    help="which measurements (comma-separated; default all)")
     args = ap.parse_args(argv)
 
     from metastore import Catalog
     from metastore.completion import candidates, load_stats
-    from metastore.web import thumbs
 
     db = _catalog(args)
     tmp = Path(tempfile.mkdtemp(prefix="serve_speed-"))
@@ -206,7 +207,9 @@ def main(argv=None) -> int:
     images = cat.count("")
     emit(measure="setup", catalog=str(db), images=images, loadavg=os.getloadavg()[0])
 
-    startup(db, root, cache, args.starts)
+    parts = set(args.parts.split(","))
+    if "startup" in parts:
+        startup(db, root, cache, args.starts)
     proc, port, _ = _start(db, root, cache)
     try:
         c = Client(port)
@@ -215,7 +218,7 @@ def main(argv=None) -> int:
 
         # -- search pages ------------------------------------------------------------------------
         http_times, ratios = [], []
-        for q in QUERIES:
+        for q in (QUERIES if "search" in parts else ()):
             n = cat.count(q)
             for offset in sorted({0, min(1000, max(0, n - PAGE))}):
                 def web(q=q, offset=offset):
@@ -233,15 +236,16 @@ def main(argv=None) -> int:
                 ratios.append(mw / ml)
                 emit(measure="search", query=q, offset=offset, matches=count, web_s=round(mw, 4), lib_s=round(ml, 4),
                      ratio=round(mw / ml, 2), web_p95_s=round(p95(t["web"]), 4))
-        summary["search_ratio_median"] = round(statistics.median(ratios), 2)
-        summary["search_ratio_max"] = round(max(ratios), 2)
-        summary["search_web_p95_ms"] = round(1000 * p95(http_times), 1)
+        if ratios:
+            summary["search_ratio_median"] = round(statistics.median(ratios), 2)
+            summary["search_ratio_max"] = round(max(ratios), 2)
+            summary["search_web_p95_ms"] = round(1000 * p95(http_times), 1)
 
         # -- completion --------------------------------------------------------------------------
         stats = load_stats(str(db))
         c.json("/api/complete", q="loc")  # warm (the target is for a warm server)
         web_t, lib_t = [], []
-        for text in PARTIALS:
+        for text in (PARTIALS if "complete" in parts else ()):
             t = interleaved({"web": lambda text=text: c.json("/api/complete", q=text, limit=30),
                              "lib": lambda text=text: candidates(text, None, stats, limit=30, db=str(db))},
                             args.repeat)
@@ -249,13 +253,14 @@ def main(argv=None) -> int:
             lib_t += t["lib"]
             emit(measure="complete", partial=text, web_s=round(statistics.median(t["web"]), 4),
                  lib_s=round(statistics.median(t["lib"]), 4))
-        summary["complete_web_p95_ms"] = round(1000 * p95(web_t), 1)
-        summary["complete_web_median_ms"] = round(1000 * statistics.median(web_t), 1)
-        summary["complete_lib_p95_ms"] = round(1000 * p95(lib_t), 1)
+        if web_t:
+            summary["complete_web_p95_ms"] = round(1000 * p95(web_t), 1)
+            summary["complete_web_median_ms"] = round(1000 * statistics.median(web_t), 1)
+            summary["complete_lib_p95_ms"] = round(1000 * p95(lib_t), 1)
 
         # -- facets ------------------------------------------------------------------------------
         fr = []
-        for q in FACET_QUERIES:
+        for q in (FACET_QUERIES if "facets" in parts else ()):
             got = c.json("/api/facets", keys=",".join(FACET_KEYS), q=q)
             want = cat.facets(FACET_KEYS, q)
             assert [[b["count"] for b in f["buckets"]] for f in got["facets"]] == [
@@ -266,71 +271,79 @@ def main(argv=None) -> int:
             fr.append(mw / ml)
             emit(measure="facets", query=q, keys=FACET_KEYS, web_s=round(mw, 4), lib_s=round(ml, 4),
                  ratio=round(mw / ml, 2))
-        summary["facets_ratio_max"] = round(max(fr), 2)
+        if fr:
+            summary["facets_ratio_max"] = round(max(fr), 2)
 
         # -- thumbnails --------------------------------------------------------------------------
-        c.json("/api/search", q=f"path:{PHOTO}", limit=1)  # as the page: the grid lists it first
-        status, headers, body = c.get("/api/thumb", path=PHOTO, size=256)
-        assert status == 200 and headers.get("content-type") == "image/jpeg", (status, headers)
-        cached_file = thumbs.Thumbnails(cache / "metastore" / "thumbs").cache_file(src.resolve(), 256, src.stat())
-        assert cached_file.read_bytes() == body
-
-        def cached():
-            s, h, _ = c.get("/api/thumb", path=PHOTO, size=256)
-            assert h["x-thumbnail"] == "cached"
-
-        t = interleaved({"web": cached, "read": cached_file.read_bytes}, args.repeat * 4)
-        emit(measure="thumb_cached", web_s=round(statistics.median(t["web"]), 5), web_p95_s=round(p95(t["web"]), 5),
-             read_file_s=round(statistics.median(t["read"]), 6), target_s=0.005)
-        summary["thumb_cached_ms"] = round(1000 * statistics.median(t["web"]), 2)
-
-        mtime = [src.stat().st_mtime_ns]
-
-        def touch():
-            mtime[0] += 1_000_000
-            os.utime(src, ns=(mtime[0], mtime[0]))
-
-        def first():
-            touch()
-            t0 = time.perf_counter()
-            s, h, _ = c.get("/api/thumb", path=PHOTO, size=256)
-            assert h["x-thumbnail"] == "made", h
-            return time.perf_counter() - t0
-
-        def naive():
-            from PIL import Image
-
-            touch()
-            t0 = time.perf_counter()
-            with Image.open(src) as im:
-                im.load()
-                im.thumbnail((256, 256))
-                im.save(io.BytesIO(), "JPEG", quality=82)
-            return time.perf_counter() - t0
-
-        def draft():
-            touch()
-            t0 = time.perf_counter()
-            thumbs.make(src, 256)
-            return time.perf_counter() - t0
-
-        runs = {"web": [], "naive": [], "draft": []}
-        for fn in (first, naive, draft):
-            fn()  # warm-up
-        for _ in range(args.repeat):
-            runs["web"].append(first())
-            runs["naive"].append(naive())
-            runs["draft"].append(draft())
-        mw = statistics.median(runs["web"])
-        emit(measure="thumb_first", size=[2304, 1728], web_s=round(mw, 4), web_p95_s=round(p95(runs["web"]), 4),
-             inprocess_draft_s=round(statistics.median(runs["draft"]), 4),
-             naive_pillow_s=round(statistics.median(runs["naive"]), 4),
-             ratio_vs_naive=round(mw / statistics.median(runs["naive"]), 2), target_s=0.06)
-        summary["thumb_first_ms"] = round(1000 * mw, 1)
+        if "thumbs" in parts:
+            thumbnails(c, cache, src, args.repeat, summary)
     finally:
         _stop(proc)
     emit(measure="summary", images=images, loadavg=os.getloadavg()[0], **summary)
     return 0
+
+
+def thumbnails(c: Client, cache: Path, src: Path, repeat: int, summary: dict) -> None:
+    from metastore.web import thumbs
+
+    c.json("/api/search", q=f"path:{PHOTO}", limit=1)  # as the page: the grid lists it first
+    status, headers, body = c.get("/api/thumb", path=PHOTO, size=256)
+    assert status == 200 and headers.get("content-type") == "image/jpeg", (status, headers)
+    cached_file = thumbs.Thumbnails(cache / "metastore" / "thumbs").cache_file(src.resolve(), 256, src.stat())
+    assert cached_file.read_bytes() == body
+
+    def cached():
+        s, h, _ = c.get("/api/thumb", path=PHOTO, size=256)
+        assert h["x-thumbnail"] == "cached"
+
+    t = interleaved({"web": cached, "read": cached_file.read_bytes}, repeat * 4)
+    emit(measure="thumb_cached", web_s=round(statistics.median(t["web"]), 5), web_p95_s=round(p95(t["web"]), 5),
+         read_file_s=round(statistics.median(t["read"]), 6), target_s=0.005)
+    summary["thumb_cached_ms"] = round(1000 * statistics.median(t["web"]), 2)
+
+    mtime = [src.stat().st_mtime_ns]
+
+    def touch():
+        mtime[0] += 1_000_000
+        os.utime(src, ns=(mtime[0], mtime[0]))
+
+    def first():
+        touch()
+        t0 = time.perf_counter()
+        s, h, _ = c.get("/api/thumb", path=PHOTO, size=256)
+        assert h["x-thumbnail"] == "made", h
+        return time.perf_counter() - t0
+
+    def naive():
+        from PIL import Image
+
+        touch()
+        t0 = time.perf_counter()
+        with Image.open(src) as im:
+            im.load()
+            im.thumbnail((256, 256))
+            im.save(io.BytesIO(), "JPEG", quality=82)
+        return time.perf_counter() - t0
+
+    def draft():
+        touch()
+        t0 = time.perf_counter()
+        thumbs.make(src, 256)
+        return time.perf_counter() - t0
+
+    runs = {"web": [], "naive": [], "draft": []}
+    for fn in (first, naive, draft):
+        fn()  # warm-up
+    for _ in range(repeat):
+        runs["web"].append(first())
+        runs["naive"].append(naive())
+        runs["draft"].append(draft())
+    mw = statistics.median(runs["web"])
+    emit(measure="thumb_first", size=[2304, 1728], web_s=round(mw, 4), web_p95_s=round(p95(runs["web"]), 4),
+         inprocess_draft_s=round(statistics.median(runs["draft"]), 4),
+         naive_pillow_s=round(statistics.median(runs["naive"]), 4),
+         ratio_vs_naive=round(mw / statistics.median(runs["naive"]), 2), target_s=0.06)
+    summary["thumb_first_ms"] = round(1000 * mw, 1)
 
 
 if __name__ == "__main__":

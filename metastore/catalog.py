@@ -79,6 +79,14 @@ class Catalog:
 
         return export_from(self, record, out, force=force)
 
+    def publish(self, out: str | os.PathLike, query: str = "", *, partition_by: str | None = None,
+                force: bool = False):
+        """Write the current values (of the images matching ``query``) as a Parquet dataset:
+        ``out/images/`` and ``out/metastore.json`` (see ``docs/scale-out.md``)."""
+        from .store.publish import publish
+
+        return publish(self, out, query, partition_by=partition_by, force=force)
+
     def facets(self, keys: Sequence[str], query: str = "", *, bins: int = 20, top: int = 10) -> list:
         """Value counts (or histograms) of ``keys`` among the images matching ``query``."""
         from .store.facets import run_facets

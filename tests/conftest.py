@@ -119,3 +119,22 @@ def spark():
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+
+
+@pytest.fixture
+def open_tmp():
+    """A fresh folder that an unprivileged user can reach (pytest's base folder is 0700 and is
+    reset by every pytest run on the machine); removed afterwards."""
+    import shutil
+    import tempfile
+
+    where = Path(tempfile.mkdtemp(prefix="metastore-test-"))
+    os.chmod(where, 0o755)
+    yield where
+    for root, dirs, _ in os.walk(where):
+        for d in dirs:
+            try:
+                os.chmod(os.path.join(root, d), 0o755)
+            except OSError:
+                pass
+    shutil.rmtree(where, ignore_errors=True)

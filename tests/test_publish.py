@@ -23,10 +23,7 @@ def published(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pub")
     recs = records(1700, N)
     cat = build(tmp, recs)
-    report = cat.publish(tmp / "out") if hasattr(cat, "publish") else None
-    from metastore.store.publish import publish
-
-    report = report or publish(cat, tmp / "out")
+    report = cat.publish(tmp / "out")
     return cat, recs, tmp / "out", report
 
 
@@ -200,3 +197,18 @@ def test_pyspark_is_imported_only_by_the_spark_engine():
     assert users == ["engines/spark.py"]
     engines = root / "engines"
     assert not [p for p in engines.rglob("*.py") if re.search(r"^\s*import duckdb", p.read_text(), re.M)]
+
+
+def test_partition_values_never_leave_the_folder(tmp_path):
+    from helpers import write
+    from metastore import Catalog
+
+    cat = Catalog(tmp_path / "c.duckdb")
+    cat.import_files([write(tmp_path / "a.csv", "path,location\na.jpg,../../evil\nb.jpg,a/b\nc.jpg,..\n")])
+    out = tmp_path / "deep" / "out"
+    cat.publish(out, partition_by="location")
+    made = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file() and p.suffix == ".parquet")
+    assert all(m.startswith("deep/out/images/location=") for m in made), made
+    assert {p.name for p in (out / "images").iterdir()} == {"location=..%2F..%2Fevil", "location=a%2Fb", "location=.."}
+    got = [r[0] for r in engine.search(out, 'location:"a/b" OR location:"../../evil"').fetchall()]
+    assert got == ["a.jpg", "b.jpg"]

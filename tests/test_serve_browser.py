@@ -226,3 +226,37 @@ def test_export_with_a_split(page, server):
     page.wait_for_selector("#export-result .err")
     assert "error:" in page.inner_text("#export-result")
     shutil.rmtree(out)
+
+
+def test_edits_from_the_detail_view(browser, tmp_path):
+    """With --allow-edits: set a value and add a tag from the detail view; they are hand edits."""
+    from metastore import Catalog
+
+    proj = make_project(tmp_path / "proj")
+    proc, url, _ = start_server(proj, "--allow-edits", env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    try:
+        _ready(page, url + "?q=location:lab&open=images%2Fextra%2Fphoto_0.jpg")
+        page.wait_for_selector("#detail:not([hidden]) #edit-form:not([hidden])")
+        page.fill("#edit-key", "annotator")
+        page.fill("#edit-value", "zoe")
+        page.click("#edit-form button[type=submit]")
+        page.wait_for_selector("#detail-values tr[data-key='annotator']")
+        assert "zoe" in page.inner_text("#detail-values tr[data-key='annotator']")
+        assert "edit" in page.inner_text("#detail-values tr[data-key='annotator']")
+        page.fill("#edit-tag", "needs-review")
+        page.click("#add-tag")
+        page.wait_for_selector("#detail-tags .chip:has-text('needs-review')")
+        page.fill("#edit-key", "temperature")
+        page.fill("#edit-value", "warm")
+        page.click("#edit-form button[type=submit]")
+        page.wait_for_function("() => document.querySelector('#edit-error').textContent.includes('temperature')")
+        page.click("#detail-values tr[data-key='annotator'] button")  # unset
+        page.wait_for_selector("#detail-values tr[data-key='annotator']", state="detached")
+        cat = Catalog(proj / "metastore.duckdb")
+        assert cat.count("tag:needs-review") == 1 and cat.count("annotator:zoe") == 0
+        assert [h.new for h in cat.history("images/extra/photo_0.jpg", "annotator")] == ["zoe", None]
+    finally:
+        ctx.close()
+        stop(proc)

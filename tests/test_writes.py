@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from metastore.store.tx import atomic
+from metastore.store.txn import atomic
 
 
 @pytest.fixture

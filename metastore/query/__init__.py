@@ -23,9 +23,10 @@ def compile_query(text: str, schema, *, now: datetime, tz: str | tzinfo = "UTC")
     return compile_where(check(parse(text), schema, now=now, tz=tz, text=text))
 
 
-def check_text(text: str, schema, *, now: datetime, tz: str | tzinfo = "UTC", regex_problem=None) -> Checked:
+def check_text(text: str, schema, *, now: datetime, tz: str | tzinfo = "UTC", regex_problem=None,
+               examples=None) -> Checked:
     """Parse and check a query (the checked tree keeps the text for per-clause echoes)."""
-    return check(parse(text), schema, now=now, tz=tz, text=text, regex_problem=regex_problem)
+    return check(parse(text), schema, now=now, tz=tz, text=text, regex_problem=regex_problem, examples=examples)
 
 
 __all__ = [

@@ -103,11 +103,12 @@ def _fold(s: str) -> str:
 
 
 class _Checker(ast.Visitor):
-    def __init__(self, schema: Schema, now: datetime, tz: tzinfo, regex_problem=None) -> None:
+    def __init__(self, schema: Schema, now: datetime, tz: tzinfo, regex_problem=None, examples=None) -> None:
         self.schema = schema
         self.now = now
         self.tz = tz
         self.regex_problem = regex_problem
+        self.examples = examples  # field -> a few of its own values (for help lines), or None
         self.issues: list[QueryIssue] = []
 
     def issue(self, message: str, span, help: str | None = None) -> None:
@@ -257,18 +258,35 @@ class _Checker(ast.Visitor):
             return True
         return False
 
+    def number_example(self, f: Field) -> str:
+        own = [x for x in (self.examples(f) if self.examples is not None else []) if x is not None]
+        return _num_text(min(own)) if own else "70"
+
     def usage(self, f: Field) -> str:
+        """How to query ``f``, with examples from the key's own values (never another catalog's)."""
         k = f.name
+        own = [x for x in (self.examples(f) if self.examples is not None else []) if x is not None]
         if f.type == BOOLEAN:
             return f"use {k}:true or {k}:false"
         if f.type == NUMBER:
-            return f"use {k}:70, {k}>70 or {k}:70..80"
+            if own:
+                lo, hi = min(own), max(own)
+                a, b = _num_text(lo), _num_text(hi)
+                return f"use {k}:{a}, {k}>{a} or {k}:{a}..{b}" if a != b else f"use {k}:{a} or {k}>{a}"
+            return f"use {k}:NUMBER, {k}>NUMBER or {k}:LOW..HIGH"
         if f.type == DATETIME:
-            return f"use {k}:2024-01, {k}>2024-01-15 or {k}>now-7d"
+            if own:
+                day = min(own).date().isoformat()
+                return f"use {k}:{day[:7]}, {k}>{day} or {k}>now-7d"
+            return f"use {k}:YYYY-MM, {k}>YYYY-MM-DD or {k}>now-7d"
         if f.type in (ENUM, MULTI_ENUM):
-            opt = f.options[0] if f.options else "OPTION"
+            opt = _query_word(f.options[0]) if f.options else "OPTION"
             return f"use {k}:{opt} or {k}:[{opt}, …]"
-        return f"use {k}:dock-a, {k}:dock-* or {k}~dock"
+        if own:
+            word = str(own[0])
+            head = word[:max(1, len(word) // 2)]
+            return f"use {k}:{_query_word(word)}, {k}:{_query_word(head)}* or {k}~{_query_word(head)}"
+        return f"use {k}:VALUE, {k}:PREFIX* or {k}~TEXT"
 
     def values(self, n, value, one):
         """Apply ``one`` to a value, or to each item of a list (any item matches)."""
@@ -534,7 +552,7 @@ class _Checker(ast.Visitor):
                        f"write it with the digits 0-9: {ascii_}")
             return None
         self.issue(f"'{v.text}' is not a number ('{f.name}' is a number)", v.span,
-                   f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>70")
+                   f"write a number such as -5, 3.14 or 1e3, e.g. {f.name}>{self.number_example(f)}")
         return None
 
     def boolean(self, f: Field, v) -> bool | None:
@@ -602,13 +620,27 @@ def _valid_regex(pattern: str) -> bool:
     return True
 
 
+def _num_text(x) -> str:
+    return str(int(x)) if float(x).is_integer() and abs(x) < 1e15 else repr(float(x))
+
+
+def _query_word(text: str) -> str:
+    """A value as a query writes it: bare when it is one plain word, else quoted."""
+    if re.fullmatch(r"[A-Za-z0-9_.-]+", text) and not text.startswith("-"):
+        return text
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def check(node: ast.Node | None, schema: Schema, *, now: datetime, tz: str | tzinfo = "UTC",
-          text: str = "", regex_problem: Callable[[str], str | None] | None = None) -> Checked:
+          text: str = "", regex_problem: Callable[[str], str | None] | None = None,
+          examples: Callable[[Field], list] | None = None) -> Checked:
     """Resolve keys and type literals; raise QuerySemanticError listing every problem.
 
     ``regex_problem(pattern)`` is the search engine's verdict on a regex (why it is invalid, or
-    None); the store passes DuckDB's. Without it, Python's ``re`` approximates RE2."""
-    checker = _Checker(schema, now, resolve_zone(tz), regex_problem)
+    None); the store passes DuckDB's. Without it, Python's ``re`` approximates RE2.
+    ``examples(field)`` gives a few of the key's own values for help lines (the store reads them
+    from the catalog only when an error needs them)."""
+    checker = _Checker(schema, now, resolve_zone(tz), regex_problem, examples)
     root = checker.visit(node) if node is not None else None
     if checker.issues:
         raise QuerySemanticError(checker.issues, query=text)

@@ -44,7 +44,7 @@ import duckdb
 from ..errors import CatalogError, CatalogLockedError, NotFoundError
 from . import ddl
 from .stamp import settled, stamp
-from .tx import atomic
+from .txn import atomic
 
 
 def quote(identifier: str) -> str:

@@ -13,7 +13,7 @@ from .codec import from_json_expr
 from .connection import quote
 from .ddl import TAGS_FIELD_ID
 from .fields import load_fields
-from .tx import atomic
+from .txn import atomic
 from .writes import create_field, drop_source, insert_history, new_source, refresh_field_stats
 
 

@@ -115,7 +115,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
     from ..errors import QueryError
     from ..query import check_text, compile_where
     from .fields import read_schema
-    from .search import re2_problem
+    from .search import key_examples, re2_problem
 
     if not keys:
         raise UsageError("facets needs at least one key", help="e.g. metastore facets location weather")
@@ -135,7 +135,7 @@ def run_facets(catalog, keys: Sequence[str], query: str = "", *, bins: int = 20,
             fields.append(f)
         try:
             checked = check_text(query, schema, now=now or catalog.now(), tz=catalog.tz,
-                                 regex_problem=re2_problem(con))
+                                 regex_problem=re2_problem(con), examples=key_examples(con))
         except QueryError as exc:
             exc.query = exc.query or query
             raise

@@ -8,7 +8,7 @@ from typing import Sequence
 from .. import schema as S
 from ..errors import UsageError
 from .fields import load_fields
-from .tx import atomic
+from .txn import atomic
 from .writes import create_field
 
 

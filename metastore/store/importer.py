@@ -14,7 +14,7 @@ from typing import Callable
 
 from .. import schema as S
 from ..errors import ImportFailed, UsageError
-from . import folders
+from . import folders, txn
 from ..readers import records as R
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields
@@ -204,15 +204,12 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             report.import_id = None
             return report
         say("committing")
-        con.execute("COMMIT")
+        txn.commit(con)
         report.committed = True
         return report
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")  # fails harmlessly when the error came before BEGIN
-        except Exception:
-            pass
-        raise
+    except BaseException as exc:
+        txn.rollback(con)  # fails harmlessly when the error came before BEGIN, never hiding exc
+        raise txn.write_failure(exc) or exc from None
 
 
 def _paths_for(con, media_ids: list[str]) -> dict[str, str]:

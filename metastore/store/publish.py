@@ -138,13 +138,13 @@ def publish(catalog, out, query: str = "", *, partition_by: str | None = None, f
                 sql = _select(fields, where)
                 if part is None:
                     target = tmp / "part-00000.parquet"
-                    options = "FORMAT parquet, COMPRESSION zstd"
+                    options = "FORMAT parquet"
                 else:
                     target = tmp
-                    options = (f"FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({quote(part.name)}), "
+                    options = (f"FORMAT parquet, PARTITION_BY ({quote(part.name)}), "
                                "FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE")
-                con.execute(f"COPY ({sql}) TO '{_sql_text(str(target))}' ({options})", params)
-                count = con.execute(f"SELECT count(*) FROM images WHERE {where}", params).fetchone()[0]
+                # COPY returns the number of rows it wrote
+                count = con.execute(f"COPY ({sql}) TO '{_sql_text(str(target))}' ({options})", params).fetchone()[0]
                 state = _state(con)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)

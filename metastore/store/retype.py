@@ -22,7 +22,7 @@ from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import cast_expr, from_json_expr, to_json_expr
 from .connection import quote
 from .fields import load_fields
-from .tx import atomic
+from .txn import atomic
 from .writes import new_source
 
 #: How many misfits an error lists.

@@ -111,6 +111,26 @@ def _fields_used(checked) -> list[S.Field]:
     return list(seen.values())
 
 
+def key_examples(con):
+    """The query checker's ``examples``: a key's most common values (numbers and datetimes: its
+    smallest and largest), read from this catalog when a help line needs them."""
+    from .connection import quote
+
+    def examples(f) -> list:
+        c = quote(f.column)
+        try:
+            if f.type in (S.NUMBER, S.DATETIME):
+                return list(con.execute(f"SELECT min({c}), max({c}) FROM images").fetchone())
+            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+            return [r[0] for r in con.execute(
+                f"SELECT v FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) GROUP BY v "
+                f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
+        except duckdb.Error:
+            return []
+
+    return examples
+
+
 def re2_problem(con):
     """The query checker's ``regex_problem`` for DuckDB: why RE2 rejects a pattern, or None.
 
@@ -135,7 +155,7 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
         with catalog.reading() as con:
             schema = read_schema(con, catalog.path)
             checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
-                            regex_problem=re2_problem(con))
+                            regex_problem=re2_problem(con), examples=key_examples(con))
     except QueryError as exc:
         exc.query = exc.query or text
         raise

@@ -256,6 +256,12 @@ def _json_text(value) -> str:
     return str(value)
 
 
+def temp_failure(tmpdir: str, exc: OSError) -> ImportFailed:
+    return ImportFailed(f"cannot write the import's temporary file in {os.path.dirname(tmpdir)}: "
+                        f"{exc.strerror or exc}; nothing was imported",
+                        help="free some space there, or point TMPDIR at a folder with room")
+
+
 def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Record], id_column,
                   normalize: bool, tmpdir: str, paths: PathRule = PathRule()) -> list[str]:
     """Hand JSON records to DuckDB as text (through a temporary CSV) with their JSON kinds."""
@@ -292,49 +298,52 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
     cols = list({c.col: c for c in mapping.values()}.values())
     sources = [by_key[c.col] for c in cols]  # the JSON names feeding each column (several under --normalize-keys)
     tmp = os.path.join(tmpdir, f"records{index}.csv")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        w = csv.writer(fh)
-        for rec in records:
-            at = rec.source or where
-            if rejected and not rejected.isdisjoint(rec.values):
-                stage.unread.add((index, rec.row))  # re-read next time (e.g. with --normalize-keys)
-            for key, value, reason in rec.problems:
-                stage.issues.append(Issue(at, None if rec.source else rec.row, key,
-                                          None if value is None else str(value)[:200], reason, row_error=True,
-                                          at=(index, rec.row)))
-            if rec.problems:
-                stage.skipped += 1
-                continue
-            values = rec.values
-            path = (R.template_path(paths.template, values) if paths.template is not None else values.get(id_key))
-            if path is not None and not (isinstance(path, str) and not path.strip()):
-                path = paths.prefix + (path if isinstance(path, str) else _json_text(path))
-            row = [rec.row, rec.source or "", "" if path is None else path]
-            for col, names in zip(cols, sources):
-                present = [n for n in names if n in values]
-                if len(present) > 1:
+    try:
+        with open(tmp, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            for rec in records:
+                at = rec.source or where
+                if rejected and not rejected.isdisjoint(rec.values):
+                    stage.unread.add((index, rec.row))  # re-read next time (e.g. with --normalize-keys)
+                for key, value, reason in rec.problems:
+                    stage.issues.append(Issue(at, None if rec.source else rec.row, key,
+                                              None if value is None else str(value)[:200], reason, row_error=True,
+                                              at=(index, rec.row)))
+                if rec.problems:
                     stage.skipped += 1
-                    stage.issues.append(Issue(
-                        at, None if rec.source else rec.row, col.key, None,
-                        "keys " + " and ".join(repr(n) for n in present) + f" both become '{col.key}' under "
-                        f"--normalize-keys; rename one of them in the file", row_error=True, at=(index, rec.row)))
-                    row = None
-                    break
-                value = values.get(present[0]) if present else None
-                if value is None:
-                    row.append("")
-                elif type(value) not in _KINDS and _json_kind(value) is None:
-                    stage.skipped += 1
-                    stage.issues.append(Issue(
-                        at, None if rec.source else rec.row, col.key, json.dumps(value)[:200],
-                        "only strings, numbers, booleans and lists of strings can be stored", row_error=True,
-                        at=(index, rec.row)))
-                    row = None
-                    break
-                else:
-                    row.append(_json_text(value))
-            if row is not None:
-                w.writerow(row)
+                    continue
+                values = rec.values
+                path = (R.template_path(paths.template, values) if paths.template is not None else values.get(id_key))
+                if path is not None and not (isinstance(path, str) and not path.strip()):
+                    path = paths.prefix + (path if isinstance(path, str) else _json_text(path))
+                row = [rec.row, rec.source or "", "" if path is None else path]
+                for col, names in zip(cols, sources):
+                    present = [n for n in names if n in values]
+                    if len(present) > 1:
+                        stage.skipped += 1
+                        stage.issues.append(Issue(
+                            at, None if rec.source else rec.row, col.key, None,
+                            "keys " + " and ".join(repr(n) for n in present) + f" both become '{col.key}' under "
+                            f"--normalize-keys; rename one of them in the file", row_error=True, at=(index, rec.row)))
+                        row = None
+                        break
+                    value = values.get(present[0]) if present else None
+                    if value is None:
+                        row.append("")
+                    elif type(value) not in _KINDS and _json_kind(value) is None:
+                        stage.skipped += 1
+                        stage.issues.append(Issue(
+                            at, None if rec.source else rec.row, col.key, json.dumps(value)[:200],
+                            "only strings, numbers, booleans and lists of strings can be stored", row_error=True,
+                            at=(index, rec.row)))
+                        row = None
+                        break
+                    else:
+                        row.append(_json_text(value))
+                if row is not None:
+                    w.writerow(row)
+    except OSError as exc:  # e.g. a full or read-only TMPDIR
+        raise temp_failure(tmpdir, exc) from None
     raw = f"raw{index}"
     spec = "{'_row': 'BIGINT', '_src': 'VARCHAR', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
     con.execute(
@@ -366,7 +375,11 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
     stage = Stage([str(f) for f in files])
     selects: list[str] = []
     folder_paths = PathRule(None, paths.prefix)
-    with tempfile.TemporaryDirectory(prefix="metastore-") as tmpdir:
+    try:
+        tmp_holder = tempfile.TemporaryDirectory(prefix="metastore-")
+    except OSError as exc:
+        raise temp_failure(os.path.join(tempfile.gettempdir(), "x"), exc) from None
+    with tmp_holder as tmpdir:
         for i, path in enumerate(files):
             if record_sets and i in record_sets:
                 selects += stage_records(con, stage, i, str(path), record_sets[i], "path", normalize, tmpdir,

@@ -159,7 +159,7 @@ function addClause(clause) {
 }
 
 // ---------------------------------------------------------------- results, facets
-async function load() {
+async function load(detail = true) {
   const n = ++seq.load;
   $("#q").value = state.q;
   $("#cols").value = state.cols.join(",");
@@ -184,6 +184,7 @@ async function load() {
   renderGrid();
   loadFacets(q, n);
   if (!$("#explain").hidden) loadExplain();
+  if (!detail) return;
   if (state.open) openDetail(state.open, false); else hideDetail();
 }
 
@@ -331,12 +332,7 @@ async function edit(body) {
   } catch (err) { $("#edit-error").textContent = err.message + (err.help ? " — " + err.help : ""); }
 }
 
-async function refreshResults() {
-  const open = state.open;
-  state.open = "";
-  await load();
-  state.open = open;
-}
+async function refreshResults() { await load(false); }  // the grid and facets; the detail stays open
 
 function hideDetail() { $("#detail").hidden = true; }
 

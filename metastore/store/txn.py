@@ -1,0 +1,92 @@
+"""Ending a write transaction: COMMIT failures (disk full, a read-only folder, the WAL file not
+writable) become one :class:`CatalogError` saying what could not be written and that nothing was
+changed, and a ROLLBACK that fails after such an error never hides it.
+
+``with atomic(con): …`` is BEGIN … COMMIT with both rules, and every write of the catalog runs in
+one (set, unset, tag, undo, fields declare/retype, schema creation and migration, imports): this
+module is the one place that decides what a user sees when a transaction cannot finish.
+:func:`commit` and :func:`rollback` are the same rules for code that ends a transaction by hand.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import contextmanager
+from typing import Iterator
+
+import duckdb
+
+from ..errors import CatalogError
+
+_WRITE = re.compile(r'(?:Could not|Cannot) (?:write|open|create|truncate|sync|fsync)[^"]*"([^"]+)"[^:]*:\s*(.+)', re.S)
+
+
+def write_failure(exc: Exception) -> CatalogError | None:
+    """The user-facing error for a DuckDB failure to write the catalog (None: not one)."""
+    text = str(exc)
+    if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException,
+                            duckdb.OutOfMemoryException)):
+        return None
+    m = _WRITE.search(text)
+    if m:
+        what = f"cannot write {m.group(1)}: {m.group(2).strip().splitlines()[0]}"
+    elif "No space left" in text:
+        what = "cannot write the catalog: no space left on the device"
+    elif isinstance(exc, duckdb.TransactionException) and "Failed to commit" in text:
+        what = "cannot commit to the catalog: " + text.split("Failed to commit:", 1)[1].strip().splitlines()[0]
+    elif isinstance(exc, (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)):
+        what = "cannot write the catalog: " + text.splitlines()[0]
+    else:
+        return None
+    return CatalogError(f"{what}; nothing was changed",
+                        help="free some space, or make the catalog's folder writable, and run it again")
+
+
+def commit(con) -> None:
+    """COMMIT by hand, with the rules of :func:`atomic` (prefer ``with atomic(con):``)."""
+    _commit(con)
+
+
+def _commit(con) -> None:
+    try:
+        con.execute("COMMIT")
+    except duckdb.Error as exc:
+        rollback(con)
+        err = write_failure(exc)
+        if err is None:
+            raise
+        raise err from None
+
+
+def rollback(con) -> None:
+    """ROLLBACK if a transaction is open; a failure here must never hide the error being handled."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+@contextmanager
+def atomic(con, *, commit: bool = True) -> Iterator[None]:
+    """BEGIN … COMMIT; ROLLBACK on any error (never hiding it); write failures as CatalogError.
+    ``commit=False`` rolls back at the end even on success (a dry run: everything is computed and
+    checked, nothing stays)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except duckdb.Error as exc:
+        rollback(con)
+        err = write_failure(exc)
+        if err is None:
+            raise
+        raise err from None
+    except BaseException:
+        rollback(con)
+        raise
+    if commit:
+        _commit(con)
+    else:
+        rollback(con)
+
+
+__all__ = ["atomic", "commit", "rollback", "write_failure"]
