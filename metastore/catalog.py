@@ -16,10 +16,10 @@ from .errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from .store import reads
 from .store.connection import Handle, open_db, release_idle, scratch
 from .store.fields import load_schema
-from .store.importer import ImportOptions, ImportReport, run_import
 from .store.reads import ImageInfo, KeyInfo, StoredValue, ValueCounts
 
 if TYPE_CHECKING:
+    from .store.importer import ImportReport
     from .store.search import SearchResult
 
 
@@ -159,6 +159,8 @@ class Catalog:
         prepend to every path; ``exif``: folders also read each image's header (Pillow);
         ``datetime_formats``: key → strftime form of its datetimes (``{"seen": "%m/%d/%Y"}``).
         See ``ImportReport.exit_code`` for the outcome."""
+        from .store.importer import ImportOptions, run_import  # not loaded by searches (CLI start-up)
+
         opts = ImportOptions(dict(types or {}), id_column, strategy, strict, dry_run, list(tags),
                              normalize_keys, format, field, path_template, path_prefix or "", exif,
                              dict(datetime_formats or {}))
@@ -273,4 +275,4 @@ class Catalog:
             return retype(con, name, type_)
 
 
-__all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ImportReport", "CatalogError", "default_db"]
+__all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ValueCounts", "CatalogError", "default_db"]
