@@ -17,6 +17,7 @@ import duckdb
 from ..errors import UsageError
 from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
+from .handoff import map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
 _TEXT_CANDIDATES = (S.BOOLEAN, S.NUMBER, S.DATETIME, S.LINK)
@@ -37,7 +38,7 @@ class KeyPlan:
 
     @property
     def typed_col(self) -> str:
-        return "t" + self.col[1:]
+        return typed_column(self.col)
 
 
 @dataclass
@@ -271,7 +272,7 @@ _MAPPED = (S.ENUM, S.MULTI_ENUM)
 
 
 def _map_table(k: KeyPlan) -> str:
-    return "m" + k.col[1:]
+    return map_table(k.col)
 
 
 def _check_enums(con, plan: Plan) -> None:
