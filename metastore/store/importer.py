@@ -17,7 +17,8 @@ from ..errors import ImportFailed, UsageError
 from . import folders, txn
 from ..readers import records as R
 from .fields import load_fields
-from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
+from .apply import STRATEGIES, apply_import, ensure_fields
+from .writes import insert_history, next_id, record_import, refresh_field_stats
 from .plan import KeyPlan, plan_import
 from .stage import Issue, build_stage
 
@@ -169,7 +170,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             return report
         say("writing")
         con.execute("BEGIN TRANSACTION")
-        source_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        source_id = next_id(con, "sources")
         fields = ensure_fields(con, plan)
         all_fields = load_fields(con)
         written = apply_import(con, plan, fields, all_fields, source_id, opts.strategy)
@@ -183,11 +184,11 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         report.values_changed = written.values_changed
         report.import_id = source_id
         status = "partial" if failed else "ok"
-        con.execute(
-            "INSERT INTO sources VALUES (?, 'import', now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [source_id, detail or " ".join(report.sources), opts.strategy, status, report.rows_read,
-             report.rows_written, report.rows_failed, report.rows_unchanged, report.images_added,
-             [k.key for k in plan.keys], json.dumps(_options_record(opts))])
+        record_import(con, source_id, detail=detail or " ".join(report.sources), strategy=opts.strategy,
+                      status=status, rows_read=report.rows_read, rows_written=report.rows_written,
+                      rows_failed=report.rows_failed, rows_unchanged=report.rows_unchanged,
+                      images_added=report.images_added, keys=[k.key for k in plan.keys],
+                      options=json.dumps(_options_record(opts)))
         for issue in plan.issues:
             con.execute("INSERT INTO import_errors VALUES (?, ?, NULL, ?, NULL, ?)",
                         [source_id, issue.file, issue.key, issue.reason])
@@ -220,16 +221,15 @@ def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
 def _tag_imported(con, tags: list[str], source_id: int) -> None:
     """``--tag T``: add tags to every image this import touched or registered — in history like
     any other change, so that undoing the import takes them away again."""
-    from .codec import to_json_expr
     from .ddl import TAGS_FIELD_ID
     from .edits import TAGS_SRC
 
     new = "list_sort(list_distinct(list_concat(images.tags, $tags)))"
     where = (f"path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
              f"(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)) AND tags IS DISTINCT FROM {new}")
-    con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, {to_json_expr('tags')}, "
-                f"c.src, {to_json_expr(new)}, $sid FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
-                {"tags": tags, "sid": source_id})
+    insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src", new=new,
+                   new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
+                   params={"tags": tags, "sid": source_id})
     con.execute(f"UPDATE images SET tags = {new} WHERE {where}", {"tags": tags})
 
 
