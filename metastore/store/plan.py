@@ -257,15 +257,18 @@ def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
     if not keys:
         return
     pat = "'" + LOOSE_DATE_RE.replace("'", "''") + "'"
-    aggs = [x for k in keys for x in (f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))",
+    # An advice only: the first rows are enough (a full scan of every string column would cost
+    # wide imports a regex per cell).
+    aggs = [x for k in keys for x in (f"count({k.col})",
+                                       f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))",
                                        f"min({k.col}) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))")]
-    row = _aggregate(con, aggs)
+    row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
     for i, k in enumerate(keys):
-        n, example = row[2 * i], row[2 * i + 1]
-        if n and n * 2 >= k.values:
-            k.note = (f"{k.key}: string; {n:,} of {k.values:,} values look like dates in a form auto-typing does not "
-                      f"read, e.g. {example!r}; give their form with --datetime-format {k.key}=FORMAT "
-                      f"(strftime, e.g. '%m/%d/%Y %H:%M')")
+        seen, n, example = row[3 * i], row[3 * i + 1], row[3 * i + 2]
+        if n and n * 2 >= seen:
+            k.note = (f"{k.key}: string; {n:,} of {seen:,} values{' read' if seen < k.values else ''} look like "
+                      f"dates in a form auto-typing does not read, e.g. {example!r}; give their form with "
+                      f"--datetime-format {k.key}=FORMAT (strftime, e.g. '%m/%d/%Y %H:%M')")
 
 
 _MAPPED = (S.ENUM, S.MULTI_ENUM)
