@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable
 
 from .. import schema as S
-from ..errors import ImportFailed, UsageError
+from ..errors import UsageError
 from . import folders, txn
 from ..readers import records as R
 from .fields import load_fields
@@ -100,10 +100,34 @@ def check_options(opts: ImportOptions) -> None:
             raise UsageError(f"unknown type '{type_}' for key '{key}'", help=f"types are: {', '.join(S.TYPES)}")
 
 
+@dataclass
+class Prepared:
+    """What :func:`prepare` hands to :func:`write`: the report so far, the stage and the plan
+    (their rows are in the TEMP tables of ``handoff.py``), and whether there is anything to write."""
+
+    report: ImportReport
+    stage: object = None
+    plan: object = None
+    batches: dict = field(default_factory=dict)
+    failed: bool = False  # some value, row or key was rejected
+    writable: bool = False
+
+
 def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                detail: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
-    check_options(opts)
+    """Prepare (read, type, validate: no catalog writes), then write in one transaction."""
     say = progress or (lambda _msg: None)
+    prep = prepare(con, files, opts, schema, say)
+    if not prep.writable:
+        return prep.report
+    return write(con, prep, opts, detail, say)
+
+
+def prepare(con, files: list[Path], opts: ImportOptions, schema: S.Schema,
+            say: Callable[[str], None]) -> Prepared:
+    """Read, stage, type and validate the files: fills the report and the TEMP tables of
+    ``handoff.py``; writes nothing to the catalog."""
+    check_options(opts)
     report = ImportReport(None, [str(f) for f in files], opts.strategy, opts.dry_run)
     say("scanning")
     yolo = (opts.format or "").lower() == "yolo"
@@ -126,7 +150,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
     report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
     report.warnings += [w for b in batches.values() for w in b.skipped]
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
-        return report  # a folder re-run where nothing changed: nothing to read, nothing to write
+        return Prepared(report)  # a folder re-run where nothing changed: nothing to read, nothing to write
     record_sets.update({i: b.records for i, b in batches.items()})
     report.warnings += yolo_notes
     if opts.field is not None:
@@ -166,10 +190,17 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                              for f, r, src, k, v, why in rows]
         report.cells_failed = plan.failed_cells
         failed = bool(plan.issues or plan.failed_rows or plan.failed_cells)
-        if (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed):
-            return report
-        say("writing")
-        con.execute("BEGIN TRANSACTION")
+        stop = (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed)
+        return Prepared(report, stage, plan, batches, failed, writable=not stop)
+    except Exception as exc:  # e.g. a full TMPDIR while staging: one message (no transaction is open)
+        raise txn.write_failure(exc) or exc from None
+
+
+def write(con, prep: Prepared, opts: ImportOptions, detail: str | None, say: Callable[[str], None]) -> ImportReport:
+    """Write a prepared import into the catalog in one transaction (rolled back for a dry run)."""
+    report, stage, plan, batches, failed = prep.report, prep.stage, prep.plan, prep.batches, prep.failed
+    say("writing")
+    with txn.atomic(con, commit=not opts.dry_run):
         source_id = next_id(con, "sources")
         fields = ensure_fields(con, plan)
         all_fields = load_fields(con)
@@ -199,17 +230,13 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             "ORDER BY _file, _row LIMIT $lim", {"sid": source_id, "files": files_list, "lim": MAX_STORED_ERRORS})
         refresh_field_stats(con, [f for f in all_fields if f.id in {x.id for x in fields.values()}]
                             if opts.strategy != "overwrite" else all_fields)
-        if opts.dry_run:
-            con.execute("ROLLBACK")
-            report.import_id = None
-            return report
-        say("committing")
-        txn.commit(con)
-        report.committed = True
+        if not opts.dry_run:
+            say("committing")
+    if opts.dry_run:
+        report.import_id = None
         return report
-    except BaseException as exc:
-        txn.rollback(con)  # fails harmlessly when the error came before BEGIN, never hiding exc
-        raise txn.write_failure(exc) or exc from None
+    report.committed = True
+    return report
 
 
 def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
