@@ -238,7 +238,9 @@ def sample_catalog(tmp_path_factory):
     done = subprocess.run([sys.executable, "-c", "from metastore.cli import main; main()", "quickstart", str(dest)],
                           capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
-    return Catalog(dest / "metastore.duckdb")
+    cat = Catalog(dest / "metastore.duckdb")
+    yield cat
+    cat.close()  # reads keep a catalog attached (warm): leave none behind for other tests
 
 
 SAMPLES = _all_samples()

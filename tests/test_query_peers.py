@@ -67,15 +67,19 @@ def test_no_hint_work_when_images_are_found(monkeypatch, capsys, tmp_path):
     from metastore import Catalog, cli, hints
 
     (tmp_path / "m.csv").write_text(CSV)
-    Catalog(tmp_path / "c.duckdb").import_files([tmp_path / "m.csv"])
+    cat = Catalog(tmp_path / "c.duckdb")
+    cat.import_files([tmp_path / "m.csv"])
     monkeypatch.setattr(hints, "zero_result_hint", lambda *a, **k: pytest.fail("hint computed"))
-    for args in (["count", "location:dock-a"], ["search", "--format", "paths", "location:dock-a"]):
-        monkeypatch.setattr(sys, "argv", ["metastore", "--db", str(tmp_path / "c.duckdb"), *args])
-        with pytest.raises(SystemExit) as info:
-            cli.main()
-            raise SystemExit(0)
-        assert (info.value.code or 0) == 0
-        assert capsys.readouterr().out.strip() in ("1", "a.jpg")
+    try:
+        for args in (["count", "location:dock-a"], ["search", "--format", "paths", "location:dock-a"]):
+            monkeypatch.setattr(sys, "argv", ["metastore", "--db", str(tmp_path / "c.duckdb"), *args])
+            with pytest.raises(SystemExit) as info:
+                cli.main()
+                raise SystemExit(0)
+            assert (info.value.code or 0) == 0
+            assert capsys.readouterr().out.strip() in ("1", "a.jpg")
+    finally:
+        cat.close()  # reads keep a catalog attached (warm): leave none behind for other tests
 
 
 def test_explain_shows_grouped_and_ranged_forms_expanded_with_key_names(cli):

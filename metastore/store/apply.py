@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import schema as S
-from .codec import to_json_expr
 from .connection import quote
 from .plan import Plan
+from .writes import create_field, insert_history, last_image_id, next_id
 
 STRATEGIES = ("merge", "merge-keep-user", "overwrite", "until-first-change", "append")
 
@@ -28,21 +28,13 @@ class Written:
 def ensure_fields(con, plan: Plan) -> dict[str, S.Field]:
     """Create fields (and their columns) for new keys; return key → Field for every planned key."""
     out: dict[str, S.Field] = {}
-    next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
+    fid = next_id(con, "fields")
     for k in plan.keys:
         if k.field is not None:
             out[k.key] = k.field
             continue
-        fid = next_id
-        next_id += 1
-        f = S.Field(k.key, k.type, fid, declared=k.status == "declared")
-        con.execute(
-            "INSERT INTO fields VALUES (?, ?, ?, ?, false, ?, 0, now()::TIMESTAMP)",
-            [fid, k.key, k.type, f.declared, []],
-        )
-        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
-        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-        out[k.key] = f
+        out[k.key] = create_field(con, k.key, k.type, declared=k.status == "declared", fid=fid)
+        fid += 1
     return out
 
 
@@ -52,8 +44,21 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
         raise ValueError(strategy)
     w = Written()
     keys = [(k, fields[k.key]) for k in plan.keys]
-    # Valid rows for images the catalog already has, joined to them (materialised: used often).
     valid = "NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)"
+    # Only images the catalog already has can change. Into an empty catalog, or with only new
+    # paths, there are none: skip the join through the typed view, which DuckDB plans in
+    # super-linear time in the number of keys (issue 16: 200 keys took minutes for 5,000 rows).
+    if con.execute("SELECT EXISTS (SELECT 1 FROM stage s JOIN images i ON i.path = s._path)").fetchone()[0]:
+        _changes(con, w, keys, all_fields, source_id, strategy, valid)
+
+    _insert_new(con, w, keys, source_id, valid)
+    return w
+
+
+def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: int, strategy: str,
+             valid: str) -> None:
+    """Rows for images the catalog has: history of what they replace, then the update."""
+    # Valid rows for images the catalog already has, joined to them (materialised: used often).
     con.execute(
         f"CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id, (SELECT list(e.col) FROM errs e WHERE e._file = t._file "
         f"AND e._row = t._row AND e.cell) AS _bad FROM typed t "
@@ -91,11 +96,10 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
         # History first: every replaced or removed value, with where it came from.
         for f, cond, new in changes:
             col, src = f"i.{quote(f.column)}", f"i.{quote(f.source_column)}"
-            new_json = "NULL" if new == "NULL" else to_json_expr(new)
-            con.execute(
-                f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, i.id, {f.id}, {to_json_expr(col)}, {src}, "
-                f"{new_json}, $sid {join} WHERE {col} IS NOT NULL AND ({on('i', cond)})",
-                {**params, "sid": source_id})
+            insert_history(con, source="$sid", image="i.id", field=str(f.id), old=col, old_src=src,
+                           new=None if new == "NULL" else new, new_src="$sid",
+                           rest=f"{join} WHERE {col} IS NOT NULL AND ({on('i', cond)})",
+                           params={**params, "sid": source_id})
         n_changed = " + ".join(f"({on('i', c)})::INT" for _, c, _ in changes)
         w.values_changed = con.execute(f"SELECT coalesce(sum({n_changed}), 0) {join}", params).fetchone()[0]
         sets = []
@@ -111,7 +115,9 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
     existing = con.execute("SELECT count(*) FROM inc").fetchone()[0]
     w.rows_unchanged = existing - w.rows_written
 
-    # New images: registered with a fresh media_id, every value from this source.
+
+def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None:
+    """New images: registered with a fresh media_id, every value from this source."""
     cols = ["id", "path", "media_id", "tags", "edited", "src"]
     # Ids from file and row (unique, and no row_number(): it would serialise the insert).
     offsets, total = [], 0
@@ -122,29 +128,10 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
     for k, f in keys:
         cols += [quote(f.column), quote(f.source_column)]
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
-    # Never reuse the id of an image an undo removed: its history rows still name that id.
-    base = con.execute("SELECT greatest((SELECT coalesce(max(id), 0) FROM images), "
-                       "(SELECT coalesce(max(image_id), 0) FROM history))").fetchone()[0]
+    base = last_image_id(con)
     w.images_added = con.execute(
         f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM typed t WHERE {valid} "
         f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
         {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added
     return w
-
-
-def refresh_field_stats(con, field_list: list[S.Field]) -> None:
-    """Keep ``fields.count`` (images having the key) and discovered enum options current."""
-    if not field_list:
-        return
-    counts = con.execute(
-        "SELECT " + ", ".join(f"count({quote(f.column)})" for f in field_list) + " FROM images").fetchone()
-    for f, n in zip(field_list, counts):
-        con.execute("UPDATE fields SET count = ? WHERE id = ?", [n, f.id])
-        if f.type in (S.ENUM, S.MULTI_ENUM):
-            items = f"unnest({quote(f.column)})" if f.type == S.MULTI_ENUM else quote(f.column)
-            con.execute(
-                f"UPDATE fields SET options = (SELECT list_sort(list_distinct(list(x))) FROM "
-                f"(SELECT unnest(options) AS x FROM fields WHERE id = $id UNION ALL "
-                f"SELECT {items} AS x FROM images WHERE {quote(f.column)} IS NOT NULL)) WHERE id = $id",
-                {"id": f.id})

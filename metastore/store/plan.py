@@ -17,6 +17,7 @@ import duckdb
 from ..errors import UsageError
 from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
+from .handoff import map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
 _TEXT_CANDIDATES = (S.BOOLEAN, S.NUMBER, S.DATETIME, S.LINK)
@@ -37,7 +38,7 @@ class KeyPlan:
 
     @property
     def typed_col(self) -> str:
-        return "t" + self.col[1:]
+        return typed_column(self.col)
 
 
 @dataclass
@@ -51,7 +52,9 @@ class Plan:
 
 
 def _nonempty(c: str) -> str:
-    return f"({c} <> '')"
+    """A cell that holds a value. Blank CSV cells are staged as NULL (no value); a JSON "" is
+    staged as '' and is a value (absent is not empty)."""
+    return f"({c} IS NOT NULL)"
 
 
 def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
@@ -159,6 +162,21 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
 _SAMPLE_ROWS = 20_000
 
 
+#: Aggregates per statement. DuckDB plans one SELECT of many aggregates in super-linear time
+#: (issue 16: 200 keys × their candidate types took 23 s to plan); statements of at most this
+#: many each read only their own columns, so the total stays linear in the number of keys.
+_AGGS_PER_STATEMENT = 32
+
+
+def _aggregate(con, aggs: list[str], where: str = "") -> list:
+    """The values of ``aggs`` over the stage (``where`` filtering rows), a few per statement."""
+    out: list = []
+    for i in range(0, len(aggs), _AGGS_PER_STATEMENT):
+        chunk = aggs[i:i + _AGGS_PER_STATEMENT]
+        out += con.execute(f"SELECT {', '.join(chunk)} FROM stage{where}").fetchone()
+    return out
+
+
 def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     """Infer each new key's type from all of its values (a sample only ever rules types out)."""
     def any_misfit(col, t):
@@ -171,8 +189,8 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     alive: dict[str, list[str]] = {col.col: list(cands) for col, cands in infer_cols}
     sample_fits: dict[tuple[str, str], int] = {}
     if pairs:
-        sql = ", ".join(f"{any_misfit(c, t)}, {fit_count(c, t)}" for c, t in pairs)
-        row = con.execute(f"SELECT {sql} FROM stage WHERE _row <= {_SAMPLE_ROWS}").fetchone()
+        aggs = [x for c, t in pairs for x in (any_misfit(c, t), fit_count(c, t))]
+        row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
         for i, (col, t) in enumerate(pairs):
             if row[2 * i]:
                 alive[col.col].remove(t)
@@ -188,7 +206,7 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
             todo = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
         checks += [(col, t) for t in todo]
     aggs += [fit_count(c, t) for c, t in checks]
-    row = con.execute(f"SELECT {', '.join(aggs)} FROM stage").fetchone() if aggs else ()
+    row = _aggregate(con, aggs)
     for i, k in enumerate(plan.keys):
         k.values = row[i]
     fits: dict[str, dict[str, int]] = {}
@@ -239,22 +257,25 @@ def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
     if not keys:
         return
     pat = "'" + LOOSE_DATE_RE.replace("'", "''") + "'"
-    aggs = ", ".join(f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat})), "
-                     f"min({k.col}) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))" for k in keys)
-    row = con.execute(f"SELECT {aggs} FROM stage").fetchone()
+    # An advice only: the first rows are enough (a full scan of every string column would cost
+    # wide imports a regex per cell).
+    aggs = [x for k in keys for x in (f"count({k.col})",
+                                       f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))",
+                                       f"min({k.col}) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))")]
+    row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
     for i, k in enumerate(keys):
-        n, example = row[2 * i], row[2 * i + 1]
-        if n and n * 2 >= k.values:
-            k.note = (f"{k.key}: string; {n:,} of {k.values:,} values look like dates in a form auto-typing does not "
-                      f"read, e.g. {example!r}; give their form with --datetime-format {k.key}=FORMAT "
-                      f"(strftime, e.g. '%m/%d/%Y %H:%M')")
+        seen, n, example = row[3 * i], row[3 * i + 1], row[3 * i + 2]
+        if n and n * 2 >= seen:
+            k.note = (f"{k.key}: string; {n:,} of {seen:,} values{' read' if seen < k.values else ''} look like "
+                      f"dates in a form auto-typing does not read, e.g. {example!r}; give their form with "
+                      f"--datetime-format {k.key}=FORMAT (strftime, e.g. '%m/%d/%Y %H:%M')")
 
 
 _MAPPED = (S.ENUM, S.MULTI_ENUM)
 
 
 def _map_table(k: KeyPlan) -> str:
-    return "m" + k.col[1:]
+    return map_table(k.col)
 
 
 def _check_enums(con, plan: Plan) -> None:
@@ -345,8 +366,7 @@ def _collect_errors(con, plan: Plan) -> None:
                         [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
     checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
     if checked:
-        counts = con.execute(
-            f"SELECT {', '.join(f'count(*) FILTER (WHERE {_misfit(k)})' for k in checked)} FROM stage").fetchone()
+        counts = _aggregate(con, [f"count(*) FILTER (WHERE {_misfit(k)})" for k in checked])
         for k, n in zip(checked, counts):
             if n:
                 con.execute(f"INSERT INTO errs SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)}, "

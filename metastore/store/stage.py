@@ -22,6 +22,7 @@ from .. import schema as S
 from ..errors import ImportFailed
 from ..readers import records as R
 from .codec import lit
+from .handoff import stage_column
 
 CSV_EXTS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 JSON_EXTS = {".json", ".jsonl", ".ndjson"}
@@ -73,7 +74,7 @@ class Stage:
                 if kinds is not None:
                     c.kinds = (c.kinds or set()) | kinds
                 return c
-        c = StageColumn(key, f"k{len(self.columns)}", None if kinds is None else set(kinds), where)
+        c = StageColumn(key, stage_column(len(self.columns)), None if kinds is None else set(kinds), where)
         self.columns.append(c)
         return c
 
@@ -300,7 +301,10 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
     tmp = os.path.join(tmpdir, f"records{index}.csv")
     try:
         with open(tmp, "w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
+            # Strings quoted, missing values (None) not: read back with allow_quoted_nulls = false,
+            # a JSON "" stays an empty string (a value) and a missing key is NULL (no value).
+            # (csv.QUOTE_NONNUMERIC would quote None too; QUOTE_NOTNULL is Python 3.12+.)
+            write = fh.write
             for rec in records:
                 at = rec.source or where
                 if rejected and not rejected.isdisjoint(rec.values):
@@ -316,7 +320,7 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                 path = (R.template_path(paths.template, values) if paths.template is not None else values.get(id_key))
                 if path is not None and not (isinstance(path, str) and not path.strip()):
                     path = paths.prefix + (path if isinstance(path, str) else _json_text(path))
-                row = [rec.row, rec.source or "", "" if path is None else path]
+                row = [rec.row, rec.source, path]
                 for col, names in zip(cols, sources):
                     present = [n for n in names if n in values]
                     if len(present) > 1:
@@ -329,7 +333,7 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                         break
                     value = values.get(present[0]) if present else None
                     if value is None:
-                        row.append("")
+                        row.append(None)
                     elif type(value) not in _KINDS and _json_kind(value) is None:
                         stage.skipped += 1
                         stage.issues.append(Issue(
@@ -341,18 +345,27 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                     else:
                         row.append(_json_text(value))
                 if row is not None:
-                    w.writerow(row)
+                    write(",".join([_csv_field(v) for v in row]) + "\n")
     except OSError as exc:  # e.g. a full or read-only TMPDIR
         raise temp_failure(tmpdir, exc) from None
     raw = f"raw{index}"
     spec = "{'_row': 'BIGINT', '_src': 'VARCHAR', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
-        f"columns = {spec}, quote = '\"', escape = '\"', delim = ',', max_line_size = 1073741824)",
+        f"columns = {spec}, quote = '\"', escape = '\"', delim = ',', max_line_size = 1073741824, "
+        f"allow_quoted_nulls = false)",
         [tmp],
     )
     select = [f"{index} AS _file", "_row", "nullif(_src, '') AS _src", "_path"] + [c.col for c in cols]
     return [f"SELECT {', '.join(select)} FROM {raw}"]
+
+
+def _csv_field(value) -> str:
+    if value is None:
+        return ""
+    if type(value) is int:
+        return str(value)
+    return '"' + value.replace('"', '""') + '"'
 
 
 def _record_samples(records: list, keys: list) -> dict:
