@@ -18,7 +18,7 @@ __all__ = [
 def __getattr__(name: str):
     # Lazy: `import metastore` (and the CLI's --help, and shell completion) stays free of duckdb.
     if name == "Catalog":
-        from .store import Catalog
+        from .catalog import Catalog
 
         return Catalog
     if name == "compile_query":

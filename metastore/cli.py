@@ -50,7 +50,7 @@ def _complete_key(ctx: typer.Context, incomplete: str):
 
 def catalog():
     from .render import message
-    from .store import Catalog
+    from .catalog import Catalog
 
     return Catalog(state.db, wait=state.wait, on_wait=None if state.quiet else message)
 
@@ -557,7 +557,7 @@ def quickstart(
     """Write the bundled sample (48 images, a CSV, sidecars), catalog it and run example searches."""
     from . import render
     from .sample import SAMPLE_QUERIES, SAMPLE_TYPES, write_sample
-    from .store import Catalog
+    from .catalog import Catalog
 
     if not (dest / "metadata.csv").exists():
         write_sample(dest)

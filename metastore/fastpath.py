@@ -109,7 +109,7 @@ def fast_main(argv: list, *, hard_exit: bool = False) -> bool:
     if opts is None:
         return False
     try:
-        from .store.catalog import Catalog  # imports duckdb
+        from .catalog import Catalog  # imports duckdb
 
         # wait=0: a locked catalog goes to the full CLI, which says that it waits, and waits
         result = Catalog(opts["db"], wait=0).search(opts["query"])

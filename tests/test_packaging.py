@@ -29,7 +29,7 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_ships_the_grammar_and_every_module(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "metastore/grammar/query.lark" in names
-    for mod in ("cli", "entry", "render", "export", "query/parser", "store/catalog", "readers/sidecar"):
+    for mod in ("cli", "entry", "render", "export", "query/parser", "catalog", "store/connection", "readers/sidecar"):
         assert f"metastore/{mod}.py" in names
     for static in ("index.html", "app.js", "app.css"):  # the web app works with no network and no build step
         assert f"metastore/web/static/{static}" in names

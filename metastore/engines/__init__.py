@@ -25,13 +25,17 @@ def published_schema(schema: Schema) -> Schema:
     return Schema(fields, schema.tags, schema.image_count)
 
 
-def check_query(query: str, schema: Schema, *, now: datetime | None = None, tz="UTC"):
-    """Parse and check ``query`` against ``schema`` (errors exactly as on the catalog)."""
+def check_query(query: str, schema: Schema, *, now: datetime | None = None, tz="UTC", examples=None,
+                regex_problem=None):
+    """Parse and check ``query`` against ``schema`` (errors exactly as on the catalog: pass the
+    engine's ``examples(field)`` — a key's most common values, or its smallest and largest — for
+    the help lines, and its ``regex_problem``)."""
     from ..errors import QueryError
-    from ..query import check_text
+    from ..query import check, parse
 
     try:
-        return check_text(query, schema, now=now or datetime.now(timezone.utc), tz=tz)
+        return check(parse(query), schema, now=now or datetime.now(timezone.utc), tz=tz, text=query,
+                     examples=examples, regex_problem=regex_problem)
     except QueryError as exc:
         exc.query = exc.query or query
         raise
@@ -39,13 +43,13 @@ def check_query(query: str, schema: Schema, *, now: datetime | None = None, tz="
 
 def compile_table(query: str, schema: Schema, *, dialect: str = "duckdb", table: str = TABLE,
                   columns: Iterable[str] | None = None, now: datetime | None = None, tz="UTC",
-                  source: str | None = None) -> tuple[str, list]:
+                  source: str | None = None, examples=None, regex_problem=None) -> tuple[str, list]:
     """``SELECT * FROM table WHERE … ORDER BY path`` over a published table, and its parameters
     (a list; Spark's named markers ``:p1``, ``:p2``… take them in order, see ``query.named``).
     ``source`` replaces the table by a FROM item the calling code wrote (e.g. ``read_parquet(…)``)."""
     from ..query import compile_where, quote
 
-    checked = check_query(query, schema, now=now, tz=tz)
+    checked = check_query(query, schema, now=now, tz=tz, examples=examples, regex_problem=regex_problem)
     where, params = compile_where(checked, dialect=dialect)
     if dialect == "duckdb":  # published datetimes are UTC instants (TIMESTAMPTZ): bind instants
         params = [p.replace(tzinfo=timezone.utc) if isinstance(p, datetime) and p.tzinfo is None else p

@@ -147,12 +147,40 @@ def search(df, query: str = "", *, schema=None, now: datetime | None = None, tz:
     from ..query import compile_where, named
 
     _pyspark()
-    checked = check_query(query, _schema(df, schema), now=now, tz=tz)
+    checked = check_query(query, _schema(df, schema), now=now, tz=tz, examples=_examples(df))
     condition, params = compile_where(checked, dialect="spark")
     sql = "SELECT * FROM {df} WHERE " + condition
     if sql.count("{") != 1 or sql.count("}") != 1:  # spark.sql formats {df}: no other braces may appear
         raise UsageError("cannot run this query on Spark: its SQL holds braces")
     return df.sparkSession.sql(sql, args=named(params), df=df)
+
+
+def _examples(df):
+    """The checker's ``examples`` from the DataFrame (run only when an error's help needs them):
+    a key's two most common values, or its smallest and largest — as the catalog gives them."""
+    from pyspark.sql import functions as F
+
+    def examples(f) -> list:
+        col = F.col(f"`{f.column}`")
+        if f.type in (NUMBER, DATETIME):
+            row = df.agg(F.min(col), F.max(col)).collect()[0]
+            return [_naive_utc(v) for v in row]
+        item = F.explode(col) if f.type == MULTI_ENUM else col
+        rows = (df.select(item.alias("v")).where(F.col("v").isNotNull()).groupBy("v").count()
+                .orderBy(F.desc("count"), F.asc("v")).limit(2).collect())
+        return [r["v"] for r in rows]
+
+    return examples
+
+
+def _naive_utc(value):
+    """Spark returns timestamps in the Python process's local zone, naive: back to naive UTC."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        aware = value.astimezone() if value.tzinfo is None else value
+        return aware.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return value
 
 
 def read(session, folder):

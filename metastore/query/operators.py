@@ -15,10 +15,14 @@ operator's arguments (always bound parameters, never values). ``FORMS`` holds th
 the compiler wraps leaves in (any item of a list, the finite test, NOT, the placeholder and the
 identifier quote), with the same one-column-per-dialect layout.
 
-**Adding a dialect** is one more field on :class:`Op` and :class:`Form` (e.g. ``spark: str``),
-one more entry in ``DIALECTS``, and a template in every row — ``tests/test_operators.py`` fails
-until every row has one. **Adding an operator** is one row in ``OPERATORS`` (and, when users
-write it, one in ``SYNTAX`` and in the ``operators`` of the types that take it).
+The dialects are ``duckdb`` (the catalog) and ``spark`` (a published catalog on Spark,
+``metastore.engines.spark``; ``tests/test_spark.py`` runs every golden and generated query on a
+real Spark against the catalog). **Adding a dialect** is one more field on :class:`Op` and
+:class:`Form`, one more entry in ``DIALECTS``, and a template in every row —
+``tests/test_operators.py`` fails until every row has one, and compiling a query whose operator
+lacks one fails naming the operator. **Adding an operator** is one row in ``OPERATORS`` with a
+template for each dialect (and, when users write it, one in ``SYNTAX`` and in the
+``operators`` of the types that take it).
 """
 
 from __future__ import annotations

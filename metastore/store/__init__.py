@@ -1,17 +1,14 @@
 """The catalog store: the only package that imports duckdb.
 
-Names are loaded lazily, so ``metastore.store.stats`` (shell completion) can answer from its
-cache without importing duckdb.
+The :class:`~metastore.catalog.Catalog` facade sits above it (and above ``export.py``); nothing
+here imports upward. Names are loaded lazily, so ``metastore.store.stats`` (shell completion) can
+answer from its cache without importing duckdb.
 """
 
-__all__ = ["Catalog", "ImageInfo", "KeyInfo", "StoredValue", "ImportReport", "default_db"]
+__all__ = ["ImportReport"]
 
 
 def __getattr__(name: str):
-    if name in ("Catalog", "ImageInfo", "KeyInfo", "StoredValue", "default_db"):
-        from . import catalog
-
-        return getattr(catalog, name)
     if name == "ImportReport":
         from .importer import ImportReport
 

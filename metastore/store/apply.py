@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import schema as S
-from .codec import to_json_expr
 from .connection import quote
 from .plan import Plan
+from .writes import create_field, insert_history, last_image_id, next_id
 
 STRATEGIES = ("merge", "merge-keep-user", "overwrite", "until-first-change", "append")
 
@@ -28,21 +28,13 @@ class Written:
 def ensure_fields(con, plan: Plan) -> dict[str, S.Field]:
     """Create fields (and their columns) for new keys; return key → Field for every planned key."""
     out: dict[str, S.Field] = {}
-    next_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
+    fid = next_id(con, "fields")
     for k in plan.keys:
         if k.field is not None:
             out[k.key] = k.field
             continue
-        fid = next_id
-        next_id += 1
-        f = S.Field(k.key, k.type, fid, declared=k.status == "declared")
-        con.execute(
-            "INSERT INTO fields VALUES (?, ?, ?, ?, false, ?, 0, now()::TIMESTAMP)",
-            [fid, k.key, k.type, f.declared, []],
-        )
-        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
-        con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-        out[k.key] = f
+        out[k.key] = create_field(con, k.key, k.type, declared=k.status == "declared", fid=fid)
+        fid += 1
     return out
 
 
@@ -104,11 +96,10 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
         # History first: every replaced or removed value, with where it came from.
         for f, cond, new in changes:
             col, src = f"i.{quote(f.column)}", f"i.{quote(f.source_column)}"
-            new_json = "NULL" if new == "NULL" else to_json_expr(new)
-            con.execute(
-                f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, i.id, {f.id}, {to_json_expr(col)}, {src}, "
-                f"{new_json}, $sid {join} WHERE {col} IS NOT NULL AND ({on('i', cond)})",
-                {**params, "sid": source_id})
+            insert_history(con, source="$sid", image="i.id", field=str(f.id), old=col, old_src=src,
+                           new=None if new == "NULL" else new, new_src="$sid",
+                           rest=f"{join} WHERE {col} IS NOT NULL AND ({on('i', cond)})",
+                           params={**params, "sid": source_id})
         n_changed = " + ".join(f"({on('i', c)})::INT" for _, c, _ in changes)
         w.values_changed = con.execute(f"SELECT coalesce(sum({n_changed}), 0) {join}", params).fetchone()[0]
         sets = []
@@ -137,28 +128,10 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None
     for k, f in keys:
         cols += [quote(f.column), quote(f.source_column)]
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
-    # Never reuse the id of an image an undo removed: its history rows still name that id.
-    base = con.execute("SELECT greatest((SELECT coalesce(max(id), 0) FROM images), "
-                       "(SELECT coalesce(max(image_id), 0) FROM history))").fetchone()[0]
+    base = last_image_id(con)
     w.images_added = con.execute(
         f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM typed t WHERE {valid} "
         f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
         {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added
-
-
-def refresh_field_stats(con, field_list: list[S.Field]) -> None:
-    """Keep ``fields.count`` (images having the key) and discovered enum options current."""
-    if not field_list:
-        return
-    counts = con.execute(
-        "SELECT " + ", ".join(f"count({quote(f.column)})" for f in field_list) + " FROM images").fetchone()
-    for f, n in zip(field_list, counts):
-        con.execute("UPDATE fields SET count = ? WHERE id = ?", [n, f.id])
-        if f.type in (S.ENUM, S.MULTI_ENUM):
-            items = f"unnest({quote(f.column)})" if f.type == S.MULTI_ENUM else quote(f.column)
-            con.execute(
-                f"UPDATE fields SET options = (SELECT list_sort(list_distinct(list(x))) FROM "
-                f"(SELECT unnest(options) AS x FROM fields WHERE id = $id UNION ALL "
-                f"SELECT {items} AS x FROM images WHERE {quote(f.column)} IS NOT NULL)) WHERE id = $id",
-                {"id": f.id})
+    return w

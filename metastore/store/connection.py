@@ -32,17 +32,19 @@ from __future__ import annotations
 
 import itertools
 import os
+from contextlib import contextmanager
 import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import duckdb
 
 from ..errors import CatalogError, CatalogLockedError, NotFoundError
 from . import ddl
 from .stamp import settled, stamp
+from .txn import atomic
 
 
 def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
@@ -67,7 +69,8 @@ WRITER_ALIAS = "catalog"
 
 
 def quote(identifier: str) -> str:
-    """The one quoting helper for SQL identifiers (all of which come from the catalog)."""
+    """Quote an SQL identifier for the store's own statements (identifiers come from the catalog;
+    search SQL quotes through ``query.compiler.quote``, per dialect)."""
     return '"' + identifier.replace('"', '""') + '"'
 
 
@@ -429,11 +432,10 @@ def _ensure_schema(con, path: Path, read_only: bool) -> None:
             raise CatalogError(f"{path} is a DuckDB file but not a metastore catalog")
         if read_only:
             raise CatalogError(f"{path} is empty; it is not a metastore catalog yet")
-        con.execute("BEGIN")
-        for stmt in ddl.CREATE:
-            con.execute(stmt)
-        con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(ddl.SCHEMA_VERSION)])
-        con.execute("COMMIT")
+        with atomic(con):
+            for stmt in ddl.CREATE:
+                con.execute(stmt)
+            con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(ddl.SCHEMA_VERSION)])
         return
     if version > ddl.SCHEMA_VERSION:
         raise CatalogError(
@@ -446,9 +448,21 @@ def _ensure_schema(con, path: Path, read_only: bool) -> None:
                 f"catalog {path} has an older schema (version {version})",
                 help="run any writing command once (e.g. metastore import, set or tag) to migrate it",
             )
-        con.execute("BEGIN")
-        for v in range(version, ddl.SCHEMA_VERSION):
-            for stmt in ddl.MIGRATIONS[v]:
-                con.execute(stmt)
-        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(ddl.SCHEMA_VERSION)])
-        con.execute("COMMIT")
+        with atomic(con):
+            for v in range(version, ddl.SCHEMA_VERSION):
+                for stmt in ddl.MIGRATIONS[v]:
+                    con.execute(stmt)
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(ddl.SCHEMA_VERSION)])
+
+
+@contextmanager
+def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory catalog, for a dry run against a catalog that does not exist yet."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    for stmt in ddl.CREATE:
+        con.execute(stmt)
+    try:
+        yield con
+    finally:
+        con.close()

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from .. import infer
 from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
-from .codec import from_json_expr, to_json_expr
-from . import txn
+from .codec import from_json_expr
 from .connection import quote
 from .ddl import TAGS_FIELD_ID
 from .fields import load_fields
+from .txn import atomic
+from .writes import create_field, drop_source, insert_history, new_source, refresh_field_stats
 
 
 @dataclass
@@ -24,13 +25,6 @@ class HistoryEntry:
     new: object
     source_id: int | None
     source: str  # "import 3 (file.csv)", "edit", "undo of import 3"
-
-
-def _new_source(con, kind: str, detail: str) -> int:
-    sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
-    con.execute("INSERT INTO sources (id, kind, ts, detail, status) VALUES (?, ?, now()::TIMESTAMP, ?, 'ok')",
-                [sid, kind, detail])
-    return sid
 
 
 def _image_ids(con, paths: list[str]) -> list[int]:
@@ -63,8 +57,7 @@ def _typed(key: str, text: str, field: S.Field | None, forced: str | None) -> tu
 
 def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[str, str]) -> int:
     """``metastore set PATH k=v…``: returns the number of values changed."""
-    con.execute("BEGIN")
-    try:
+    with atomic(con):
         (image_id,) = _image_ids(con, [path])
         fields = {f.name: f for f in load_fields(con)}
         typed = []
@@ -77,29 +70,18 @@ def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[s
                 raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
             type_, value = _typed(key, text, f, types.get(key))
             if f is None:
-                fid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM fields").fetchone()[0]
-                f = S.Field(key, type_, fid, declared=key in types)
-                con.execute("INSERT INTO fields VALUES (?, ?, ?, ?, false, [], 0, now()::TIMESTAMP)",
-                            [fid, key, type_, f.declared])
-                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.column)} {f.sql_type}")
-                con.execute(f"ALTER TABLE images ADD COLUMN {quote(f.source_column)} INTEGER")
-                fields[key] = f
+                f = fields[key] = create_field(con, key, type_, declared=key in types)
             typed.append((f, value))
-        sid = _new_source(con, "edit", f"set {path}")
+        sid = new_source(con, "edit", f"set {path}")
         changed = 0
         for f, value in typed:
             changed += _write(con, image_id, f, value, sid)
         _after_edit(con, image_id, [f for f, _ in typed], sid, changed)
-        txn.commit(con)
-        return changed
-    except BaseException as exc:
-        txn.rollback(con)
-        raise txn.write_failure(exc) or exc from None
+    return changed
 
 
 def unset_values(con, path: str, keys: list[str]) -> int:
-    con.execute("BEGIN")
-    try:
+    with atomic(con):
         (image_id,) = _image_ids(con, [path])
         schema = S.Schema(tuple(load_fields(con)))
         targets = []
@@ -108,14 +90,10 @@ def unset_values(con, path: str, keys: list[str]) -> int:
             if f.locked:
                 raise MetastoreError(f"key '{key}' is locked", help="locked keys cannot be edited")
             targets.append(f)
-        sid = _new_source(con, "edit", f"unset {path}")
+        sid = new_source(con, "edit", f"unset {path}")
         changed = sum(_write(con, image_id, f, None, sid) for f in targets)
         _after_edit(con, image_id, targets, sid, changed)
-        txn.commit(con)
-        return changed
-    except BaseException as exc:
-        txn.rollback(con)
-        raise txn.write_failure(exc) or exc from None
+    return changed
 
 
 def _write(con, image_id: int, f: S.Field, value, sid: int) -> int:
@@ -126,10 +104,10 @@ def _write(con, image_id: int, f: S.Field, value, sid: int) -> int:
     if old[0]:
         return 0
     if not old[1]:
-        new_json = "NULL" if value is None else to_json_expr("$v::" + f.sql_type)
-        con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {f.id}, {to_json_expr(col)}, {src}, "
-                    f"{new_json}, $sid FROM images WHERE id = $id",
-                    {"sid": sid, "id": image_id, **({} if value is None else {"v": value})})
+        insert_history(con, source="$sid", image="id", field=str(f.id), old=col, old_src=src,
+                       new=None if value is None else "$v::" + f.sql_type, new_src="$sid",
+                       rest="FROM images WHERE id = $id",
+                       params={"sid": sid, "id": image_id, **({} if value is None else {"v": value})})
     con.execute(f"UPDATE images SET {col} = $v, {src} = $sid WHERE id = $id",
                 {"v": value, "sid": sid, "id": image_id})
     return 1
@@ -138,8 +116,7 @@ def _write(con, image_id: int, f: S.Field, value, sid: int) -> int:
 def _after_edit(con, image_id: int, fields: list[S.Field], sid: int, changed: int) -> None:
     con.execute("UPDATE images SET edited = true WHERE id = ?", [image_id])
     if not changed:
-        con.execute("DELETE FROM sources WHERE id = ?", [sid])  # nothing happened: no record
-    from .apply import refresh_field_stats
+        drop_source(con, sid)  # nothing happened: no record
     refresh_field_stats(con, fields)
 
 
@@ -153,29 +130,23 @@ def tag(con, paths: list[str] | None, where: tuple[str, list] | None, add: list[
     for t in add + remove:
         if not t.strip():
             raise UsageError("a tag cannot be empty")
-    con.execute("BEGIN")
-    try:
+    with atomic(con):
         if paths is not None:
             ids = _image_ids(con, paths)
         else:
             sql, qparams = where  # compiled by the query package: positional $1… parameters
             ids = [r[0] for r in con.execute(f"SELECT id FROM images WHERE {sql}", qparams).fetchall()]
-        sid = _new_source(con, "edit", "tag")
+        sid = new_source(con, "edit", "tag")
         new = "list_sort(list_distinct(list_filter(list_concat(tags, $add), lambda t: NOT list_contains($rm, t))))"
         params = {"ids": ids, "add": add, "rm": remove}
         changed_where = f"id IN (SELECT unnest($ids::BIGINT[])) AND tags IS DISTINCT FROM {new}"
-        con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, "
-                    f"{to_json_expr('tags')}, c.src, {to_json_expr(new)}, $sid FROM images "
-                    f"LEFT JOIN {TAGS_SRC} c USING (id) WHERE {changed_where}",
-                    {**params, "sid": sid})
+        insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src",
+                       new=new, new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {changed_where}",
+                       params={**params, "sid": sid})
         n = con.execute(f"UPDATE images SET tags = {new}, edited = true WHERE {changed_where}", params).fetchone()[0]
         if not n:
-            con.execute("DELETE FROM sources WHERE id = ?", [sid])
-        txn.commit(con)
-        return n
-    except BaseException as exc:
-        txn.rollback(con)
-        raise txn.write_failure(exc) or exc from None
+            drop_source(con, sid)
+    return n
 
 
 def history(con, path: str, key: str | None) -> list[HistoryEntry]:
@@ -234,14 +205,13 @@ def undo(con, import_id: int) -> UndoReport:
     the newest earlier value whose source is not undone — walking back past imports undone before,
     so undo is right in any order. Later changes stand. Images an undone import registered that
     hold nothing any more are removed (history keeps their values)."""
-    con.execute("BEGIN")
-    try:
+    with atomic(con):
         row = con.execute("SELECT kind, undone_by FROM sources WHERE id = ?", [import_id]).fetchone()
         if row is None or row[0] != "import":
             raise NotFoundError(f"no import with id {import_id}", help="list them with: metastore imports")
         if row[1] is not None:
             raise MetastoreError(f"import {import_id} was already undone (by {row[1]})")
-        uid = _new_source(con, "undo", f"undo of import {import_id}")
+        uid = new_source(con, "undo", f"undo of import {import_id}")
         con.execute("CREATE OR REPLACE TEMP TABLE undone AS SELECT id FROM sources WHERE undone_by IS NOT NULL "
                     "UNION SELECT $x::INTEGER", {"x": import_id})
         limit = con.execute("SELECT count(*) FROM sources").fetchone()[0] + 1
@@ -255,10 +225,10 @@ def undo(con, import_id: int) -> UndoReport:
                 "AND source_id <> $x", {"f": f.id, "x": import_id}).fetchone()[0]
             n = _revert(con, import_id, f.id, "", f"i.{src} = $x", limit)
             if n:
-                con.execute(
-                    f"INSERT INTO history SELECT $u, now()::TIMESTAMP, i.id, $f, {to_json_expr('i.' + col)}, $x, "
-                    f"rv.old_value, rv.old_src FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
-                    f"OR rv.old_value IS NOT NULL", {"u": uid, "f": f.id, "x": import_id})
+                insert_history(con, source="$u", image="i.id", field="$f", old="i." + col, old_src="$x",
+                               new="rv.old_value", new_is_json=True, new_src="rv.old_src",
+                               rest=f"FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
+                                    f"OR rv.old_value IS NOT NULL", params={"u": uid, "f": f.id, "x": import_id})
                 con.execute(
                     f"UPDATE images SET {col} = {from_json_expr('rv.old_value', f.type)}, {src} = rv.old_src "
                     f"FROM rv WHERE images.id = rv.id")
@@ -266,10 +236,9 @@ def undo(con, import_id: int) -> UndoReport:
         # Tags are one more value per image (field 0); their source is the newest history row's.
         n = _revert(con, import_id, TAGS_FIELD_ID, f"JOIN {TAGS_SRC} c ON c.id = i.id", "c.src = $x", limit)
         if n:
-            con.execute(
-                f"INSERT INTO history SELECT $u, now()::TIMESTAMP, i.id, {TAGS_FIELD_ID}, {to_json_expr('i.tags')}, "
-                f"$x, coalesce(rv.old_value, '[]'), rv.old_src FROM images i JOIN rv ON rv.id = i.id",
-                {"u": uid, "x": import_id})
+            insert_history(con, source="$u", image="i.id", field=str(TAGS_FIELD_ID), old="i.tags", old_src="$x",
+                           new="coalesce(rv.old_value, '[]')", new_is_json=True, new_src="rv.old_src",
+                           rest="FROM images i JOIN rv ON rv.id = i.id", params={"u": uid, "x": import_id})
             con.execute(
                 f"UPDATE images SET tags = coalesce({from_json_expr('rv.old_value', S.MULTI_ENUM)}, []::VARCHAR[]) "
                 f"FROM rv WHERE images.id = rv.id")
@@ -280,13 +249,8 @@ def undo(con, import_id: int) -> UndoReport:
         con.execute("DELETE FROM files WHERE source_id = ?", [import_id])
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, import_id])
         con.execute("DROP TABLE undone")
-        from .apply import refresh_field_stats
         refresh_field_stats(con, load_fields(con))
-        txn.commit(con)
-        return UndoReport(import_id, uid, reverted, kept, removed)
-    except BaseException as exc:
-        txn.rollback(con)
-        raise txn.write_failure(exc) or exc from None
+    return UndoReport(import_id, uid, reverted, kept, removed)
 
 
 def _revert(con, x: int, field_id: int, join: str, where: str, limit: int) -> int:

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Callable
 
 from .. import schema as S
-from ..errors import ImportFailed, UsageError
+from ..errors import UsageError
 from . import folders, txn
 from ..readers import records as R
 from .fields import load_fields
-from .apply import STRATEGIES, apply_import, ensure_fields, refresh_field_stats
+from .apply import STRATEGIES, apply_import, ensure_fields
+from .writes import insert_history, next_id, record_import, refresh_field_stats
 from .plan import KeyPlan, plan_import
 from .stage import Issue, build_stage
 
@@ -99,10 +100,34 @@ def check_options(opts: ImportOptions) -> None:
             raise UsageError(f"unknown type '{type_}' for key '{key}'", help=f"types are: {', '.join(S.TYPES)}")
 
 
+@dataclass
+class Prepared:
+    """What :func:`prepare` hands to :func:`write`: the report so far, the stage and the plan
+    (their rows are in the TEMP tables of ``handoff.py``), and whether there is anything to write."""
+
+    report: ImportReport
+    stage: object = None
+    plan: object = None
+    batches: dict = field(default_factory=dict)
+    failed: bool = False  # some value, row or key was rejected
+    writable: bool = False
+
+
 def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                detail: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
-    check_options(opts)
+    """Prepare (read, type, validate: no catalog writes), then write in one transaction."""
     say = progress or (lambda _msg: None)
+    prep = prepare(con, files, opts, schema, say)
+    if not prep.writable:
+        return prep.report
+    return write(con, prep, opts, detail, say)
+
+
+def prepare(con, files: list[Path], opts: ImportOptions, schema: S.Schema,
+            say: Callable[[str], None]) -> Prepared:
+    """Read, stage, type and validate the files: fills the report and the TEMP tables of
+    ``handoff.py``; writes nothing to the catalog."""
+    check_options(opts)
     report = ImportReport(None, [str(f) for f in files], opts.strategy, opts.dry_run)
     say("scanning")
     yolo = (opts.format or "").lower() == "yolo"
@@ -125,7 +150,7 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
     report.orphan_sidecars = [str(p) for b in batches.values() for p in b.orphans]
     report.warnings += [w for b in batches.values() for w in b.skipped]
     if batches and not any(b.records for b in batches.values()) and len(batches) == len(files):
-        return report  # a folder re-run where nothing changed: nothing to read, nothing to write
+        return Prepared(report)  # a folder re-run where nothing changed: nothing to read, nothing to write
     record_sets.update({i: b.records for i, b in batches.items()})
     report.warnings += yolo_notes
     if opts.field is not None:
@@ -165,11 +190,18 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                              for f, r, src, k, v, why in rows]
         report.cells_failed = plan.failed_cells
         failed = bool(plan.issues or plan.failed_rows or plan.failed_cells)
-        if (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed):
-            return report
-        say("writing")
-        con.execute("BEGIN TRANSACTION")
-        source_id = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
+        stop = (failed and opts.strict) or (report.rows_read - plan.failed_rows == 0 and report.rows_read > 0 and failed)
+        return Prepared(report, stage, plan, batches, failed, writable=not stop)
+    except Exception as exc:  # e.g. a full TMPDIR while staging: one message (no transaction is open)
+        raise txn.write_failure(exc) or exc from None
+
+
+def write(con, prep: Prepared, opts: ImportOptions, detail: str | None, say: Callable[[str], None]) -> ImportReport:
+    """Write a prepared import into the catalog in one transaction (rolled back for a dry run)."""
+    report, stage, plan, batches, failed = prep.report, prep.stage, prep.plan, prep.batches, prep.failed
+    say("writing")
+    with txn.atomic(con, commit=not opts.dry_run):
+        source_id = next_id(con, "sources")
         fields = ensure_fields(con, plan)
         all_fields = load_fields(con)
         written = apply_import(con, plan, fields, all_fields, source_id, opts.strategy)
@@ -183,11 +215,11 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         report.values_changed = written.values_changed
         report.import_id = source_id
         status = "partial" if failed else "ok"
-        con.execute(
-            "INSERT INTO sources VALUES (?, 'import', now()::TIMESTAMP, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            [source_id, detail or " ".join(report.sources), opts.strategy, status, report.rows_read,
-             report.rows_written, report.rows_failed, report.rows_unchanged, report.images_added,
-             [k.key for k in plan.keys], json.dumps(_options_record(opts))])
+        record_import(con, source_id, detail=detail or " ".join(report.sources), strategy=opts.strategy,
+                      status=status, rows_read=report.rows_read, rows_written=report.rows_written,
+                      rows_failed=report.rows_failed, rows_unchanged=report.rows_unchanged,
+                      images_added=report.images_added, keys=[k.key for k in plan.keys],
+                      options=json.dumps(_options_record(opts)))
         for issue in plan.issues:
             con.execute("INSERT INTO import_errors VALUES (?, ?, NULL, ?, NULL, ?)",
                         [source_id, issue.file, issue.key, issue.reason])
@@ -198,17 +230,13 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
             "ORDER BY _file, _row LIMIT $lim", {"sid": source_id, "files": files_list, "lim": MAX_STORED_ERRORS})
         refresh_field_stats(con, [f for f in all_fields if f.id in {x.id for x in fields.values()}]
                             if opts.strategy != "overwrite" else all_fields)
-        if opts.dry_run:
-            con.execute("ROLLBACK")
-            report.import_id = None
-            return report
-        say("committing")
-        txn.commit(con)
-        report.committed = True
+        if not opts.dry_run:
+            say("committing")
+    if opts.dry_run:
+        report.import_id = None
         return report
-    except BaseException as exc:
-        txn.rollback(con)  # fails harmlessly when the error came before BEGIN, never hiding exc
-        raise txn.write_failure(exc) or exc from None
+    report.committed = True
+    return report
 
 
 def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
@@ -220,16 +248,15 @@ def _paths_for(con, media_ids: list[str]) -> dict[str, str]:
 def _tag_imported(con, tags: list[str], source_id: int) -> None:
     """``--tag T``: add tags to every image this import touched or registered — in history like
     any other change, so that undoing the import takes them away again."""
-    from .codec import to_json_expr
     from .ddl import TAGS_FIELD_ID
     from .edits import TAGS_SRC
 
     new = "list_sort(list_distinct(list_concat(images.tags, $tags)))"
     where = (f"path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
              f"(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)) AND tags IS DISTINCT FROM {new}")
-    con.execute(f"INSERT INTO history SELECT $sid, now()::TIMESTAMP, id, {TAGS_FIELD_ID}, {to_json_expr('tags')}, "
-                f"c.src, {to_json_expr(new)}, $sid FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
-                {"tags": tags, "sid": source_id})
+    insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src", new=new,
+                   new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
+                   params={"tags": tags, "sid": source_id})
     con.execute(f"UPDATE images SET tags = {new} WHERE {where}", {"tags": tags})
 
 

@@ -17,6 +17,7 @@ import duckdb
 from ..errors import UsageError
 from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
+from .handoff import map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
 _TEXT_CANDIDATES = (S.BOOLEAN, S.NUMBER, S.DATETIME, S.LINK)
@@ -37,7 +38,7 @@ class KeyPlan:
 
     @property
     def typed_col(self) -> str:
-        return "t" + self.col[1:]
+        return typed_column(self.col)
 
 
 @dataclass
@@ -256,22 +257,25 @@ def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
     if not keys:
         return
     pat = "'" + LOOSE_DATE_RE.replace("'", "''") + "'"
-    aggs = [x for k in keys for x in (f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))",
+    # An advice only: the first rows are enough (a full scan of every string column would cost
+    # wide imports a regex per cell).
+    aggs = [x for k in keys for x in (f"count({k.col})",
+                                       f"count(*) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))",
                                        f"min({k.col}) FILTER (WHERE regexp_full_match(trim({k.col}), {pat}))")]
-    row = _aggregate(con, aggs)
+    row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
     for i, k in enumerate(keys):
-        n, example = row[2 * i], row[2 * i + 1]
-        if n and n * 2 >= k.values:
-            k.note = (f"{k.key}: string; {n:,} of {k.values:,} values look like dates in a form auto-typing does not "
-                      f"read, e.g. {example!r}; give their form with --datetime-format {k.key}=FORMAT "
-                      f"(strftime, e.g. '%m/%d/%Y %H:%M')")
+        seen, n, example = row[3 * i], row[3 * i + 1], row[3 * i + 2]
+        if n and n * 2 >= seen:
+            k.note = (f"{k.key}: string; {n:,} of {seen:,} values{' read' if seen < k.values else ''} look like "
+                      f"dates in a form auto-typing does not read, e.g. {example!r}; give their form with "
+                      f"--datetime-format {k.key}=FORMAT (strftime, e.g. '%m/%d/%Y %H:%M')")
 
 
 _MAPPED = (S.ENUM, S.MULTI_ENUM)
 
 
 def _map_table(k: KeyPlan) -> str:
-    return "m" + k.col[1:]
+    return map_table(k.col)
 
 
 def _check_enums(con, plan: Plan) -> None:

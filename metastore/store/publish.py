@@ -23,7 +23,7 @@ import os
 import shutil
 import time
 import uuid
-from datetime import timezone
+from datetime import datetime, timezone
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -259,9 +259,40 @@ def search_folder(folder, query: str = "", *, now=None, tz="UTC", con=None):
         kind = "BOOLEAN" if f is not None and f.type == S.BOOLEAN else "VARCHAR"
         hive = f", hive_partitioning = true, hive_types = {{'{_sql_text(part)}': {kind}}}"
     source = f"read_parquet('{pattern}'{hive})"
-    sql, params = compile_table(query, schema, dialect="duckdb", source=source, now=now, tz=tz)
+    from .search import re2_problem
+
     con = con or duckdb.connect(":memory:")
+    sql, params = compile_table(query, schema, dialect="duckdb", source=source, now=now, tz=tz,
+                                examples=_examples(con, source), regex_problem=re2_problem(con))
     return con.sql(sql, params=params)
+
+
+def _examples(con, source: str):
+    """The checker's ``examples`` over a published table: like the catalog's (``key_examples``),
+    a key's two most common values, or its smallest and largest; datetimes as naive UTC."""
+    import duckdb
+
+    def examples(f) -> list:
+        c = quote(f.column)
+        try:
+            if f.type in (S.NUMBER, S.DATETIME):
+                got = list(con.execute(f"SELECT min({c}), max({c}) FROM {source}").fetchone())
+            else:
+                item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+                got = [r[0] for r in con.execute(
+                    f"SELECT v FROM (SELECT {item} AS v FROM {source} WHERE {c} IS NOT NULL) GROUP BY v "
+                    f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
+        except duckdb.Error:
+            return []
+        return [_naive_utc(v) for v in got]
+
+    return examples
+
+
+def _naive_utc(value):
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value
 
 
 __all__ = ["publish", "search_folder", "PublishReport", "read_meta", "meta_schema", "IMAGES_DIR", "META_FILE", "PARQUET_TYPES"]

@@ -14,14 +14,16 @@ History keeps the key's values in the key's current type: a retype converts them
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass
 
-from . import txn
 from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import cast_expr, from_json_expr, to_json_expr
 from .connection import quote
 from .fields import load_fields
+from .txn import atomic
+from .writes import new_source
 
 #: How many misfits an error lists.
 SHOWN = 10
@@ -135,13 +137,9 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
     """Change key ``name`` to type ``new`` (in one transaction: its own, or the caller's)."""
     if new not in S.TYPES:
         raise UsageError(f"unknown type '{new}'", help=f"types are: {', '.join(S.TYPES)}")
-    if own_txn:
-        con.execute("BEGIN")
-    try:
+    with atomic(con) if own_txn else nullcontext():
         f = _field(con, name)
         if f.type == new:
-            if own_txn:
-                con.execute("ROLLBACK")
             return RetypeResult(f, None, 0, 0)
         n, hist_n = check(con, f, new)
         c = quote(f.column)
@@ -152,12 +150,10 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
             back = as_text(f"({conv})", new)
             keep = con.execute(f"SELECT id, {c} FROM images WHERE {c} IS NOT NULL AND {c} IS DISTINCT FROM ({back})"
                                ).fetchall()
-        sid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
         options = {"field": f.id, "key": f.name, "from": f.type, "to": new, "spellings": keep}
         if undo_of is not None:
             options["undo_of"] = undo_of
-        con.execute("INSERT INTO sources (id, kind, ts, detail, options) VALUES (?, 'retype', now()::TIMESTAMP, ?, ?)",
-                    [sid, f"{name}: {f.type} → {new}", json.dumps(options)])
+        sid = new_source(con, "retype", f"{name}: {f.type} → {new}", status=None, options=json.dumps(options))
         con.execute(f"ALTER TABLE images ALTER COLUMN {c} SET DATA TYPE {S.SQL_TYPES[new]} USING {conv}")
         for side in ("old_value", "new_value"):
             value = _convert(f"({from_json_expr(side, f.type)})", f.type, new)
@@ -168,13 +164,6 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
             items = f"unnest({c})" if new == S.MULTI_ENUM else c
             opts = f"(SELECT coalesce(list_sort(list_distinct(list(x))), []) FROM (SELECT {items} AS x FROM images))"
         con.execute(f"UPDATE fields SET type = ?, options = {opts}, declared = true WHERE id = ?", [new, f.id])
-        if own_txn:
-            txn.commit(con)
-    except BaseException as exc:
-        if own_txn:
-            txn.rollback(con)
-            raise txn.write_failure(exc) or exc from None
-        raise
     return RetypeResult(next(x for x in load_fields(con) if x.id == f.id), sid, n, hist_n)
 
 
@@ -197,8 +186,7 @@ def undo(con, retype_id: int) -> RetypeUndo:
     respelled = 0
     c, src = quote(f.column), quote(f.source_column)
     spellings = opts.get("spellings") or []
-    con.execute("BEGIN")  # the conversion back, the old texts and the undo record: one transaction
-    try:
+    with atomic(con):  # the conversion back, the old texts and the undo record: one transaction
         result = retype(con, f.name, opts["from"], undo_of=retype_id, own_txn=False)
         if spellings and opts["from"] in S.STRING_LIKE:
             ids = [i for i, _ in spellings]
@@ -208,12 +196,6 @@ def undo(con, retype_id: int) -> RetypeUndo:
                 f"UPDATE images SET {c} = s.t FROM (SELECT unnest($ids) AS id, unnest($texts) AS t) s "
                 f"WHERE images.id = s.id AND images.{c} IS NOT NULL AND (images.{src} IS NULL OR images.{src} < $rid)",
                 {"ids": ids, "texts": texts, "rid": retype_id}).fetchone()[0]
-        uid = con.execute("SELECT coalesce(max(id), 0) + 1 FROM sources").fetchone()[0]
-        con.execute("INSERT INTO sources (id, kind, ts, detail, status) VALUES (?, 'undo', now()::TIMESTAMP, ?, 'ok')",
-                    [uid, f"undo of retype {retype_id} (converted back by change {result.source_id})"])
+        uid = new_source(con, "undo", f"undo of retype {retype_id} (converted back by change {result.source_id})")
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, retype_id])
-        txn.commit(con)
-    except BaseException as exc:
-        txn.rollback(con)
-        raise txn.write_failure(exc) or exc from None
     return RetypeUndo(retype_id, uid, f.name, opts["from"], result.values, respelled)

@@ -22,6 +22,7 @@ from .. import schema as S
 from ..errors import ImportFailed
 from ..readers import records as R
 from .codec import lit
+from .handoff import stage_column
 
 CSV_EXTS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
 JSON_EXTS = {".json", ".jsonl", ".ndjson"}
@@ -74,7 +75,7 @@ class Stage:
                 if kinds is not None:
                     c.kinds = (c.kinds or set()) | kinds
                 return c
-        c = StageColumn(key, f"k{len(self.columns)}", None if kinds is None else set(kinds), where)
+        c = StageColumn(key, stage_column(len(self.columns)), None if kinds is None else set(kinds), where)
         self.columns.append(c)
         return c
 

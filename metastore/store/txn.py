@@ -2,9 +2,10 @@
 writable) become one :class:`CatalogError` saying what could not be written and that nothing was
 changed, and a ROLLBACK that fails after such an error never hides it.
 
-``with atomic(con): …`` is BEGIN … COMMIT with both rules; :func:`commit` and :func:`rollback` are
-the same rules for code that ends its transaction by hand. (Issue 11 brings one ``atomic`` helper
-for every write: these rules belong in it.)
+``with atomic(con): …`` is BEGIN … COMMIT with both rules, and every write of the catalog runs in
+one (set, unset, tag, undo, fields declare/retype, schema creation and migration, imports): this
+module is the one place that decides what a user sees when a transaction cannot finish.
+:func:`commit` and :func:`rollback` are the same rules for code that ends a transaction by hand.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ def storage_failure(exc: Exception) -> CatalogError | None:
 
 
 def commit(con) -> None:
+    """COMMIT by hand, with the rules of :func:`atomic` (prefer ``with atomic(con):``)."""
+    _commit(con)
+
+
+def _commit(con) -> None:
     try:
         con.execute("COMMIT")
     except duckdb.Error as exc:
@@ -77,9 +83,11 @@ def rollback(con) -> None:
 
 
 @contextmanager
-def atomic(con) -> Iterator[None]:
-    """BEGIN … COMMIT; ROLLBACK on any error (never hiding it); write failures as CatalogError."""
-    con.execute("BEGIN")
+def atomic(con, *, commit: bool = True) -> Iterator[None]:
+    """BEGIN … COMMIT; ROLLBACK on any error (never hiding it); write failures as CatalogError.
+    ``commit=False`` rolls back at the end even on success (a dry run: everything is computed and
+    checked, nothing stays)."""
+    con.execute("BEGIN TRANSACTION")
     try:
         yield
     except duckdb.Error as exc:
@@ -91,7 +99,10 @@ def atomic(con) -> Iterator[None]:
     except BaseException:
         rollback(con)
         raise
-    commit(con)
+    if commit:
+        _commit(con)
+    else:
+        rollback(con)
 
 
 __all__ = ["atomic", "commit", "rollback", "storage_failure", "write_failure"]
