@@ -17,11 +17,11 @@ _KILL_AFTER_COMMIT = r"""
 import os, sys
 from metastore import Catalog
 import metastore.store.txn as txn
-real = txn.commit
+real = txn._commit  # what atomic() and commit() both end with
 def commit(con):
     real(con)
     os.kill(os.getpid(), 9)  # after COMMIT, before the connection closes (and checkpoints)
-txn.commit = commit
+txn._commit = commit
 Catalog(sys.argv[1]).retype_field(sys.argv[2], "string")
 """
 
