@@ -594,6 +594,17 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # DuckDB failing under us: a damaged file, a disk that fails
+        if "duckdb" not in sys.modules:
+            raise
+        from . import render
+        from .store.txn import storage_failure
+
+        err = storage_failure(exc)
+        if err is None:
+            raise
+        render.error(err.message, err.help)
+        sys.exit(err.exit_code)
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def test_complete_command_output(db, env):
     r = _run(["--db", str(db), "complete", "--cursor", "10", "location:dock-a reviewed:true"], env)
     assert r.stdout == 'location:"dock a"\t1 image\n'
     r = _run(["--db", str(db), "complete", "temperature>"], env)
-    assert r.stdout.splitlines() == ["temperature>-5\t1 image", "temperature>20.5\t1 image", "temperature>45\t1 image"]
+    # the count is what the completed query matches (issue 14), not the count of temperature=VALUE
+    assert r.stdout.splitlines() == ["temperature>-5\t2 images", "temperature>20.5\t1 image", "temperature>45\tnumber"]
     assert r.stderr == "# number from -5 to 45 · 3 images\n"  # the range goes to stderr, never stdout
 
 

@@ -145,7 +145,7 @@ def attempt(db: Path, paths: list[Path], **options) -> str:
             assert state(db) == before, "an import that wrote nothing changed the catalog"
         outcome = "imported" if report.committed else "nothing written"
         for issue in report.column_issues + report.row_issues:
-            assert "\n" not in str(issue) or True
+            assert "\n" not in str(issue), repr(str(issue))
     rep = cat.check()
     assert rep.ok, rep.problems
     return outcome

@@ -23,6 +23,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parents[1]
+#: The `metastore` script must import the checkout under test, not a package installed from elsewhere.
+CODE = {"PYTHONPATH": str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+
+
+def test_the_script_imports_the_checkout_under_test():
+    r = subprocess.run([str(BIN / "python"), "-c", "import metastore; print(metastore.__file__)"],
+                       capture_output=True, text=True, env={**os.environ, **CODE})
+    assert Path(r.stdout.strip()).resolve().is_relative_to(REPO), r.stdout + r.stderr
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +53,7 @@ def shell(tmp_path_factory):
     # trailing `true` keeps bash from exec-ing the command, so bash stays its parent even when
     # the test run itself has no shell above it).
     shown = subprocess.run(["bash", "-c", '"$0" --show-completion; true', str(BIN / "metastore")],
-                           capture_output=True, text=True, env={**os.environ, "METASTORE_DB": str(db)})
+                           capture_output=True, text=True, env={**os.environ, **CODE, "METASTORE_DB": str(db)})
     assert shown.returncode == 0, shown.stderr
     script = shown.stdout
     assert "complete" in script and "_METASTORE_COMPLETE" in script
@@ -52,7 +61,7 @@ def shell(tmp_path_factory):
     socket = f"ms-test-{uuid.uuid4().hex[:8]}"
     env = {"PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}", "HOME": str(tmp_path),
            "METASTORE_DB": str(db), "XDG_CACHE_HOME": str(tmp_path / "cache"), "INPUTRC": "/dev/null",
-           "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "$ "}
+           "TERM": "xterm", "LANG": "C.UTF-8", "PS1": "$ ", **CODE}
     cmd = ["tmux", "-L", socket, "-f", "/dev/null", "new-session", "-d", "-s", "t", "-x", "200", "-y", "40",
            "env", "-i"] + [f"{k}={v}" for k, v in env.items()] + ["bash", "--norc", "--noprofile", "-i"]
     subprocess.run(cmd, check=True)

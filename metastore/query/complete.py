@@ -471,6 +471,10 @@ def _values(stats: CompletionStats, name: str | None, op: str, frag: str, *, ite
             rank = -1 if t and v == t else 0  # what is typed in full comes first
         ranked.append((rank, i, value, count))
     ranked.sort()
+    if op in _ORDERED and kind == "value":
+        # The count shown must be what the completed query matches (`age>45`), not `age=45`'s:
+        # exact when every value of the key is known, else no count at all.
+        ranked = [(r, i, value, _ordered_count(op, value, pool, k)) for r, i, value, _ in ranked]
     out = []
     for _, _, value, count in ranked:
         written = value_text(value, item=item)
@@ -479,3 +483,17 @@ def _values(stats: CompletionStats, name: str | None, op: str, frag: str, *, ite
         out.append(Candidate(written, _n(count) if count else kind if kind == "tag" else type_, kind,
                              display=value))
     return out, hint
+
+
+_ORDERED = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b, "<=": lambda a, b: a <= b}
+
+
+def _ordered_count(op: str, value, pool, k) -> int:
+    """Images whose value of ``k`` is ``op value`` (0: unknown, so no count is shown)."""
+    if k.type != NUMBER or k.distinct is None or k.distinct > len(pool):
+        return 0
+    try:
+        here = float(value)
+        return sum(c for v, c in pool if _ORDERED[op](float(v), here))
+    except (TypeError, ValueError):
+        return 0

@@ -47,6 +47,27 @@ from .stamp import settled, stamp
 from .txn import atomic
 
 
+def _connect_writer(path: Path) -> duckdb.DuckDBPyConnection:
+    """A writer's connection: an in-memory instance (its built-in functions loaded) that ATTACHes
+    the file and USEs it. Opening the file directly replays a leftover WAL (a writer killed right
+    after COMMIT) before DuckDB has loaded core_functions, so the replay of e.g. a retype's ALTER
+    ... USING strftime(...) asked to download that extension and every later writer failed."""
+    db = duckdb.connect(":memory:", config={"temp_directory": str(path) + ".tmp"})
+    try:
+        db.execute("SELECT strftime(TIMESTAMP '2000-01-01', '%Y'), array_to_string(['a'], ','), "
+                   "to_json(1), list_sort([1]), regexp_full_match('a', 'a')").fetchall()
+        db.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {WRITER_ALIAS}")
+        db.execute(f"USE {WRITER_ALIAS}")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+#: The name a writer's connection gives the catalog it attaches (``current_database()``).
+WRITER_ALIAS = "catalog"
+
+
 def quote(identifier: str) -> str:
     """Quote an SQL identifier for the store's own statements (identifiers come from the catalog;
     search SQL quotes through ``query.compiler.quote``, per dialect)."""
@@ -288,6 +309,9 @@ def open_db(
         )
     if path.exists() and path.is_dir():
         raise CatalogError(f"{path} is a directory, not a catalog file", help="pass --db PATH/catalog.duckdb")
+    if "\\" in str(path):  # DuckDB reads a backslash as a folder separator: it would open another file
+        raise CatalogError(f"the catalog path {path} holds a backslash, which DuckDB reads as a folder separator",
+                           help="choose a file name without '\\'")
     start = time.monotonic()
     deadline = start + max(wait, 0.0)
     told = signalled = False
@@ -300,7 +324,7 @@ def open_db(
             else:
                 _ENGINE.begin_write(key)
                 try:
-                    con = Handle(duckdb.connect(str(path)), key, _ENGINE.end_write)
+                    con = Handle(_connect_writer(path), key, _ENGINE.end_write)
                 except BaseException:
                     _ENGINE.end_write(key)
                     raise
@@ -309,8 +333,10 @@ def open_db(
             in_process = True
         except duckdb.IOException as exc:
             if not _is_lock_error(exc):
+                _check_magic(path)
                 raise CatalogError(f"cannot open catalog {path}: {_first_line(exc)}") from None
         except duckdb.Error as exc:
+            _check_magic(path)
             raise CatalogError(
                 f"cannot open catalog {path}: {_first_line(exc)}",
                 help="is it a metastore catalog (a DuckDB file)?",
@@ -358,16 +384,47 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
-def _version(con) -> int | None:
+def _check_magic(path: Path) -> None:
+    """After DuckDB failed to open ``path``: say so when it is not a DuckDB file at all (an SQLite
+    file made DuckDB try to download its sqlite_scanner extension). Only on that failure path: a
+    process that opens and closes a file it holds through DuckDB drops DuckDB's POSIX lock."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise CatalogError(f"cannot read catalog {path}: {exc.strerror or exc}") from None
+    if not head:
+        return  # an empty file becomes a new catalog
+    if head.startswith(b"SQLite format 3"):
+        raise CatalogError(f"{path} is an SQLite database, not a metastore catalog",
+                           help="pass --db with a metastore catalog (a DuckDB file), or a new file name")
+    if head[8:12] != b"DUCK":
+        raise CatalogError(f"{path} is not a metastore catalog (not a DuckDB file)",
+                           help="pass --db with a metastore catalog, or a new file name")
+
+
+def _version(con, path: Path) -> int | None:
     try:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
     except duckdb.CatalogException:
         return None
-    return int(row[0]) if row else None
+    except duckdb.Error:  # a 'meta' table of someone else's (other columns)
+        raise CatalogError(f"{path} is a DuckDB file but not a metastore catalog (its 'meta' table is not "
+                           f"metastore's)", help="pass --db with a metastore catalog, or a new file name") from None
+    if not row:
+        return None
+    try:
+        return int(str(row[0]).strip())
+    except ValueError:
+        raise CatalogError(f"catalog {path} has schema version {str(row[0])[:40]!r}, which is not a number: "
+                           f"the file is damaged or not a metastore catalog",
+                           help="restore it from a backup, or pass --db with another catalog") from None
 
 
 def _ensure_schema(con, path: Path, read_only: bool) -> None:
-    version = _version(con)
+    version = _version(con, path)
     if version is None:
         has_tables = con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_catalog = current_database()").fetchone()[0]

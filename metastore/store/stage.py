@@ -44,7 +44,8 @@ class Issue:
             where += f", row {self.row}"
         if self.key is not None:
             where += f", key '{self.key}'"
-        return f"{where}: {self.reason}"
+        text = f"{where}: {self.reason}"  # one line: a value (or file name) holding line breaks shows them escaped
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 @dataclass
@@ -98,6 +99,16 @@ def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
     try:
         con.execute(sql.format(extra=""), [str(path)])
     except duckdb.Error as exc:
+        if "Expected Number of Columns" in str(exc):
+            # DuckDB sniffs the width from the first 2,048 rows: give it the widest row's, so a row
+            # with an extra field further down is that row's error, as for the first rows.
+            n = _widest_row(path, delim)
+            cols = ", ".join(f"'column{i:0{len(str(n - 1))}d}': 'VARCHAR'" for i in range(n))
+            try:
+                con.execute(sql.format(extra=f", columns = {{{cols}}}, auto_detect = false"), [str(path)])
+                return
+            except duckdb.Error as exc2:
+                exc = exc2
         if "parallel" in str(exc).lower():
             try:
                 con.execute(sql.format(extra=", parallel = false"), [str(path)])
@@ -107,6 +118,31 @@ def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
         raise _csv_failure(path, exc) from None
 
 
+def _widest_row(path: Path, delim: str) -> int:
+    csv.field_size_limit(1 << 30)
+    widest = 1
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        for row in csv.reader(fh, delimiter=delim):
+            widest = max(widest, len(row))
+    return widest
+
+
+def _is_utf8(path: Path) -> bool:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with open(path, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                decoder.decode(chunk)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
 def _csv_failure(path: Path, exc: Exception) -> ImportFailed:
     text = str(exc)
     line = ""
@@ -114,7 +150,7 @@ def _csv_failure(path: Path, exc: Exception) -> ImportFailed:
         if "Line:" in part:
             line = " at line " + part.split("Line:")[1].strip()
             break
-    if "unicode" in text.lower() or "utf-8" in text.lower():
+    if ("unicode" in text.lower() or "utf-8" in text.lower()) and not _is_utf8(path):
         return ImportFailed(
             f"{path} is not UTF-8{line}",
             help=f"convert it first, e.g. iconv -f latin1 -t utf-8 {path} > fixed.csv",

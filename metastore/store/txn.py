@@ -42,6 +42,22 @@ def write_failure(exc: Exception) -> CatalogError | None:
                         help="free some space, or make the catalog's folder writable, and run it again")
 
 
+_DAMAGE = ("Corrupt database file", "Could not read enough bytes", "checksum", "not a valid DuckDB database file",
+           "Serialization Error", "INTERNAL Error")
+
+
+def storage_failure(exc: Exception) -> CatalogError | None:
+    """A DuckDB error met while reading or writing the catalog file, as one message (None: not one)."""
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = str(exc)
+    if any(d in text for d in _DAMAGE):
+        return CatalogError(f"the catalog file is damaged: {text.splitlines()[0][:300]}",
+                            help="restore it from a backup; exports (export.json) and the import files can "
+                                 "rebuild it")
+    return write_failure(exc)
+
+
 def commit(con) -> None:
     """COMMIT by hand, with the rules of :func:`atomic` (prefer ``with atomic(con):``)."""
     _commit(con)
@@ -89,4 +105,4 @@ def atomic(con, *, commit: bool = True) -> Iterator[None]:
         rollback(con)
 
 
-__all__ = ["atomic", "commit", "rollback", "write_failure"]
+__all__ = ["atomic", "commit", "rollback", "storage_failure", "write_failure"]
