@@ -22,7 +22,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-fields_app = typer.Typer(help="Declare, retype and list key types.", no_args_is_help=True)
+fields_app = typer.Typer(help="Declare, retype and list keys (the catalog's fields) and their types.", no_args_is_help=True)
 app.add_typer(fields_app, name="fields")
 
 
@@ -208,7 +208,7 @@ def fields_retype(
 
 @fields_app.command("list")
 def fields_list() -> None:
-    """Every key with its type (alias of `metastore keys`, without counts)."""
+    """Every key with its type (`metastore keys` adds counts and examples)."""
     from . import render
 
     for f in catalog().schema().fields:

@@ -138,3 +138,14 @@ def open_tmp():
             except OSError:
                 pass
     shutil.rmtree(where, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_warm_catalog_between_tests():
+    """Each test starts with no catalog kept warm by an earlier test (warm reads keep a catalog
+    attached in this process between operations; a test must not see another test's catalogs)."""
+    from metastore.store import connection
+
+    connection.release_idle()
+    yield
+    connection.release_idle()

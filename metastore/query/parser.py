@@ -3,7 +3,8 @@
 The grammar lives in ``grammar/query.lark`` (shipped in the wheel as ``metastore/grammar``);
 this module loads it once per process. Parsing is LALR with the contextual lexer and an inline
 transformer, so the tree is built bottom-up without recursion; the nesting depth and the number
-of terms are counted on the token stream and capped (see LIMITS).
+of terms are counted on the token stream and capped (``MAX_DEPTH``, ``MAX_TERMS``; the text at
+``MAX_QUERY_BYTES``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ process's engine takes ~1 ms, see ``connection.py``), so a result kept around ne
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Sequence
 
 import duckdb
@@ -185,6 +185,3 @@ def _sort(schema: S.Schema, spec: str | None):
         out.append(("path" if name == "path" else schema.require(name, "--sort"), direction == "desc"))
     return out
 
-
-def utc_now() -> datetime:
-    return datetime.now(timezone.utc)

@@ -24,8 +24,6 @@ from ..readers import records as R
 from .codec import lit
 from .handoff import stage_column
 
-CSV_EXTS = {".csv": ",", ".tsv": "\t", ".tab": "\t"}
-JSON_EXTS = {".json", ".jsonl", ".ndjson"}
 
 
 @dataclass

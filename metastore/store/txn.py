@@ -58,12 +58,12 @@ def storage_failure(exc: Exception) -> CatalogError | None:
     return write_failure(exc)
 
 
-def commit(con) -> None:
-    """COMMIT by hand, with the rules of :func:`atomic` (prefer ``with atomic(con):``)."""
-    _commit(con)
-
-
 def _commit(con) -> None:
+    commit(con)  # looked up when called: ``atomic`` ends through the module's ``commit``
+
+
+def commit(con) -> None:
+    """COMMIT with the rules of :func:`atomic` (which ends through it); prefer ``with atomic(con):``."""
     try:
         con.execute("COMMIT")
     except duckdb.Error as exc:
