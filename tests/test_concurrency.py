@@ -20,6 +20,8 @@ import pytest
 import procs
 from metastore import Catalog
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 
 def _csv(path: Path, start: int, n: int, extra: str = "") -> Path:
     with open(path, "w", newline="", encoding="utf-8") as fh:

@@ -29,7 +29,7 @@ import pytest
 import procs
 from metastore import Catalog
 
-pytestmark = pytest.mark.crash
+pytestmark = [pytest.mark.crash, pytest.mark.slow]
 
 ROWS = 25_000
 PRIOR_ROWS = 5_000

@@ -12,6 +12,8 @@ import pytest
 from helpers import write
 from metastore import Catalog
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 COMMANDS = [("count", "age>3"), ("check",), ("search", "name:name1*", "--limit", "2")]
 
 

@@ -27,6 +27,8 @@ from hypothesis import strategies as st
 from metastore import Catalog
 from metastore.store import facets as F
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 KEYS = ["loc", "score", "taken", "weather", "ok", "defects"]
 TYPES = {"loc": "string", "score": "number", "taken": "datetime", "weather": "enum", "ok": "boolean",
          "defects": "multi-enum"}

@@ -20,6 +20,8 @@ from helpers import write
 from metastore import Catalog
 from metastore.errors import MetastoreError
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 GOOD_CSV = "path,score,when,weather,note\n" + "".join(
     f"img/{i}.jpg,{i * 1.5},2024-01-{1 + i % 28:02d},{['rain', 'sun'][i % 2]},\"note, {i}\"\n" for i in range(40))
 GOOD_JSON = json.dumps([{"path": f"img/{i}.jpg", "score": i, "meta": {"cam": f"c{i % 3}"}} for i in range(40)])

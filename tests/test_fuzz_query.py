@@ -31,6 +31,8 @@ from metastore.query.parser import MAX_DEPTH, MAX_QUERY_BYTES, MAX_TERMS
 from metastore.store.fields import load_schema
 from metastore.store.search import re2_problem
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 EXAMPLES = int(os.environ.get("METASTORE_FUZZ_EXAMPLES", "10000"))
 HYPOTHESIS_EXAMPLES = max(300, EXAMPLES // 20)
 NOW = datetime(2025, 6, 1, 12, tzinfo=timezone.utc)

@@ -15,6 +15,8 @@ import pytest
 from helpers import write
 from metastore import Catalog, MetastoreError
 
+pytestmark = pytest.mark.slow  # the fast run (-m 'not slow') leaves it out; CI runs it
+
 OPS = {
     "import": lambda c, d: c.import_files([d / "m2.csv"], strategy="overwrite", tags=["zz"]),
     "set": lambda c, d: c.set("img/0.jpg", {"k": "5"}),

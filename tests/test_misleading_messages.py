@@ -12,6 +12,7 @@ from helpers import write
 from metastore import Catalog
 
 
+@pytest.mark.slow
 def test_sqlite_file_as_db(tmp_path, run_cli):
     con = sqlite3.connect(tmp_path / "s.db")
     con.execute("CREATE TABLE t (a)")

@@ -12,9 +12,7 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
-import random
 import shutil
 import subprocess
 import sys
@@ -28,8 +26,8 @@ from hypothesis import strategies as st
 from helpers import write
 from metastore import Catalog
 from metastore.query import parse
-import oracle
-from oracle import FIELDS, LEAVES, NOW, RANGE_PAIRS, SCHEMA, VALUES, evaluate
+import published_data
+from oracle import FIELDS, LEAVES, RANGE_PAIRS, VALUES, evaluate
 
 TYPES = {"weather": "enum", "defects": "multi-enum"}
 CSV_TEXT = """\
@@ -219,75 +217,17 @@ def test_python_api(db):
 
 # ---------------------------------------------------------------------------- oracle
 
-# The oracle's pools, less what a CSV cannot carry: NaN/inf numbers, the empty string (an empty
-# cell is no value) and non-http links.
-NUMBERS = [n for n in oracle.NUMBERS if math.isfinite(n)]
-STRINGS = [s for s in oracle.STRINGS if s]
-URLS = [u for u in oracle.URLS if u.startswith("http")]
-TAGS, PATHS, TIMES = oracle.TAGS, oracle.PATHS, oracle.TIMES
+# Generated records over the oracle's pools (less what a CSV cannot carry) and the catalog built
+# from them: one generator, shared with the publish and Spark tests (tests/published_data.py).
 N_CATALOGS, N_RECORDS = 2, 80
 
 
 def _records(seed: int) -> list[dict]:
-    rng = random.Random(seed)
-
-    def maybe(pick, p=0.3):
-        return None if rng.random() < p else pick()
-
-    out = []
-    for i in range(N_RECORDS):
-        defects = rng.sample(["rust", "dent", "scratch"], rng.randint(0, 3))
-        out.append({
-            "path": f"{rng.choice(PATHS)}#{i}",
-            "tags": rng.sample(TAGS, rng.randint(0, 2)),
-            "temperature": maybe(lambda: rng.choice(NUMBERS)),
-            "location": maybe(lambda: rng.choice(STRINGS)),
-            "reviewed": maybe(lambda: rng.choice([True, False])),
-            "captured_at": maybe(lambda: rng.choice(TIMES)),
-            "weather": maybe(lambda: rng.choice(SCHEMA.get("weather").options)),
-            "defects": defects or None,  # an empty cell is "no value"
-            "source_url": maybe(lambda: rng.choice(URLS)),
-            "quality_score": maybe(lambda: rng.choice(NUMBERS), 0.5),
-            "annotator": maybe(lambda: rng.choice(STRINGS), 0.5),
-            "or": maybe(lambda: rng.choice(STRINGS), 0.5),
-            "has": maybe(lambda: rng.choice(NUMBERS), 0.5),
-        })
-    return out
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return value.isoformat() + "Z"
-    if isinstance(value, list):
-        return json.dumps(value)
-    return value
+    return published_data.records(seed, N_RECORDS)
 
 
 def _build(tmp: Path, records: list[dict]) -> Catalog:
-    cat = Catalog(tmp / "c.duckdb", clock=lambda: NOW)
-    for f in FIELDS:  # declared up front, so every option exists even if the data lacks it
-        cat.declare_field(f.name, f.type, options=f.options)
-    names = [f.name for f in FIELDS]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["path", *names])
-    for r in records:
-        w.writerow([r["path"], *(_cell(r[n]) for n in names)])
-    report = cat.import_files([write(tmp / "data.csv", buf.getvalue())])
-    assert report.rows_failed == 0 and report.rows_read == len(records), report.to_dict()
-    for tag in TAGS:  # one tagged import per tag: a path-only CSV of the images carrying it
-        rows = [r["path"] for r in records if tag in r["tags"]]
-        if rows:
-            text = "path\n" + "".join(f'"{p}"\n' for p in rows)
-            report = cat.import_files([write(tmp / f"tag_{TAGS.index(tag)}.csv", text)], tags=[tag])
-            assert report.rows_failed == 0, report.to_dict()
-    return cat
+    return published_data.build(tmp, records)
 
 
 @pytest.fixture(scope="module")

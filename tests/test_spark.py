@@ -19,7 +19,7 @@ import oracle
 from metastore.errors import MetastoreError, QuerySemanticError, UsageError
 from published_data import build, queries, records
 
-pytestmark = pytest.mark.spark
+pytestmark = [pytest.mark.spark, pytest.mark.slow]
 
 N_IMAGES = 500
 N_QUERIES = 400

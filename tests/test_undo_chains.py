@@ -149,6 +149,7 @@ def _csv(rows: dict[str, dict[str, str]]) -> str:
         p + "," + ",".join(c[k] for k in KEYS) + "\n" for p, c in rows.items())
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sequence=ops)
 def test_random_sequences_match_the_model(tmp_path_factory, sequence):

@@ -67,11 +67,16 @@ def commit(con) -> None:
     try:
         con.execute("COMMIT")
     except duckdb.Error as exc:
-        rollback(con)
-        err = write_failure(exc)
-        if err is None:
-            raise
-        raise err from None
+        _roll_back_and_raise(con, exc)
+
+
+def _roll_back_and_raise(con, exc: duckdb.Error) -> None:
+    """Called while ``exc`` is being handled: roll back, then raise it as a write failure (or as is)."""
+    rollback(con)
+    err = write_failure(exc)
+    if err is None:
+        raise exc
+    raise err from None
 
 
 def rollback(con) -> None:
@@ -91,11 +96,7 @@ def atomic(con, *, commit: bool = True) -> Iterator[None]:
     try:
         yield
     except duckdb.Error as exc:
-        rollback(con)
-        err = write_failure(exc)
-        if err is None:
-            raise
-        raise err from None
+        _roll_back_and_raise(con, exc)
     except BaseException:
         rollback(con)
         raise
