@@ -575,12 +575,25 @@ def quickstart(
     render.message(f"next: cd {dest} && metastore keys && metastore search 'forklift'")
 
 
+def _is_terminal(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
 def main() -> None:
     """Console entry point: the one error boundary."""
     from .errors import MetastoreError
 
     from .argv import protect_query
 
+    if not _is_terminal(sys.stderr):
+        # Piped or captured stderr: Typer's usage errors come as plain lines, not a rich box drawn
+        # 80 columns wide for a terminal that is not there (it was wider than the user's terminal).
+        import typer.core
+
+        typer.core.HAS_RICH = False
     try:
         app(args=protect_query(sys.argv[1:]), prog_name="metastore")
     except MetastoreError as exc:

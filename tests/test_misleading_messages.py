@@ -50,3 +50,12 @@ def test_backslash_in_db_path_is_refused(tmp_path, run_cli):
     r = run_cli("import", write(tmp_path / "m.csv", "path,k\na.jpg,1\n"), db=tmp_path / "a\\b.duckdb")
     assert r.returncode == 4 and "backslash" in r.stderr, r.stderr
     assert not (tmp_path / "a" / "b.duckdb").exists() and not (tmp_path / "a\\b.duckdb").exists()
+
+
+def test_a_usage_error_on_a_pipe_is_plain_lines(run_cli):
+    """Piped stderr has no terminal width: Typer's rich box came out 80 columns wide whatever the
+    user's terminal was (issue 14). On a pipe it is plain lines, each as long as its text."""
+    r = run_cli("search", "--bogus", env={"COLUMNS": "40"})
+    assert r.returncode == 2
+    assert "No such option: --bogus" in r.stderr and "╭" not in r.stderr and "│" not in r.stderr
+    assert r.stderr.splitlines()[0].startswith("Usage: metastore search")
