@@ -86,6 +86,29 @@ def load_baseline(csv_path: str | Path, db_path: str | Path = ":memory:") -> duc
     return con
 
 
+def ensure_catalogs(rows: int, csv: Path | None, db: Path | None, base: Path | None) -> tuple[Path, Path]:
+    """The generated CSV's metastore catalog and hand-written wide table (``benchmarks/data/cli_<rows>*``
+    unless given), built once and reused by the benchmarks that share them (cli_speed, export_speed)."""
+    data = Path(__file__).parent / "data"
+    csv = csv or data / f"images_{rows}.csv"
+    db = db or data / f"cli_{rows}.duckdb"
+    base = base or data / f"cli_{rows}_wide.duckdb"
+    if not db.exists() or not base.exists():
+        from metastore import Catalog
+
+        from .generate import DECLARED_TYPES, write_csv
+
+        if not csv.exists():
+            write_csv(csv, rows)
+        if not db.exists():
+            report = Catalog(db).import_files([csv], types=DECLARED_TYPES)
+            if report.rows_failed:
+                raise SystemExit(f"import failed: {report.to_dict()}")
+        if not base.exists():
+            load_baseline(csv, base).close()
+    return db, base
+
+
 def baseline_search(con: duckdb.DuckDBPyConnection, where: str) -> list[str]:
     """Matching paths, ordered by path (as ``metastore search --format paths`` prints them)."""
     return [r[0] for r in con.execute(f"SELECT path FROM images WHERE {where} ORDER BY path").fetchall()]

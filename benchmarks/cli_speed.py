@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from .baseline import load_baseline
+from .baseline import ensure_catalogs
 from .search_speed import QUERIES, _commit, _machine
 
 CLI_QUERIES = ["and_compare_string_bool", "negation_string", "free_text", "multi_enum_all", "string_glob_prefix"]
@@ -76,23 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", nargs="*", default=None, metavar="NAME")
     args = ap.parse_args(argv)
-    data = Path(__file__).parent / "data"
-    csv = args.csv or data / f"images_{args.rows}.csv"
-    db = args.db or data / f"cli_{args.rows}.duckdb"
-    base = args.baseline_db or data / f"cli_{args.rows}_wide.duckdb"
-    if not db.exists() or not base.exists():
-        from metastore import Catalog
-
-        from .generate import DECLARED_TYPES, write_csv
-
-        if not csv.exists():
-            write_csv(csv, args.rows)
-        if not db.exists():
-            report = Catalog(db).import_files([csv], types=DECLARED_TYPES)
-            if report.rows_failed:
-                raise SystemExit(f"import failed: {report.to_dict()}")
-        if not base.exists():
-            load_baseline(csv, base).close()
+    db, base = ensure_catalogs(args.rows, args.csv, args.db, args.baseline_db)
 
     bindir = Path(sys.executable).parent
     exe = str(bindir / "metastore")

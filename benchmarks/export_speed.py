@@ -26,7 +26,7 @@ from pathlib import Path
 
 import duckdb
 
-from .baseline import load_baseline
+from .baseline import ensure_catalogs
 from .search_speed import QUERIES, _commit, _machine
 
 COLUMNS = ["location", "temperature", "captured_at", "defects", "reviewed", "camera_id"]
@@ -56,30 +56,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--formats", nargs="*", default=["parquet", "csv", "jsonl"])
     ap.add_argument("--only", nargs="*", default=None, metavar="NAME")
     args = ap.parse_args(argv)
-    data = Path(__file__).parent / "data"
-    csv = args.csv or data / f"images_{args.rows}.csv"
-    db = args.db or data / f"cli_{args.rows}.duckdb"
-    base_db = args.baseline_db or data / f"cli_{args.rows}_wide.duckdb"
     from metastore import Catalog
 
-    if not db.exists() or not base_db.exists():
-        from .generate import DECLARED_TYPES, write_csv
-
-        if not csv.exists():
-            write_csv(csv, args.rows)
-        if not db.exists():
-            report = Catalog(db).import_files([csv], types=DECLARED_TYPES)
-            if report.rows_failed:
-                raise SystemExit(f"import failed: {report.to_dict()}")
-        if not base_db.exists():
-            load_baseline(csv, base_db).close()
+    db, base_db = ensure_catalogs(args.rows, args.csv, args.db, args.baseline_db)
 
     catalog = Catalog(db)
     base = duckdb.connect(str(base_db), read_only=True)
     base.execute("SET TimeZone = 'UTC'")
     cols = ", ".join(["path"] + [f'"{c}"' for c in COLUMNS])
     results = {}
-    with tempfile.TemporaryDirectory(dir=data) as tmp:
+    with tempfile.TemporaryDirectory(dir=Path(__file__).parent / "data") as tmp:
         tmp = Path(tmp)
 
         def ours(query: str, fmt: str) -> Path:
