@@ -33,7 +33,7 @@ from pathlib import Path
 import duckdb
 
 from .baseline import interleaved_medians, load_baseline
-from .generate import DECLARED_TYPES, write_csv
+from .generate import DECLARED_TYPES, ensure_csv
 
 KEYS = ["location", "temperature", "defects"]
 #: metastore query -> the same filter written by hand for the wide table
@@ -82,11 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     from metastore import Catalog
 
-    csv_path = args.csv or Path(__file__).parent / "data" / f"images_{args.rows}.csv"
-    if not csv_path.is_file():
-        print(f"generating {csv_path}", file=sys.stderr)
-        csv_path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(csv_path, args.rows, 0)
+    csv_path = ensure_csv(args.csv, args.rows)
     ratios, cold_ratios = [], []
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "catalog.duckdb"

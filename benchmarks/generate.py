@@ -23,7 +23,7 @@ from typing import Iterator
 
 import duckdb
 
-__all__ = ["KEY_TYPES", "DECLARED_TYPES", "MISSING", "COLUMNS", "generate_rows", "write_csv",
+__all__ = ["KEY_TYPES", "DECLARED_TYPES", "MISSING", "COLUMNS", "generate_rows", "write_csv", "ensure_csv",
            "generation_sql"]
 
 KEY_TYPES = {
@@ -161,6 +161,15 @@ def write_csv(path: str | Path, n: int, seed: int = 0) -> Path:
                     "(FORMAT csv, HEADER true, DELIMITER ',', QUOTE '\"', NULLSTR '')")
     finally:
         con.close()
+    return path
+
+
+def ensure_csv(path: str | Path | None, rows: int) -> Path:
+    """``path`` (default ``benchmarks/data/images_<rows>.csv``), generated with seed 0 when missing."""
+    path = Path(path) if path else Path(__file__).parent / "data" / f"images_{rows}.csv"
+    if not path.is_file():
+        print(f"generating {path}", file=sys.stderr)
+        write_csv(path, rows, 0)
     return path
 
 

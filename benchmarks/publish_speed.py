@@ -35,7 +35,7 @@ from pathlib import Path
 import duckdb
 
 from .baseline import interleaved_medians, load_baseline
-from .generate import DECLARED_TYPES, write_csv
+from .generate import DECLARED_TYPES, ensure_csv
 
 TARGET_RATIO = 1.5
 CHECK_KEYS = ["temperature", "captured_at", "defects"]
@@ -70,11 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     from metastore.store.fields import read_schema
     from metastore.store.publish import _select, publish
 
-    csv_path = args.csv or Path(__file__).parent / "data" / f"images_{args.rows}.csv"
-    if not csv_path.is_file():
-        print(f"generating {csv_path}", file=sys.stderr)
-        csv_path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(csv_path, args.rows, 0)
+    csv_path = ensure_csv(args.csv, args.rows)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         report = Catalog(tmp / "catalog.duckdb").import_files([csv_path], types=DECLARED_TYPES)

@@ -28,7 +28,7 @@ import tempfile
 from pathlib import Path
 
 from .baseline import interleaved_medians
-from .generate import DECLARED_TYPES, write_csv
+from .generate import DECLARED_TYPES, ensure_csv
 
 TARGET_RATIO = 1.2
 _TEXT = ["path", "location", "annotator", "camera_id", "lens", "notes", "weather", "shift",
@@ -57,11 +57,7 @@ def _publish(rows: int, csv: Path | None, out: Path) -> int:
     from metastore import Catalog
     from metastore.store.publish import publish
 
-    csv_path = csv or Path(__file__).parent / "data" / f"images_{rows}.csv"
-    if not csv_path.is_file():
-        print(f"generating {csv_path}", file=sys.stderr)
-        csv_path.parent.mkdir(parents=True, exist_ok=True)
-        write_csv(csv_path, rows, 0)
+    csv_path = ensure_csv(csv, rows)
     cat = Catalog(out.parent / "catalog.duckdb")
     report = cat.import_files([csv_path], types=DECLARED_TYPES)
     if report.exit_code != 0:
