@@ -53,6 +53,7 @@ class Api:
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._stats = None
+        self._warming = False
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
 
     # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
@@ -68,7 +69,12 @@ class Api:
 
     def warm(self) -> None:
         """Load the completion stats in the background (a cache miss scans the catalog: ~1 s
-        on a million images), so that the page is usable before they are ready."""
+        on a million images), once the first page of results is out: started with the server,
+        the thread competed with the first page for the two cores."""
+        with self._stats_lock:
+            if self._warming:
+                return
+            self._warming = True
         threading.Thread(target=self.stats, name="metastore-stats", daemon=True).start()
 
     # -- the catalog as a whole ----------------------------------------------------------------
@@ -99,6 +105,7 @@ class Api:
         more = len(rows) > limit
         rows = rows[:limit]
         self._remember(r["path"] for r in rows)
+        self.warm()
         return {"query": q, "offset": offset, "limit": limit, "more": more, "sort": sort or "path",
                 "columns": [{"name": f.name, "type": f.type} for f in result.columns],
                 "rows": [{k: (v if k in ("path", "media_id") else value_json(v)) for k, v in r.items()}
