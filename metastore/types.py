@@ -223,7 +223,8 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               _checked(read_link, " is not an http:// or https:// URL"), text_like=True),
 )}
 
-#: Auto-typing tries these in order; a value fitting none is a string.
+#: Auto-typing tries these in order; a value fitting none is a string. No text fits two of them
+#: (the bulk inference relies on it to test each cell once; ``tests/test_infer.py`` checks it).
 AUTO_ORDER = (BOOLEAN, NUMBER, DATETIME, LINK)
 
 _AUTO_READ = {
