@@ -319,26 +319,13 @@ def _split_sql(ratios, seed: int, group_field):
                     ratios[-1][0], group_field)
 
 
-def split_counts(catalog, query: str, split: str, *, seed: int = 0, sample: int | None = None,
-                 group_by: str | None = None, limit: int | None = None, sort: str | None = None,
-                 now: datetime | None = None) -> list[SplitCount]:
-    """How many images ``export(catalog, query, …, split=split, seed=seed, …)`` would put into
-    each split, without writing anything: the same selection (query → sample → sort → limit)
-    and the same split of each image, computed by the same SQL (one query)."""
-    from .store.export_sql import split_counts as count_splits
-    from .store.search import run_search
-
-    ratios = parse_split(split)
-    if not ratios:
+def split_counts(catalog, query: str, split: str, **options) -> list[SplitCount]:
+    """How many images ``export(catalog, query, out, split=split, **options)`` would put into
+    each split, writing nothing (``export(…, dry_run=True).splits``): the same selection (query →
+    sample → sort → limit → missing files with ``skip_missing``) and the same SQL split."""
+    if not parse_split(split):
         raise UsageError("a split is needed, e.g. train=0.8,val=0.2")
-    for name, value in (("sample", sample), ("limit", limit)):
-        if value is not None and value < 0:
-            raise UsageError(f"{name} must be 0 or more, got {value}")
-    result = run_search(catalog, query, columns=[group_by] if group_by else [], sort=sort, limit=limit,
-                        now=now or catalog.now(),
-                        sample=(f"{seed}\x1fsample\x1f", sample) if sample is not None else None)
-    counts = count_splits(result, _split_sql(ratios, seed, result.columns[0] if group_by else None))
-    return [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios]
+    return export(catalog, query, None, split=split, dry_run=True, **options).splits
 
 
 def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[str] = (),
@@ -346,13 +333,15 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
            group_by: str | None = None, sample: int | None = None, seed: int = 0,
            limit: int | None = None, sort: str | None = None, force: bool = False,
            skip_missing: bool = False, split_column: str = "split",
-           now: datetime | None = None, hash: str = HASH) -> ExportReport:
+           now: datetime | None = None, hash: str = HASH, dry_run: bool = False) -> ExportReport:
     """Write a query's images to the folder ``out``: ``manifest.<format>``, ``export.json`` and,
-    with ``media``, the files under ``out/media/<path>``. See the module docstring. ``hash``:
+    with ``media``, the files under ``out/media/<path>``. See the module docstring.
+    ``dry_run``: write nothing (``out`` may be None) and return the report the export would give
+    (rows, matched, split counts, missing media with ``skip_missing``; ``placed`` 0). ``hash``:
     how splits and samples are drawn — ``"md5"`` (the default, in SQL), or ``"blake2b"`` to
     rebuild an export made before issue 16 (its record has no ``"hash"``)."""
     from .store.export_rows import search_rows, write_parquet
-    from .store.export_sql import copy_manifest, split_counts as count_splits, split_rows
+    from .store.export_sql import copy_manifest, count_rows, split_rows
     from .store.search import run_search
 
     if format not in FORMATS:
@@ -371,8 +360,11 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         raise UsageError("--group-by needs --split", help="e.g. --split train=0.8,val=0.2 --group-by camera_id")
     if ratios:
         _check_split_column(split_column, columns)
-    out = Path(out)
-    check_out(out, force)
+    out = Path(out) if out is not None else None
+    if out is None and not dry_run:
+        raise UsageError("export needs an output folder")
+    if not dry_run:
+        check_out(out, force)
     root = Path(media_root) if media_root is not None else Path(".")
     if media and not root.is_dir():
         raise ExportError(f"--media-root {root} is not a folder")
@@ -394,8 +386,16 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
                "sample": sample, "limit": limit, "sort": sort, "skip_missing": skip_missing,
                "split_column": split_column, "hash": hash}
 
+    manifest = (out or Path(".")) / f"manifest.{format}"
+    if dry_run and not media and not legacy:
+        from .store.export_sql import count_rows
+
+        counts = count_rows(result, split_sql)
+        rows = sum(counts.values())
+        matched = result.count() if sql_limit is not None or sql_sample is not None else rows
+        return ExportReport(out, manifest, (out or Path(".")) / RECORD, format, matched, rows,
+                            [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], None, 0, [])
     writes = Writes(out)
-    manifest = out / f"manifest.{format}"
     if not media and not legacy and format in ("csv", "jsonl", "parquet", "paths"):
         # nothing to decide per row in Python: DuckDB writes the files (issue 16: every row
         # through Python made an export 3-4x a COPY of the same selection)
@@ -410,7 +410,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         except OSError as exc:
             raise writes.failed(manifest.name, exc) from None
         matched = result.count() if sql_limit is not None or sql_sample is not None else rows
-        counts = count_splits(result, split_sql) if ratios else {}
+        counts = count_rows(result, split_sql) if ratios else {}
         report = ExportReport(out, manifest, out / RECORD, format, matched, rows,
                               [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], None, 0, [])
         _finish(catalog, report, writes, query, now, seed, _sha256(tmp), root, options)
@@ -432,7 +432,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
     plan: list[tuple[Path, Path]] = []
     missing: list[str] = []
     if media:
-        plan = _plan_media(rows, out, root)
+        plan = _plan_media(rows, out or Path("."), root)
         absent = [i for i, (src, _) in enumerate(plan) if not src.is_file()]
         if absent and not skip_missing:
             shown = ", ".join(str(plan[i][0]) for i in absent[:_SHOW]) + (" …" if len(absent) > _SHOW else "")
@@ -443,7 +443,8 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
             missing = [rows[i][0] for i in absent]
             rows = [r for i, r in enumerate(rows) if i not in gone]
             plan = [p for i, p in enumerate(plan) if i not in gone]
-        _check_tree(plan, out, root)
+        if not dry_run:
+            _check_tree(plan, out, root)
 
     manifest_rows = [list(r[:width]) for r in rows]
     counts: dict[str, int] = {}
@@ -459,6 +460,9 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
             m.append(name)
             counts[name] = counts.get(name, 0) + 1
 
+    if dry_run:
+        return ExportReport(out, manifest, (out or Path(".")) / RECORD, format, matched, len(manifest_rows),
+                            [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], media, 0, missing)
     # Every file under a temporary name first, renamed at the end with export.json last (export_files).
     writes.begin()
     if format == "parquet":

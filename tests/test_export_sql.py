@@ -198,3 +198,21 @@ def test_every_types_sql_text_and_json_equal_python(type_):
         assert t == (None if x is None else text(x)), (x, t)
         assert j == json.dumps(json_value(x), ensure_ascii=False), (x, j)
         assert c + ",z" == X.csv_line(["" if x is None else text(x), "z"]), (x, c)
+
+
+def test_dry_run_reports_the_export_and_writes_nothing(cat, tmp_path):
+    root = tmp_path / "src"
+    for i in range(0, 300, 2):  # every other generated image exists
+        f = root / f"img/r{i:03d}.jpg"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(b"x")
+    opts = dict(split="a=0.5,b=0.5", seed=3, media="copy", media_root=root, skip_missing=True, sample=200)
+    dry = cat.export("path:img/r*", tmp_path / "never", dry_run=True, **opts)
+    assert not (tmp_path / "never").exists()
+    real = cat.export("path:img/r*", tmp_path / "real", **opts)
+    assert (dry.rows, dry.matched, dry.missing, dry.placed) == (real.rows, real.matched, real.missing, 0)
+    assert [(s.name, s.count) for s in dry.splits] == [(s.name, s.count) for s in real.splits]
+    assert sum(s.count for s in dry.splits) == real.rows == real.placed < 200 and dry.missing
+    assert E.split_counts(cat, "path:img/r*", **opts) == dry.splits
+    plain = cat.export("n>0", None, dry_run=True, limit=7)
+    assert (plain.rows, plain.matched, plain.splits) == (7, cat.count("n>0"), [])

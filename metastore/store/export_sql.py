@@ -241,13 +241,15 @@ def split_rows(result, width: int, split: SplitSql | None) -> list[tuple]:
         return con.execute(sql, params).fetchall()
 
 
-def split_counts(result, split: SplitSql) -> dict[str, int]:
-    """How many of the search's rows fall into each split (splits without rows are absent)."""
+def count_rows(result, split: SplitSql | None) -> dict[str | None, int]:
+    """How many of the search's rows fall into each split (splits without rows are absent);
+    without a split ``{None: rows}``."""
     params = _Params(len(result.params))
-    expr = split_sql(split, params)
+    expr = split_sql(split, params) if split is not None else "NULL"
     sql = f"SELECT s, count(*) FROM (SELECT {expr} AS s FROM ({result.sql}) AS r) GROUP BY s"
     with result.catalog.reading() as con:
-        return {name: int(n) for name, n in con.execute(sql, list(result.params) + params.values).fetchall()}
+        counts = {name: int(n) for name, n in con.execute(sql, list(result.params) + params.values).fetchall()}
+    return counts if split is not None or counts else {None: 0}
 
 
 def _sql_text(text: str) -> str:
