@@ -18,6 +18,10 @@ from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from ..infer import value_json, value_text
 
+#: The options of ``POST /api/export`` (those of ``metastore export``) and of its preview.
+EXPORT_OPTIONS = frozenset({"query", "out", "format", "columns", "media", "media_root", "split", "group_by",
+                            "sample", "seed", "limit", "sort", "force", "skip_missing"})
+PREVIEW_OPTIONS = EXPORT_OPTIONS - {"out", "force"}
 #: Results per page the API returns at most.
 MAX_PAGE = 500
 #: Facet keys the page shows first (the most used keys of these types).
@@ -210,27 +214,44 @@ class Api:
         """The CLI's export, with the same option names (``query``, ``out``, ``format``, ``columns``,
         ``media``, ``media_root``, ``split``, ``group_by``, ``sample``, ``seed``, ``limit``,
         ``sort``, ``force``, ``skip_missing``); the report as ``metastore export --json`` prints it."""
-        allowed = {"query", "out", "format", "columns", "media", "media_root", "split", "group_by", "sample",
-                   "seed", "limit", "sort", "force", "skip_missing"}
+        query, options = self._export_options(body, EXPORT_OPTIONS)
+        out = options.pop("out")
+        if not out:
+            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        return self.catalog.export(query, out, **options).to_dict()
+
+    def export_preview(self, params: dict) -> dict:
+        """What :meth:`export` would write with these options, writing nothing: the export itself
+        run with ``dry_run`` (so the counts per split are the export's own, not a copy)."""
+        query, options = self._export_options(params, PREVIEW_OPTIONS)
+        from ..export import export
+
+        report = export(self.catalog, query, None, dry_run=True, **options)
+        return {"query": query, "matched": report.matched, "rows": report.rows,
+                "splits": [{"name": s.name, "ratio": s.ratio, "count": s.count} for s in report.splits],
+                "missing": len(report.missing), "media": report.media}
+
+    def _export_options(self, body: dict, allowed: frozenset) -> tuple[str, dict]:
+        """The export options of a request (JSON body or URL parameters), checked like the CLI's."""
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise UsageError(f"unknown export option '{unknown[0]}'", help=f"options: {', '.join(sorted(allowed))}")
-        out = _text(body.get("out"))
-        if not out:
-            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        media = _text(body.get("media")) or None
+        options = dict(
+            media=media, media_root=_text(body.get("media_root")) or (str(self.media_root) if media else None),
+            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
+            sample=whole_number(body.get("sample"), "sample"), seed=whole_number(body.get("seed"), "seed") or 0,
+            limit=whole_number(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
+            skip_missing=_bool(body.get("skip_missing"), "skip_missing"))
         columns = body.get("columns") or []
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        media = _text(body.get("media")) or None
-        media_root = _text(body.get("media_root")) or (str(self.media_root) if media else None)
-        report = self.catalog.export(
-            _text(body.get("query")) or "", out, format=_text(body.get("format")) or "csv",
-            columns=[str(c) for c in columns], media=media, media_root=media_root,
-            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
-            sample=_int(body.get("sample"), "sample"), seed=_int(body.get("seed"), "seed") or 0,
-            limit=_int(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
-            force=bool(body.get("force")), skip_missing=bool(body.get("skip_missing")))
-        return report.to_dict()
+        if not isinstance(columns, list):
+            raise UsageError("columns must be a list of keys or text like k1,k2")
+        options.update(format=_text(body.get("format")) or "csv", columns=[str(c) for c in columns])
+        if "out" in allowed:
+            options.update(out=_text(body.get("out")), force=_bool(body.get("force"), "force"))
+        return _text(body.get("query")) or "", options
 
     def edit(self, body: dict) -> dict:
         """``{"path", "set": {key: text}, "unset": [key], "add_tags": [..], "remove_tags": [..]}``,
@@ -267,12 +288,30 @@ def _text(value) -> str:
     return str(value).strip() if not isinstance(value, str) else value.strip()
 
 
-def _int(value, name: str) -> int | None:
+def _bool(value, name: str) -> bool:
+    """A yes/no option: JSON true/false (or, in a URL, 1/0, true/false); anything else is refused
+    rather than read as true (``"false"`` is a non-empty string)."""
+    if value is None or value is False or value == "":
+        return False
+    if value is True:
+        return True
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name} must be true or false, got '{value}'")
+
+
+def whole_number(value, name: str) -> int | None:
+    """A whole number (JSON or URL text); 2.5 or true is refused, not truncated."""
     if value is None or value == "":
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return int(str(value).strip())
+    except ValueError:
         raise UsageError(f"{name} must be a whole number, got '{value}'") from None
 
 

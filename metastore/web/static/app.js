@@ -14,7 +14,7 @@ let counted = {n: 0, count: null};  // the latest result count and the load it b
 let selected = -1;               // index of the selected tile
 let comp = {items: [], sel: -1, start: 0, cursor: 0};
 let timers = {};
-let seq = {count: 0, complete: 0, load: 0};
+let seq = {count: 0, complete: 0, load: 0, preview: 0};
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -376,23 +376,54 @@ function closeDetail() {
 
 // ---------------------------------------------------------------- export
 function openExport() {
-  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"), ` · ${fmt(results.count)} images`);
+  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"),
+                                     state.sort ? ` · sorted by ${state.sort}` : "");
   $("#export-result").replaceChildren();
   const cols = $("#export-form").elements.columns;
   if (!cols.value && state.cols.length) cols.value = state.cols.join(",");
   $("#export").hidden = false;
   $("#export-form").elements.out.focus();
+  previewExport();
 }
 
-async function runExport(ev) {
-  ev.preventDefault();
-  const f = $("#export-form").elements, box = $("#export-result");
-  const body = {query: state.q};
+// The dialog's options as the export API takes them (the preview takes all but out and force).
+function exportOptions() {
+  const f = $("#export-form").elements, body = {query: state.q};
+  if (state.sort) body.sort = state.sort;
   for (const name of ["out", "format", "columns", "split", "group_by", "sample", "seed", "limit", "media", "media_root"]) {
     if (f[name].value !== "") body[name] = f[name].value;
   }
   body.force = f.force.checked;
   body.skip_missing = f.skip_missing.checked;
+  return body;
+}
+
+// How many images the export would write, per split: the export itself, run without writing.
+async function previewExport() {
+  const n = ++seq.preview, box = $("#export-preview");
+  const {out, force, ...params} = exportOptions();
+  params.skip_missing = params.skip_missing ? "true" : "";
+  box.replaceChildren(el("p", {class: "muted"}, "counting…"));
+  let r;
+  box.dataset.pending = "1";
+  try { r = await api("/api/export/preview", params); } catch (err) {
+    if (n !== seq.preview) return;
+    box.replaceChildren(el("p", {class: "err"}, err.message + (err.help ? " — " + err.help : "")));
+    delete box.dataset.pending;
+    return;
+  }
+  if (n !== seq.preview) return;
+  delete box.dataset.pending;
+  box.replaceChildren(
+    el("p", {}, `Will write ${fmt(r.rows)} of ${fmt(r.matched)} matching images`,
+       r.missing ? ` (${fmt(r.missing)} missing files left out)` : ""),
+    r.splits.length ? el("table", {id: "export-preview-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
+      el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "");
+}
+
+async function runExport(ev) {
+  ev.preventDefault();
+  const box = $("#export-result"), body = exportOptions();
   box.replaceChildren(el("p", {class: "muted"}, "exporting…"));
   try {
     const r = await post("/api/export", body);
@@ -429,6 +460,14 @@ function wire() {
   $("#explain-btn").addEventListener("click", () => { const b = $("#explain"); b.hidden = !b.hidden; if (!b.hidden) loadExplain(); });
   $("#export-btn").addEventListener("click", openExport);
   $("#export-form").addEventListener("submit", runExport);
+  const previewSoon = (ev) => {
+    if (["out", "force"].includes(ev.target.name)) return;
+    seq.preview++;  // a preview in flight is for the old options
+    $("#export-preview").dataset.pending = "1";  // until the counts for these options are shown
+    debounce("preview", 200, previewExport);
+  };
+  $("#export-form").addEventListener("input", previewSoon);
+  $("#export-form").addEventListener("change", previewSoon);
   $("#export .close").addEventListener("click", () => { $("#export").hidden = true; });
   $("#detail .close").addEventListener("click", closeDetail);
   $("#detail").addEventListener("click", (ev) => { if (ev.target.id === "detail") closeDetail(); });
