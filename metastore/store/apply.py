@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import schema as S
 from .connection import quote
+from .handoff import ERRS, INCOMING, STAGE, TYPED
 from .plan import Plan
 from .writes import create_field, insert_history, last_image_id, next_id
 
@@ -44,11 +45,11 @@ def apply_import(con, plan: Plan, fields: dict[str, S.Field], all_fields: list[S
         raise ValueError(strategy)
     w = Written()
     keys = [(k, fields[k.key]) for k in plan.keys]
-    valid = "NOT EXISTS (SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)"
+    valid = f"NOT EXISTS (SELECT 1 FROM {ERRS} e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)"
     # Only images the catalog already has can change. Into an empty catalog, or with only new
     # paths, there are none: skip the join through the typed view, which DuckDB plans in
     # super-linear time in the number of keys (issue 16: 200 keys took minutes for 5,000 rows).
-    if con.execute("SELECT EXISTS (SELECT 1 FROM stage s JOIN images i ON i.path = s._path)").fetchone()[0]:
+    if con.execute(f"SELECT EXISTS (SELECT 1 FROM {STAGE} s JOIN images i ON i.path = s._path)").fetchone()[0]:
         _changes(con, w, keys, all_fields, source_id, strategy, valid)
 
     _insert_new(con, w, keys, source_id, valid)
@@ -60,15 +61,15 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
     """Rows for images the catalog has: history of what they replace, then the update."""
     # Valid rows for images the catalog already has, joined to them (materialised: used often).
     con.execute(
-        f"CREATE TEMP TABLE inc AS SELECT t.*, i.id AS _id, (SELECT list(e.col) FROM errs e WHERE e._file = t._file "
-        f"AND e._row = t._row AND e.cell) AS _bad FROM typed t "
+        f"CREATE TEMP TABLE {INCOMING} AS SELECT t.*, i.id AS _id, (SELECT list(e.col) FROM {ERRS} e WHERE e._file = t._file "
+        f"AND e._row = t._row AND e.cell) AS _bad FROM {TYPED} t "
         f"JOIN images i ON i.path = t._path WHERE {valid}")
 
     manual = [r[0] for r in con.execute("SELECT id FROM sources WHERE kind = 'edit'").fetchall()]
     # (field, condition under which it changes, new value); {i} names the images table alias.
     changes: list[tuple[S.Field, str, str]] = []
     for k, f in keys:
-        v, s, t = "{i}." + quote(f.column), "{i}." + quote(f.source_column), f"inc.{k.typed_col}"
+        v, s, t = "{i}." + quote(f.column), "{i}." + quote(f.source_column), f"{INCOMING}.{k.typed_col}"
         differs = f"{v} IS DISTINCT FROM {t}"
         cond = {
             "merge": f"{t} IS NOT NULL AND {differs}",
@@ -76,7 +77,7 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
             "until-first-change": f"{t} IS NOT NULL AND {differs} AND NOT {{i}}.edited",
             "append": f"{t} IS NOT NULL AND {v} IS NULL",
             # a value the import could not read leaves the stored one alone (one bad cell costs one cell)
-            "overwrite": f"{differs} AND NOT coalesce(list_contains(inc._bad, '{k.col}'), false)",
+            "overwrite": f"{differs} AND NOT coalesce(list_contains({INCOMING}._bad, '{k.col}'), false)",
         }[strategy]
         changes.append((f, cond, t))
     if strategy == "overwrite":
@@ -85,7 +86,7 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
             if f.id not in incoming and not f.locked:
                 changes.append((f, "{i}." + quote(f.column) + " IS NOT NULL", "NULL"))
     params = {"manual": manual} if strategy == "merge-keep-user" else {}
-    join = "FROM inc JOIN images i ON i.id = inc._id"
+    join = f"FROM {INCOMING} JOIN images i ON i.id = {INCOMING}._id"
 
     def on(alias: str, sql: str) -> str:
         return sql.replace("{i}", alias)
@@ -109,10 +110,10 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
             sets.append(f"{quote(f.source_column)} = CASE WHEN {c} THEN $sid "
                         f"ELSE images.{quote(f.source_column)} END")
         con.execute(
-            f"UPDATE images SET {', '.join(sets)} FROM inc "
-            f"WHERE images.id = inc._id AND ({on('images', any_change)})",
+            f"UPDATE images SET {', '.join(sets)} FROM {INCOMING} "
+            f"WHERE images.id = {INCOMING}._id AND ({on('images', any_change)})",
             {**params, "sid": source_id})
-    existing = con.execute("SELECT count(*) FROM inc").fetchone()[0]
+    existing = con.execute(f"SELECT count(*) FROM {INCOMING}").fetchone()[0]
     w.rows_unchanged = existing - w.rows_written
 
 
@@ -121,7 +122,7 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None
     cols = ["id", "path", "media_id", "tags", "edited", "src"]
     # Ids from file and row (unique, and no row_number(): it would serialise the insert).
     offsets, total = [], 0
-    for (n,) in con.execute("SELECT max(_row) FROM stage GROUP BY _file ORDER BY _file").fetchall():
+    for (n,) in con.execute(f"SELECT max(_row) FROM {STAGE} GROUP BY _file ORDER BY _file").fetchall():
         offsets.append(total)
         total += n or 0
     exprs = ["$base + _row + $offsets[_file + 1]", "_path", "uuid()", "[]::VARCHAR[]", "false", "$sid"]
@@ -130,7 +131,7 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
     base = last_image_id(con)
     w.images_added = con.execute(
-        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM typed t WHERE {valid} "
+        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM {TYPED} t WHERE {valid} "
         f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
         {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added

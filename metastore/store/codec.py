@@ -75,14 +75,29 @@ def iso_datetime_text(t: str) -> str:
     return t
 
 
+#: Texts in a form TIMESTAMP's own parser does not read as is: one of ``types.DATETIME_REWRITES``
+#: applies (EXIF colons, a UTC/GMT zone, a space before an offset) or an offset follows the time.
+#: One test first: plain ISO texts (the common case) go straight to one TRY_CAST.
+_DATETIME_SLOW = lit("|".join(f"(?:{p})" for p, _ in T.DATETIME_REWRITES) + f"|(?:{T.OFFSET_RE})")
+
+
 def _datetime_cast(t: str) -> str:
     # TIMESTAMPTZ parsing honours offsets; plain TIMESTAMP parsing is faster but would drop them.
-    # Only texts in a form ISO does not cover pay for the rewrites (a cheap character test first).
-    t = f"CASE WHEN regexp_matches({t}, 'UTC|GMT|^[0-9]{{4}}:| [+-]') THEN {iso_datetime_text(t)} ELSE {t} END"
-    return (f"CASE WHEN regexp_matches({t}, {_HAS_OFFSET}) THEN TRY_CAST({t} AS TIMESTAMPTZ)::TIMESTAMP "
-            f"ELSE TRY_CAST({t} AS TIMESTAMP) END")
+    # A rewrite leaves a text it does not apply to unchanged, so rewriting every text of the slow
+    # branch equals rewriting only those the rewrites apply to. Each branch names its text once
+    # per use: the common branch evaluates one regex and one cast per cell.
+    n = iso_datetime_text(t)
+    slow = (f"CASE WHEN regexp_matches({n}, {_HAS_OFFSET}) THEN TRY_CAST({n} AS TIMESTAMPTZ)::TIMESTAMP "
+            f"ELSE TRY_CAST({n} AS TIMESTAMP) END")
+    return f"CASE WHEN regexp_matches({t}, {_DATETIME_SLOW}) THEN {slow} ELSE TRY_CAST({t} AS TIMESTAMP) END"
 
 
+def auto_kind(c: str, kinds) -> str:
+    """For a text column ``c``: the position in ``kinds`` of the auto-typed kind a cell fits, or
+    NULL when it fits none. The kinds are exclusive (no text fits two: ``types.AUTO_ORDER``), so
+    one CASE tests each cell once, stopping at the first kind that fits."""
+    checks = auto_checks(c)
+    return "CASE " + " ".join(f"WHEN {checks[t]} THEN {i}" for i, t in enumerate(kinds)) + " END"
 
 
 def cast_expr(c: str, type_: str) -> str:
@@ -114,8 +129,8 @@ def cast_expr(c: str, type_: str) -> str:
         )
         return (f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
                 f"lambda x: x <> '')))")
-    if type_ == S.ENUM:
-        return f"nfc_normalize({t})"
+    if type_ == S.ENUM:  # an empty text is not an option (types.EMPTY_OPTION_PROBLEM)
+        return f"CASE WHEN {t} <> '' THEN nfc_normalize({t}) END"
     return f"nfc_normalize({c})"
 
 

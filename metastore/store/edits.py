@@ -13,6 +13,7 @@ from .codec import from_json_expr
 from .connection import quote
 from .ddl import TAGS_FIELD_ID
 from .fields import load_fields
+from .handoff import REVERT, UNDONE
 from .txn import atomic
 from .writes import create_field, drop_source, insert_history, new_source, refresh_field_stats
 
@@ -212,7 +213,7 @@ def undo(con, import_id: int) -> UndoReport:
         if row[1] is not None:
             raise MetastoreError(f"import {import_id} was already undone (by {row[1]})")
         uid = new_source(con, "undo", f"undo of import {import_id}")
-        con.execute("CREATE OR REPLACE TEMP TABLE undone AS SELECT id FROM sources WHERE undone_by IS NOT NULL "
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {UNDONE} AS SELECT id FROM sources WHERE undone_by IS NOT NULL "
                     "UNION SELECT $x::INTEGER", {"x": import_id})
         limit = con.execute("SELECT count(*) FROM sources").fetchone()[0] + 1
         reverted = kept = 0
@@ -226,29 +227,29 @@ def undo(con, import_id: int) -> UndoReport:
             n = _revert(con, import_id, f.id, "", f"i.{src} = $x", limit)
             if n:
                 insert_history(con, source="$u", image="i.id", field="$f", old="i." + col, old_src="$x",
-                               new="rv.old_value", new_is_json=True, new_src="rv.old_src",
-                               rest=f"FROM images i JOIN rv ON rv.id = i.id WHERE i.{col} IS NOT NULL "
-                                    f"OR rv.old_value IS NOT NULL", params={"u": uid, "f": f.id, "x": import_id})
+                               new=f"{REVERT}.old_value", new_is_json=True, new_src=f"{REVERT}.old_src",
+                               rest=f"FROM images i JOIN {REVERT} ON {REVERT}.id = i.id WHERE i.{col} IS NOT NULL "
+                                    f"OR {REVERT}.old_value IS NOT NULL", params={"u": uid, "f": f.id, "x": import_id})
                 con.execute(
-                    f"UPDATE images SET {col} = {from_json_expr('rv.old_value', f.type)}, {src} = rv.old_src "
-                    f"FROM rv WHERE images.id = rv.id")
+                    f"UPDATE images SET {col} = {from_json_expr(REVERT + '.old_value', f.type)}, {src} = {REVERT}.old_src "
+                    f"FROM {REVERT} WHERE images.id = {REVERT}.id")
                 reverted += n
         # Tags are one more value per image (field 0); their source is the newest history row's.
         n = _revert(con, import_id, TAGS_FIELD_ID, f"JOIN {TAGS_SRC} c ON c.id = i.id", "c.src = $x", limit)
         if n:
             insert_history(con, source="$u", image="i.id", field=str(TAGS_FIELD_ID), old="i.tags", old_src="$x",
-                           new="coalesce(rv.old_value, '[]')", new_is_json=True, new_src="rv.old_src",
-                           rest="FROM images i JOIN rv ON rv.id = i.id", params={"u": uid, "x": import_id})
+                           new=f"coalesce({REVERT}.old_value, '[]')", new_is_json=True, new_src=f"{REVERT}.old_src",
+                           rest=f"FROM images i JOIN {REVERT} ON {REVERT}.id = i.id", params={"u": uid, "x": import_id})
             con.execute(
-                f"UPDATE images SET tags = coalesce({from_json_expr('rv.old_value', S.MULTI_ENUM)}, []::VARCHAR[]) "
-                f"FROM rv WHERE images.id = rv.id")
+                f"UPDATE images SET tags = coalesce({from_json_expr(REVERT + '.old_value', S.MULTI_ENUM)}, []::VARCHAR[]) "
+                f"FROM {REVERT} WHERE images.id = {REVERT}.id")
         # Images an undone import registered that now hold nothing: gone again (history keeps their values).
         empty = " AND ".join([f"{quote(f.column)} IS NULL" for f in fields] or ["TRUE"])
-        removed = con.execute(f"DELETE FROM images WHERE src IN (SELECT id FROM undone) AND len(tags) = 0 "
+        removed = con.execute(f"DELETE FROM images WHERE src IN (SELECT id FROM {UNDONE}) AND len(tags) = 0 "
                               f"AND {empty}").fetchone()[0]
         con.execute("DELETE FROM files WHERE source_id = ?", [import_id])
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, import_id])
-        con.execute("DROP TABLE undone")
+        con.execute(f"DROP TABLE {UNDONE}")
         refresh_field_stats(con, load_fields(con))
     return UndoReport(import_id, uid, reverted, kept, removed)
 
@@ -258,18 +259,18 @@ def _revert(con, x: int, field_id: int, join: str, where: str, limit: int) -> in
     value of ``field_id`` import ``x`` set), the value to put back. That is the value ``x``
     replaced — or, while that came from an undone source, the value *that* source replaced, and
     so on (a write row is one whose ``source_id = new_src``; none means the cell was empty)."""
-    write = ("history w ON w.image_id = rv.id AND w.field_id = $f AND w.source_id = rv.old_src "
-             "AND w.new_src = rv.old_src")
+    write = (f"history w ON w.image_id = {REVERT}.id AND w.field_id = $f AND w.source_id = {REVERT}.old_src "
+             f"AND w.new_src = {REVERT}.old_src")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE rv AS SELECT i.id, h.old_value, h.old_src FROM images i {join} "
+        f"CREATE OR REPLACE TEMP TABLE {REVERT} AS SELECT i.id, h.old_value, h.old_src FROM images i {join} "
         f"LEFT JOIN history h ON h.image_id = i.id AND h.field_id = $f AND h.source_id = $x AND h.new_src = $x "
         f"WHERE {where}", {"f": field_id, "x": x})
     for _ in range(limit):
-        if not con.execute("SELECT count(*) FROM rv JOIN undone u ON u.id = rv.old_src").fetchone()[0]:
+        if not con.execute(f"SELECT count(*) FROM {REVERT} JOIN {UNDONE} u ON u.id = {REVERT}.old_src").fetchone()[0]:
             break
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE rv AS SELECT rv.id, "
-            f"CASE WHEN u.id IS NULL THEN rv.old_value ELSE w.old_value END AS old_value, "
-            f"CASE WHEN u.id IS NULL THEN rv.old_src ELSE w.old_src END AS old_src "
-            f"FROM rv LEFT JOIN undone u ON u.id = rv.old_src LEFT JOIN {write}", {"f": field_id})
-    return con.execute("SELECT count(*) FROM rv").fetchone()[0]
+            f"CREATE OR REPLACE TEMP TABLE {REVERT} AS SELECT {REVERT}.id, "
+            f"CASE WHEN u.id IS NULL THEN {REVERT}.old_value ELSE w.old_value END AS old_value, "
+            f"CASE WHEN u.id IS NULL THEN {REVERT}.old_src ELSE w.old_src END AS old_src "
+            f"FROM {REVERT} LEFT JOIN {UNDONE} u ON u.id = {REVERT}.old_src LEFT JOIN {write}", {"f": field_id})
+    return con.execute(f"SELECT count(*) FROM {REVERT}").fetchone()[0]

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..readers import sidecar as SC
+from .handoff import ERRS
 
 
 @dataclass
@@ -46,7 +47,7 @@ def prepare(con, folder: Path, root_arg: str, *, exif: bool = False) -> FolderBa
 def remember(con, batch: FolderBatch, file_index: int, source_id: int, unread: set = frozenset()) -> None:
     """Record the sizes and mtimes of every image and sidecar this import read successfully
     (``unread``: rows whose sidecar held a rejected key, read again by the next run)."""
-    failed = {r[0] for r in con.execute("SELECT _row FROM errs WHERE _file = ?", [file_index]).fetchall()}
+    failed = {r[0] for r in con.execute(f"SELECT _row FROM {ERRS} WHERE _file = ?", [file_index]).fetchall()}
     failed |= set(unread)
     paths, sizes, mtimes = [], [], []
     for row, f in enumerate(batch.found, 1):

@@ -1,9 +1,12 @@
-"""The import's hand-offs, named in one place: the DuckDB TEMP tables one stage writes and the
-next reads, and the names of their columns.
+"""The DuckDB TEMP tables the store passes between steps, named in one place: the import's
+hand-offs (one stage writes, the next reads), the names of their columns, and undo's work tables.
+SQL elsewhere uses these names, never the literal text (``tests/test_layers.py`` checks it).
 
 ====================  ===========================  ==============================================
 table                 written by                   columns
 ====================  ===========================  ==============================================
+:func:`raw_table`     ``stage.stage_csv`` /        one file as read: ``column0…`` (CSV) or
+                      ``stage.stage_records``      ``_row, _src, _path`` + stage columns (records)
 ``STAGE``             ``stage.build_stage``        ``_file, _row, _src, _path`` + one VARCHAR
                                                    column per key, :func:`stage_column` (``k3``)
 ``ERRS``              ``plan.plan_import``         ``_file, _row, _src, key, value, reason,
@@ -17,6 +20,9 @@ option maps           ``plan.plan_import``         ``raw, val`` per enum key: :f
 
 ``importer.prepare`` runs the first three (reading, typing, validating: nothing is written to the
 catalog); ``importer.write`` the last, inside one transaction.
+
+``edits.undo`` works in ``UNDONE`` (ids of the undone sources) and ``REVERT`` (``id, old_value,
+old_src``: the value to put back per image, walked back past undone sources).
 """
 
 from __future__ import annotations
@@ -25,6 +31,16 @@ STAGE = "stage"
 ERRS = "errs"
 TYPED = "typed"
 INCOMING = "inc"
+UNDONE = "undone"
+REVERT = "rv"
+
+#: Every fixed name above (the tests look for them as literal text in SQL elsewhere).
+TABLES = (STAGE, ERRS, TYPED, INCOMING, UNDONE, REVERT)
+
+
+def raw_table(index: int) -> str:
+    """The TEMP table holding the ``index``-th file of an import as read, before staging."""
+    return f"raw{index}"
 
 
 def stage_column(n: int) -> str:
@@ -48,4 +64,5 @@ def map_table(stage_col: str) -> str:
     return "m" + _number(stage_col)
 
 
-__all__ = ["STAGE", "ERRS", "TYPED", "INCOMING", "stage_column", "typed_column", "map_table"]
+__all__ = ["STAGE", "ERRS", "TYPED", "INCOMING", "UNDONE", "REVERT", "TABLES", "raw_table", "stage_column",
+           "typed_column", "map_table"]

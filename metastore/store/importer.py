@@ -21,6 +21,7 @@ from .apply import STRATEGIES, apply_import, ensure_fields
 from .writes import insert_history, next_id, record_import, refresh_field_stats
 from .plan import KeyPlan, plan_import
 from .stage import Issue, build_stage
+from .handoff import ERRS, TYPED
 
 #: How many row errors an import record keeps in full (the counts are always exact).
 MAX_STORED_ERRORS = 100_000
@@ -185,7 +186,7 @@ def prepare(con, files: list[Path], opts: ImportOptions, schema: S.Schema,
         report.rows_failed = plan.failed_rows
         report.row_issue_count = plan.row_errors
         rows = con.execute(
-            "SELECT _file, _row, _src, key, value, reason FROM errs ORDER BY _file, _row LIMIT 1000").fetchall()
+            f"SELECT _file, _row, _src, key, value, reason FROM {ERRS} ORDER BY _file, _row LIMIT 1000").fetchall()
         report.row_issues = [Issue(src or stage.files[f], None if src else r, k, v, why, row_error=True)
                              for f, r, src, k, v, why in rows]
         report.cells_failed = plan.failed_cells
@@ -226,7 +227,7 @@ def write(con, prep: Prepared, opts: ImportOptions, detail: str | None, say: Cal
         files_list = stage.files
         con.execute(
             "INSERT INTO import_errors SELECT $sid, coalesce(_src, $files[_file + 1]), "
-            "CASE WHEN _src IS NULL THEN _row END, key, value, reason FROM errs "
+            f"CASE WHEN _src IS NULL THEN _row END, key, value, reason FROM {ERRS} "
             "ORDER BY _file, _row LIMIT $lim", {"sid": source_id, "files": files_list, "lim": MAX_STORED_ERRORS})
         refresh_field_stats(con, [f for f in all_fields if f.id in {x.id for x in fields.values()}]
                             if opts.strategy != "overwrite" else all_fields)
@@ -252,8 +253,8 @@ def _tag_imported(con, tags: list[str], source_id: int) -> None:
     from .edits import TAGS_SRC
 
     new = "list_sort(list_distinct(list_concat(images.tags, $tags)))"
-    where = (f"path IN (SELECT t._path FROM typed t WHERE NOT EXISTS "
-             f"(SELECT 1 FROM errs e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)) AND tags IS DISTINCT FROM {new}")
+    where = (f"path IN (SELECT t._path FROM {TYPED} t WHERE NOT EXISTS "
+             f"(SELECT 1 FROM {ERRS} e WHERE e._file = t._file AND e._row = t._row AND NOT e.cell)) AND tags IS DISTINCT FROM {new}")
     insert_history(con, source="$sid", image="id", field=str(TAGS_FIELD_ID), old="tags", old_src="c.src", new=new,
                    new_src="$sid", rest=f"FROM images LEFT JOIN {TAGS_SRC} c USING (id) WHERE {where}",
                    params={"tags": tags, "sid": source_id})

@@ -10,14 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
+from .. import types as T
 import re
 
 import duckdb
 
 from ..errors import UsageError
-from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
+from .codec import auto_checks, auto_kind, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
-from .handoff import map_table, typed_column
+from .handoff import ERRS, STAGE, TYPED, map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
 _TEXT_CANDIDATES = (S.BOOLEAN, S.NUMBER, S.DATETIME, S.LINK)
@@ -173,45 +174,71 @@ def _aggregate(con, aggs: list[str], where: str = "") -> list:
     out: list = []
     for i in range(0, len(aggs), _AGGS_PER_STATEMENT):
         chunk = aggs[i:i + _AGGS_PER_STATEMENT]
-        out += con.execute(f"SELECT {', '.join(chunk)} FROM stage{where}").fetchone()
+        out += con.execute(f"SELECT {', '.join(chunk)} FROM {STAGE}{where}").fetchone()
+    return out
+
+
+def _kind_counts(con, specs: list[tuple[str, tuple[str, ...]]], where: str = "") -> list[list[int]]:
+    """For each (stage column, auto kinds): [non-empty cells, cells of each kind] over the stage.
+
+    Each cell is tested once (:func:`codec.auto_kind`, computed in an inner SELECT), not once
+    per kind; a few columns per statement, as in :func:`_aggregate`."""
+    out: list[list[int]] = []
+    group: list = []
+    size = 0
+
+    def flush():
+        if not group:
+            return
+        inner = ", ".join([c for c, _ in group] + [f"{auto_kind(c, kinds)} AS _q{i}"
+                                                    for i, (c, kinds) in enumerate(group) if kinds])
+        aggs = []
+        for i, (c, kinds) in enumerate(group):
+            aggs.append(f"count({c})")
+            aggs += [f"count(*) FILTER (WHERE _q{i} = {j})" for j in range(len(kinds))]
+        row = con.execute(f"SELECT {', '.join(aggs)} FROM (SELECT {inner} FROM {STAGE}{where})").fetchone()
+        pos = 0
+        for c, kinds in group:
+            out.append(list(row[pos:pos + 1 + len(kinds)]))
+            pos += 1 + len(kinds)
+        group.clear()
+
+    for spec in specs:
+        if size + 1 + len(spec[1]) > _AGGS_PER_STATEMENT:
+            flush()
+            size = 0
+        group.append(spec)
+        size += 1 + len(spec[1])
+    flush()
     return out
 
 
 def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     """Infer each new key's type from all of its values (a sample only ever rules types out)."""
-    def any_misfit(col, t):
-        return f"bool_or({_nonempty(col.col)} AND NOT ({auto_checks(col.col)[t]}))"
-
-    def fit_count(col, t):
-        return f"count(*) FILTER (WHERE {_nonempty(col.col)} AND {auto_checks(col.col)[t]})"
-
-    pairs = [(col, t) for col, cands in infer_cols for t in cands]
     alive: dict[str, list[str]] = {col.col: list(cands) for col, cands in infer_cols}
     sample_fits: dict[tuple[str, str], int] = {}
-    if pairs:
-        aggs = [x for c, t in pairs for x in (any_misfit(c, t), fit_count(c, t))]
-        row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
-        for i, (col, t) in enumerate(pairs):
-            if row[2 * i]:
-                alive[col.col].remove(t)
-            sample_fits[(col.col, t)] = row[2 * i + 1] or 0
+    if infer_cols:
+        counts = _kind_counts(con, [(col.col, cands) for col, cands in infer_cols], f" WHERE _row <= {_SAMPLE_ROWS}")
+        for (col, cands), (seen, *fits) in zip(infer_cols, counts):
+            for t, n in zip(cands, fits):
+                if n < seen:
+                    alive[col.col].remove(t)
+                sample_fits[(col.col, t)] = n
     # Full pass: value counts for every key, fit counts for surviving candidates, and for keys
     # with none left the closest candidate (to explain why the key became a string).
-    aggs = [f"count(*) FILTER (WHERE {_nonempty(k.col)})" for k in plan.keys]
-    checks: list[tuple[StageColumn, str]] = []
+    todo: dict[str, tuple[str, ...]] = {}
     for col, cands in infer_cols:
-        todo = alive[col.col]
-        if not todo:
+        left = alive[col.col]
+        if not left:
             best = max(cands, key=lambda t: sample_fits.get((col.col, t), 0), default=None)
-            todo = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
-        checks += [(col, t) for t in todo]
-    aggs += [fit_count(c, t) for c, t in checks]
-    row = _aggregate(con, aggs)
-    for i, k in enumerate(plan.keys):
-        k.values = row[i]
+            left = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
+        todo[col.col] = tuple(left)
+    counts = _kind_counts(con, [(k.col, todo.get(k.col, ())) for k in plan.keys])
     fits: dict[str, dict[str, int]] = {}
-    for (col, t), n in zip(checks, row[len(plan.keys):]):
-        fits.setdefault(col.col, {})[t] = n
+    for k, (values, *found) in zip(plan.keys, counts):
+        k.values = values
+        if found:
+            fits[k.col] = dict(zip(todo[k.col], found))
     for col, cands in infer_cols:
         k = by_col[col.col]
         found = fits.get(col.col, {})
@@ -230,7 +257,7 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
 def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> str:
     check = auto_checks(k.col)[best]
     ex = con.execute(
-        f"SELECT {k.col}, _file, _row, _src FROM stage WHERE {_nonempty(k.col)} AND NOT {check} "
+        f"SELECT {k.col}, _file, _row, _src FROM {STAGE} WHERE {_nonempty(k.col)} AND NOT {check} "
         f"ORDER BY _file, _row LIMIT 1").fetchone()
     misfits = k.values - fitting
     where = ex[3] if ex[3] else f"row {ex[2]}" + (f" of {files[ex[1]]}" if len(files) > 1 else "")
@@ -286,7 +313,7 @@ def _check_enums(con, plan: Plan) -> None:
             continue
         m = _map_table(k)
         con.execute(f"CREATE TEMP TABLE {m} AS SELECT raw, {cast_expr('raw', k.type)} AS val "
-                    f"FROM (SELECT DISTINCT {k.col} AS raw FROM stage WHERE {_nonempty(k.col)})")
+                    f"FROM (SELECT DISTINCT {k.col} AS raw FROM {STAGE} WHERE {_nonempty(k.col)})")
         items = "unnest(val)" if k.type == S.MULTI_ENUM else "val"
         known = sorted(k.field.options) if k.field else []
         total, longest = con.execute(
@@ -317,11 +344,11 @@ def _typed_expr(k: KeyPlan) -> str:
 
 def _build_typed(con, plan: Plan) -> None:
     cols = ["_file", "_row", "_src", "_path"] + [f"{_typed_expr(k)} AS {k.typed_col}" for k in plan.keys]
-    joins = "".join(f" LEFT JOIN {_map_table(k)} ON {_map_table(k)}.raw = stage.{k.col}"
+    joins = "".join(f" LEFT JOIN {_map_table(k)} ON {_map_table(k)}.raw = {STAGE}.{k.col}"
                     for k in plan.keys if k.type in _MAPPED)
     # A view, not a table: each use computes only the casts it needs, and the one big use (the
     # insert of new images) streams from the stage to the catalog without another copy.
-    con.execute(f"CREATE TEMP VIEW typed AS SELECT {', '.join(cols)} FROM stage{joins}")
+    con.execute(f"CREATE TEMP VIEW {TYPED} AS SELECT {', '.join(cols)} FROM {STAGE}{joins}")
 
 
 def _misfit(k: KeyPlan) -> str:
@@ -343,8 +370,9 @@ def _reason(k: KeyPlan, c: str) -> str:
     if k.fmt is not None:
         return f"{q} || {c} || {q} || {codec_lit(' does not match --datetime-format ' + repr(k.fmt))}"
     if k.type == S.ENUM:
-        return (f"{q} || {c} || {q[:3]} is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
-                f"enum option (declare the key as string)'")
+        return (f"{q} || {c} || {q} || CASE WHEN trim({c}) = '' THEN {codec_lit(T.EMPTY_OPTION_PROBLEM)} "
+                f"ELSE ' is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
+                f"enum option (declare the key as string)' END")
     if k.type == S.MULTI_ENUM:
         return (f"{q} || {c} || {q} || CASE WHEN starts_with(trim({c}), '[') "
                 f"THEN ' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)' "
@@ -355,36 +383,36 @@ def _reason(k: KeyPlan, c: str) -> str:
 def _collect_errors(con, plan: Plan) -> None:
     # ``cell``: the error costs that one value (a value its key's type cannot read); the row's other
     # values are written. Otherwise the whole row is rejected (no path, duplicate, unreadable record).
-    con.execute("CREATE TEMP TABLE errs (_file INTEGER, _row BIGINT, _src VARCHAR, key VARCHAR, value VARCHAR, "
+    con.execute(f"CREATE TEMP TABLE {ERRS} (_file INTEGER, _row BIGINT, _src VARCHAR, key VARCHAR, value VARCHAR, "
                 "reason VARCHAR, cell BOOLEAN DEFAULT false, col VARCHAR)")
     for issue in plan.stage.issues:
         if not issue.row_error:
             plan.issues.append(issue)
         else:
             src = issue.file if issue.row is None else None
-            con.execute("INSERT INTO errs VALUES (?, ?, ?, ?, ?, ?, false, NULL)",
+            con.execute(f"INSERT INTO {ERRS} VALUES (?, ?, ?, ?, ?, ?, false, NULL)",
                         [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
     checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
     if checked:
         counts = _aggregate(con, [f"count(*) FILTER (WHERE {_misfit(k)})" for k in checked])
         for k, n in zip(checked, counts):
             if n:
-                con.execute(f"INSERT INTO errs SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)}, "
-                            f"true, '{k.col}' FROM stage WHERE {_misfit(k)}", [k.key])
+                con.execute(f"INSERT INTO {ERRS} SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)}, "
+                            f"true, '{k.col}' FROM {STAGE} WHERE {_misfit(k)}", [k.key])
     no_path, dups = con.execute(
         "SELECT count(*) FILTER (WHERE _path IS NULL OR trim(_path) = ''), count(_path) - count(DISTINCT _path) "
-        "FROM stage").fetchone()
+        f"FROM {STAGE}").fetchone()
     if no_path:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, _src, NULL, NULL, 'row has no image path', false, NULL "
-            "FROM stage WHERE _path IS NULL OR trim(_path) = ''")
+            f"INSERT INTO {ERRS} SELECT _file, _row, _src, NULL, NULL, 'row has no image path', false, NULL "
+            f"FROM {STAGE} WHERE _path IS NULL OR trim(_path) = ''")
     if dups:
         con.execute(
-            "INSERT INTO errs SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row, false, NULL "
+            f"INSERT INTO {ERRS} SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row, false, NULL "
             "FROM (SELECT _file, _row, _src, _path, first_value(_row) OVER w AS first_row, "
-            "row_number() OVER w AS n FROM stage WHERE trim(_path) <> '' "
+            f"row_number() OVER w AS n FROM {STAGE} WHERE trim(_path) <> '' "
             "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
     plan.row_errors, plan.failed_rows, plan.failed_cells = con.execute(
         "SELECT count(*), count(DISTINCT (_file, _row)) FILTER (WHERE NOT cell), "
-        "count(*) FILTER (WHERE cell AND NOT EXISTS (SELECT 1 FROM errs r WHERE r._file = errs._file "
-        "AND r._row = errs._row AND NOT r.cell)) FROM errs").fetchone()
+        f"count(*) FILTER (WHERE cell AND NOT EXISTS (SELECT 1 FROM {ERRS} r WHERE r._file = {ERRS}._file "
+        f"AND r._row = {ERRS}._row AND NOT r.cell)) FROM {ERRS}").fetchone()

@@ -22,7 +22,7 @@ from .. import schema as S
 from ..errors import ImportFailed
 from ..readers import records as R
 from .codec import lit
-from .handoff import stage_column
+from .handoff import STAGE, raw_table, stage_column
 
 
 
@@ -202,7 +202,7 @@ def _template_sql(parts: list, column) -> str:
 def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, normalize: bool,
               paths: PathRule = PathRule()) -> list[str]:
     """Read one CSV/TSV into ``raw<index>``; return the SELECT list mapping it into the stage."""
-    raw = f"raw{index}"
+    raw = raw_table(index)
     _read_csv_raw(con, path, raw, delim)
     ncols = len(con.execute(f"SELECT * FROM {raw} LIMIT 0").description)
     head = con.execute(f"SELECT * FROM {raw} WHERE rowid = 0").fetchone()
@@ -382,7 +382,7 @@ def stage_records(con, stage: Stage, index: int, where: str, records: list[R.Rec
                     write(",".join([_csv_field(v) for v in row]) + "\n")
     except OSError as exc:  # e.g. a full or read-only TMPDIR
         raise temp_failure(tmpdir, exc) from None
-    raw = f"raw{index}"
+    raw = raw_table(index)
     spec = "{'_row': 'BIGINT', '_src': 'VARCHAR', '_path': 'VARCHAR'" + "".join(f", '{c.col}': 'VARCHAR'" for c in cols) + "}"
     con.execute(
         f"CREATE TEMP TABLE {raw} AS SELECT * FROM read_csv(?, header = false, auto_detect = false, "
@@ -474,6 +474,6 @@ def build_stage(con, files: list[Path], *, fmt: str | None, id_column: str | Non
     union = " UNION ALL BY NAME ".join(f"({p})" for p in parts)
     # Columns a file lacks come out NULL; fix the column order for the rest of the pipeline.
     cols = ", ".join(["_file", "_row", "_src", "_path"] + all_cols)
-    con.execute(f"CREATE TEMP VIEW stage AS SELECT {cols} FROM ({union})")
-    stage.rows = con.execute("SELECT count(*) FROM stage").fetchone()[0]
+    con.execute(f"CREATE TEMP VIEW {STAGE} AS SELECT {cols} FROM ({union})")
+    stage.rows = con.execute(f"SELECT count(*) FROM {STAGE}").fetchone()[0]
     return stage

@@ -53,7 +53,7 @@ class Api:
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._stats = None
-        self._parser = None
+        self._warming = False
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
 
     # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
@@ -67,16 +67,14 @@ class Api:
                 self._stats = (key, load_stats(str(self.catalog.path), quiet_errors=True))
             return self._stats[1]
 
-    def parser(self):
-        if self._parser is None:
-            from ..completion import parser
-
-            self._parser = parser()
-        return self._parser
-
     def warm(self) -> None:
         """Load the completion stats in the background (a cache miss scans the catalog: ~1 s
-        on a million images), so that the page is usable before they are ready."""
+        on a million images), once the first page of results is out: started with the server,
+        the thread competed with the first page for the two cores."""
+        with self._stats_lock:
+            if self._warming:
+                return
+            self._warming = True
         threading.Thread(target=self.stats, name="metastore-stats", daemon=True).start()
 
     # -- the catalog as a whole ----------------------------------------------------------------
@@ -97,16 +95,20 @@ class Api:
     # -- search ----------------------------------------------------------------------------------
     def search(self, q: str = "", *, sort: str | None = None, offset: int = 0, limit: int = 100,
                columns: Sequence[str] = ()) -> dict:
+        """One page of results. No ``count``: counting every match costs as much as the page
+        again (a free-text query scans the whole catalog twice), so the page asks ``count``
+        separately, in parallel; ``more`` says whether a next page exists (one row more is read)."""
         if not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"limit must be between 0 and {MAX_PAGE}, got {limit}")
-        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit, offset=offset)
+        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit + 1, offset=offset)
         rows = result.rows()
-        total = result.count()
+        more = len(rows) > limit
+        rows = rows[:limit]
         self._remember(r["path"] for r in rows)
-        types = {f.name: f.type for f in result.columns}
-        return {"query": q, "count": total, "offset": offset, "limit": limit, "sort": sort or "path",
+        self.warm()
+        return {"query": q, "offset": offset, "limit": limit, "more": more, "sort": sort or "path",
                 "columns": [{"name": f.name, "type": f.type} for f in result.columns],
-                "rows": [{k: (v if k in ("path", "media_id") else _cell(v, types.get(k))) for k, v in r.items()}
+                "rows": [{k: (v if k in ("path", "media_id") else value_json(v)) for k, v in r.items()}
                          for r in rows]}
 
     def count(self, q: str = "") -> dict:
@@ -150,7 +152,7 @@ class Api:
         self._remember([info.path])
         history = self.catalog.history(path)
         return {"path": info.path, "media_id": info.media_id, "tags": info.tags,
-                "values": [{"key": v.key, "type": v.type, "value": _cell(v.value, v.type),
+                "values": [{"key": v.key, "type": v.type, "value": value_json(v.value),
                             "text": value_text(v.value), "source_id": v.source_id, "source": v.source_kind,
                             "source_detail": v.source_detail, "at": value_json(v.at)} for v in info.values],
                 "history": [{"at": value_json(h.ts), "key": h.key, "old": value_json(h.old),
@@ -255,10 +257,6 @@ class Api:
             raise UsageError("nothing to do", help="give set, unset, add_tags or remove_tags")
         self.forget_paths()
         return {"path": path, "changed": changed, "image": self.image(path)}
-
-
-def _cell(value, type_: str | None):
-    return value_json(value)
 
 
 def _text(value) -> str:

@@ -278,7 +278,6 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
     sock.listen(128)
     port = sock.getsockname()[1]
     api = Api(catalog, media_root=root, allow_edits=allow_edits)
-    api.warm()
     app = create_app(api, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
