@@ -219,6 +219,90 @@ def test_only_catalog_paths_under_the_media_root_are_served(project, tmp_path):
     assert ok.headers["content-security-policy"].endswith("sandbox")
 
 
+def test_odd_files_get_a_placeholder_never_an_error_page(tmp_path):
+    """A symlink loop, a backslash path and a folder: the tile is a placeholder (an SVG, never a
+    500 page), and a backslash is a file name character, not a folder separator."""
+    from serve_helpers import make_project
+
+    proj = make_project(tmp_path / "p")
+    (proj / "images" / "loop.jpg").symlink_to(proj / "images" / "loop.jpg")
+    (proj / "images" / "a").mkdir()
+    (proj / "images" / "a" / "b.jpg").write_bytes((proj / "images/extra/photo_0.jpg").read_bytes())
+    (proj / "images" / "folder.jpg").mkdir()
+    cat = Catalog(proj / "metastore.duckdb")
+    (tmp_path / "odd.csv").write_text("path,note\nimages/loop.jpg,loop\nimages\\..\\x.jpg,bs\nimages\\a\\b.jpg,bs2\n"
+                                      "images/folder.jpg,dir\n", encoding="utf-8")
+    cat.import_files([tmp_path / "odd.csv"])
+    c, _ = _client(proj, tmp_path, db=proj / "metastore.duckdb")
+    for path in ("images/loop.jpg", "images\\a\\b.jpg", "images\\..\\x.jpg", "images/folder.jpg"):
+        r = c.get("/api/thumb", params={"path": path})
+        assert r.status_code in (200, 400, 404) and r.headers["content-type"] == "image/svg+xml", (path, r.status_code)
+        assert c.get("/api/media", params={"path": path}).status_code in (400, 404), path
+    # images\a\b.jpg is one file name on POSIX: not the catalog-less file images/a/b.jpg
+    assert c.get("/api/thumb", params={"path": "images/a/b.jpg"}).status_code == 404
+    assert c.get("/api/thumb", params={"path": "images\\a\\b.jpg"}).headers["x-thumbnail"] == "missing"
+    assert c.get("/api/image", params={"path": "images/loop.jpg"}).status_code == 200
+
+
+def test_a_bug_is_a_json_error_not_a_text_page(project, tmp_path, capfd):
+    """Anything but a MetastoreError (a bug, a full disk) still answers JSON the page can show
+    (status 500), and the traceback goes to the server's output, not to the page."""
+    cat = Catalog(project[0] / "metastore.duckdb")
+    api = Api(cat, media_root=project[0])
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    api.search = api.export = broken
+    c = TestClient(create_app(api, host="127.0.0.1", port=8765, token=TOKEN, thumbs=Thumbnails(tmp_path)),
+                   base_url=BASE, raise_server_exceptions=False)
+    for r in (c.get("/api/search", params={"q": ""}), _post(c, "/api/export", {"out": str(tmp_path / "o")})):
+        assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+        err = r.json()["error"]
+        assert "ZeroDivisionError" in err["message"] and "server's output" in err["help"]
+    assert "Traceback" in capfd.readouterr().err
+
+
+def test_other_sites_cannot_read_or_embed(client):
+    """Fetch metadata: a request another site's page makes (Sec-Fetch-Site cross-site or
+    same-site, e.g. another port on localhost) is refused, except following a link to the page
+    itself; every answer says Cross-Origin-Resource-Policy: same-origin (no embedding
+    thumbnails or originals elsewhere). Scripts (no such headers) and the page itself read."""
+    c, _ = client
+    jpeg = {"path": "images/extra/photo_0.jpg"}
+    for site in ("cross-site", "same-site"):
+        for route, params in (("/api/search", {"q": ""}), ("/api/thumb", jpeg), ("/api/media", jpeg),
+                              ("/api/info", {}), ("/static/app.js", {})):
+            r = c.get(route, params=params, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"})
+            assert r.status_code == 403 and "cross-site" in r.json()["error"]["message"], (site, route)
+        r = c.get("/api/media", params=jpeg, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"})
+        assert r.status_code == 403
+        page = c.get("/", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"})
+        assert page.status_code == 200 and "metastore-token" in page.text
+    for headers in ({"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}, {"Sec-Fetch-Site": "none"}, {}):
+        for route, params in (("/api/search", {"q": ""}), ("/api/thumb", jpeg), ("/", {})):
+            r = c.get(route, params=params, headers=headers)
+            assert r.status_code == 200 and r.headers["cross-origin-resource-policy"] == "same-origin", route
+
+
+def test_served_paths_follow_catalog_changes_made_elsewhere(tmp_path):
+    """A path the server saw in results stops being served once another process removes it
+    from the catalog (here: undoing the import that added it)."""
+    from serve_helpers import make_project
+
+    proj = make_project(tmp_path / "p")
+    (proj / "images" / "new.jpg").write_bytes((proj / "images/extra/photo_0.jpg").read_bytes())
+    (tmp_path / "new.csv").write_text("path,note\nimages/new.jpg,fresh\n", encoding="utf-8")
+    cat = Catalog(proj / "metastore.duckdb")
+    report = cat.import_files([tmp_path / "new.csv"])
+    c, _ = _client(proj, tmp_path)
+    assert [r["path"] for r in c.get("/api/search", params={"q": "note:fresh"}).json()["rows"]] == ["images/new.jpg"]
+    assert c.get("/api/media", params={"path": "images/new.jpg"}).status_code == 200
+    cat.undo(report.import_id)
+    assert cat.count("note:fresh") == 0 and "images/new.jpg" not in cat.known_paths(["images/new.jpg"])
+    assert c.get("/api/media", params={"path": "images/new.jpg"}).status_code == 404
+
+
 def test_a_symlinked_media_root_still_serves_its_own_files(project, tmp_path):
     proj = project[0]
     link = tmp_path / "rootlink"
