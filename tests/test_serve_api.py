@@ -124,6 +124,7 @@ def test_facets_equal_catalog_facets_and_each_clause_selects_its_bucket(client):
     c, cat = client
     keys = ["location", "temperature", "captured_at", "defects", "reviewed", "annotator"]
     for q in ("", "-location:lab"):
+        base = f"({q}) " if q else ""
         r = c.get("/api/facets", params={"keys": ",".join(keys), "q": q}).json()
         want = cat.facets(keys, q)
         assert [f["key"] for f in r["facets"]] == keys
@@ -134,10 +135,15 @@ def test_facets_equal_catalog_facets_and_each_clause_selects_its_bucket(client):
                 if b["clause"] is None:
                     assert b["kind"] == "other"
                     continue
-                base = f"({q}) " if q else ""
                 # what a click adds selects exactly the bucket; alt-click the rest of the result
                 assert cat.count(base + b["clause"]) == b["count"], (f["key"], b)
                 assert cat.count(base + b["exclude"]) == cat.count(q) - b["count"] or f["type"] == "multi-enum"
+                checked += 1
+            bins = [b for b in f["buckets"] if b["kind"] == "bin"]
+            assert all(b["bounds"] and " ".join(b["bounds"]) == b["clause"] for b in bins)
+            for i in range(len(bins) - 2):  # a drag over three bins selects the three
+                dragged = f"{bins[i]['bounds'][0]} {bins[i + 2]['bounds'][1]}"
+                assert cat.count(base + dragged) == sum(b["count"] for b in bins[i:i + 3]), (f["key"], dragged)
                 checked += 1
         assert checked > 30
 
@@ -423,6 +429,7 @@ _PREVIEWS = [
     ('location:lab OR path:"images/missing.jpg"', {"split": "train=0.5,val=0.5", "seed": 1, "media": "copy",
                                                    "skip_missing": True}),
     ("location:yard", {}),
+    ("-location:lab", {"split": "train=0.5,val=0.5", "split_column": "subset", "seed": 4}),
 ]
 
 
@@ -439,8 +446,9 @@ def test_export_preview_counts_are_what_export_writes(client, project, tmp_path,
     rows = list(csv.DictReader(open(tmp_path / "out" / "manifest.csv", encoding="utf-8")))
     assert (preview["rows"], preview["matched"]) == (rep["rows"], rep["matched"]) == (len(rows), rep["matched"])
     assert preview["splits"] == rep["splits"]
+    column = opts.get("split_column", "split")
     assert {s["name"]: s["count"] for s in preview["splits"]} == {
-        s["name"]: sum(r["split"] == s["name"] for r in rows) for s in preview["splits"]}
+        s["name"]: sum(r[column] == s["name"] for r in rows) for s in preview["splits"]}
     if opts.get("split"):
         assert all(s["count"] > 0 for s in preview["splits"]), preview  # the cases split non-trivially
     if opts.get("media"):

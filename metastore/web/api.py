@@ -20,7 +20,7 @@ from ..infer import value_json, value_text
 
 #: The options of ``POST /api/export`` (those of ``metastore export``) and of its preview.
 EXPORT_OPTIONS = frozenset({"query", "out", "format", "columns", "media", "media_root", "split", "group_by",
-                            "sample", "seed", "limit", "sort", "force", "skip_missing"})
+                            "sample", "seed", "limit", "sort", "force", "skip_missing", "split_column"})
 PREVIEW_OPTIONS = EXPORT_OPTIONS - {"out", "force"}
 #: Results per page the API returns at most.
 MAX_PAGE = 500
@@ -146,7 +146,7 @@ class Api:
                 buckets.append({"label": bucket_label(f, b), "kind": b.kind, "count": b.count,
                                 "value": value_json(b.value), "lower": value_json(b.lower),
                                 "upper": value_json(b.upper), "clause": clause,
-                                "exclude": _negate(clause) if clause else None})
+                                "exclude": _negate(clause) if clause else None, "bounds": _bounds(f, b)})
             out.append({"key": f.key, "type": f.type, "images": f.total, "histogram": f.histogram,
                         "step": f.step, "unit": f.unit, "buckets": buckets})
         return {"query": q, "facets": out}
@@ -258,7 +258,8 @@ class Api:
             split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
             sample=whole_number(body.get("sample"), "sample"), seed=whole_number(body.get("seed"), "seed") or 0,
             limit=whole_number(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
-            skip_missing=_bool(body.get("skip_missing"), "skip_missing"))
+            skip_missing=_bool(body.get("skip_missing"), "skip_missing"),
+            split_column=_text(body.get("split_column")) or "split")
         columns = body.get("columns") or []
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
@@ -343,8 +344,20 @@ def _clause(facet, b) -> str | None:
     if b.kind == "value":
         return f"{key}:{quoted(value_text(b.value))}"
     if b.kind == "bin":
-        return f"{key}>={quoted(value_text(b.lower))} {key}<{quoted(value_text(b.upper))}"
+        return " ".join(_bounds(facet, b))
     return None
+
+
+def _bounds(facet, b) -> list[str] | None:
+    """A histogram bin's two clauses, ``[k>=lower, k<upper]``: dragging over bins joins the first
+    bin's lower clause to the last one's upper clause."""
+    from ..query.complete import key_text
+    from ..query.complete import value_text as quoted
+
+    if b.kind != "bin" or facet.type == "tags":
+        return None
+    key = key_text(facet.key)
+    return [f"{key}>={quoted(value_text(b.lower))}", f"{key}<{quoted(value_text(b.upper))}"]
 
 
 def _negate(clause: str) -> str:
