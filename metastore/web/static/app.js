@@ -443,8 +443,12 @@ async function previewExport() {
   box.replaceChildren(
     el("p", {}, `Will write ${fmt(r.rows)} of ${fmt(r.matched)} matching images`,
        r.missing ? ` (${fmt(r.missing)} missing files left out)` : ""),
-    r.splits.length ? el("table", {id: "export-preview-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
-      el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "");
+    splitTable("export-preview-splits", r.splits));
+}
+
+function splitTable(id, splits) {
+  return splits.length ? el("table", {id: id}, ...splits.map((s) => el("tr", {"data-split": s.name},
+    el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "";
 }
 
 async function runExport(ev) {
@@ -455,8 +459,7 @@ async function runExport(ev) {
     const r = await post("/api/export", body);
     box.replaceChildren(el("p", {class: "ok"}, `Wrote ${fmt(r.rows)} of ${fmt(r.matched)} images to `, el("code", {}, r.out),
                                  r.media ? ` (${fmt(r.placed)} files, ${r.media})` : ""),
-      r.splits.length ? el("table", {id: "export-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
-        el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "",
+      splitTable("export-splits", r.splits),
       el("p", {class: "muted"}, `manifest ${r.manifest} · rebuild with: metastore export --from ${r.record} --out DIR`),
       ...r.warnings.map((w) => el("p", {class: "err"}, "warning: " + w)));
   } catch (err) {
