@@ -169,8 +169,16 @@ def _parse_items(text: str) -> list[str]:
     return items
 
 
+#: Why an empty text (a JSON ``""``) is not an enum option: an option is a name to pick (facets,
+#: completion, Visual Layer); "no value" is the key left out. Import (a cell error) and ``set`` say it.
+EMPTY_OPTION_PROBLEM = (" is empty: an enum option needs a name (leave the key out for no value, "
+                        "or declare the key as string to keep empty texts)")
+
+
 def _parse_option(text: str) -> str:
     t = text.strip()
+    if not t:
+        raise ValueProblem(f"{text!r}{EMPTY_OPTION_PROBLEM}")
     if len(t) > MAX_OPTION_LENGTH:
         raise ValueProblem(f"{text!r} is longer than {MAX_OPTION_LENGTH} characters, the limit for an enum option")
     return nfc(t)
@@ -304,7 +312,7 @@ def date_text(value) -> str:
 
 __all__ = [
     "STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK", "TYPES", "FieldType",
-    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "DATETIME_REWRITES",
+    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "EMPTY_OPTION_PROBLEM", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "DATETIME_REWRITES",
     "OFFSET_RE", "LINK_RE",
     "AUTO_TRUE", "AUTO_FALSE", "TRUE_WORDS", "FALSE_WORDS", "ITEM_SEPARATOR_RE", "AUTO_ORDER", "ValueProblem",
     "get", "parse", "auto_type", "read_number", "read_boolean", "read_datetime", "read_link", "split_items",

@@ -129,8 +129,8 @@ def cast_expr(c: str, type_: str) -> str:
         )
         return (f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
                 f"lambda x: x <> '')))")
-    if type_ == S.ENUM:
-        return f"nfc_normalize({t})"
+    if type_ == S.ENUM:  # an empty text is not an option (types.EMPTY_OPTION_PROBLEM)
+        return f"CASE WHEN {t} <> '' THEN nfc_normalize({t}) END"
     return f"nfc_normalize({c})"
 
 

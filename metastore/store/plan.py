@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
+from .. import types as T
 import re
 
 import duckdb
@@ -369,8 +370,9 @@ def _reason(k: KeyPlan, c: str) -> str:
     if k.fmt is not None:
         return f"{q} || {c} || {q} || {codec_lit(' does not match --datetime-format ' + repr(k.fmt))}"
     if k.type == S.ENUM:
-        return (f"{q} || {c} || {q[:3]} is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
-                f"enum option (declare the key as string)'")
+        return (f"{q} || {c} || {q} || CASE WHEN trim({c}) = '' THEN {codec_lit(T.EMPTY_OPTION_PROBLEM)} "
+                f"ELSE ' is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
+                f"enum option (declare the key as string)' END")
     if k.type == S.MULTI_ENUM:
         return (f"{q} || {c} || {q} || CASE WHEN starts_with(trim({c}), '[') "
                 f"THEN ' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)' "
