@@ -18,6 +18,10 @@ from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from ..infer import value_json, value_text
 
+#: The options of ``POST /api/export`` (those of ``metastore export``) and of its preview.
+EXPORT_OPTIONS = frozenset({"query", "out", "format", "columns", "media", "media_root", "split", "group_by",
+                            "sample", "seed", "limit", "sort", "force", "skip_missing", "split_column"})
+PREVIEW_OPTIONS = EXPORT_OPTIONS - {"out", "force"}
 #: Results per page the API returns at most.
 MAX_PAGE = 500
 #: Facet keys the page shows first (the most used keys of these types).
@@ -55,6 +59,7 @@ class Api:
         self._stats = None
         self._warming = False
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
+        self._known_stamp = None  # the catalog's stamp when they were seen
 
     # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
     def stats(self):
@@ -141,7 +146,7 @@ class Api:
                 buckets.append({"label": bucket_label(f, b), "kind": b.kind, "count": b.count,
                                 "value": value_json(b.value), "lower": value_json(b.lower),
                                 "upper": value_json(b.upper), "clause": clause,
-                                "exclude": _negate(clause) if clause else None})
+                                "exclude": _negate(clause) if clause else None, "bounds": _bounds(f, b)})
             out.append({"key": f.key, "type": f.type, "images": f.total, "histogram": f.histogram,
                         "step": f.step, "unit": f.unit, "buckets": buckets})
         return {"query": q, "facets": out}
@@ -173,64 +178,97 @@ class Api:
         absolute paths, ``..``, and anything (symlinks included) that resolves outside the root."""
         if not path or "\x00" in path:
             raise UsageError("no image path given")
-        pure = PurePosixPath(path.replace("\\", "/"))
-        if pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":"):
+        # catalog paths use '/'; on POSIX a backslash is part of a file name (images\a.jpg is
+        # not images/a.jpg), on Windows it would be a separator the checks below did not see
+        pure = PurePosixPath(path)
+        if (pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":")
+                or (os.sep == "\\" and "\\" in path)):
             raise UsageError(f"'{path}' is not a relative path under the media root")
         if check_catalog and not self.is_catalog_path(path):
             raise NotFoundError(f"no image '{path}' in the catalog")
-        target = (self.media_root / pure).resolve()
+        try:
+            target = (self.media_root / pure).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise UsageError(f"'{path}' cannot be resolved (a symlink loop?)") from None
         if target != self.media_root and self.media_root not in target.parents:
             raise UsageError(f"'{path}' leads outside the media root {self.media_root}")
         return target
 
     def is_catalog_path(self, path: str) -> bool:
+        """Whether ``path`` is an image of the catalog now: paths seen in results are remembered
+        while the catalog file's stamp holds (another process's import or undo changes it)."""
         with self._lock:
-            if path in self._known:
+            if self._known_stamp_holds() and path in self._known:
                 return True
         if path in self.catalog.known_paths([path]):
             self._remember([path])
             return True
         return False
 
+    def _known_stamp_holds(self) -> bool:
+        """(under the lock) Forget the remembered paths when the catalog changed; False while its
+        stamp is too fresh to trust (a second write in the same tick, see store/stamp.py)."""
+        from ..store.stamp import settled, stamp
+
+        now = stamp(os.path.abspath(self.catalog.path))
+        if now != self._known_stamp:
+            self._known.clear()
+            self._known_stamp = now
+        return settled(now)
+
     def _remember(self, paths) -> None:
         with self._lock:
+            self._known_stamp_holds()
             for p in paths:
                 self._known.pop(p, None)
                 self._known[p] = None
             while len(self._known) > 200_000:
                 self._known.pop(next(iter(self._known)))
 
-    def forget_paths(self) -> None:
-        """After an edit: the catalog may have changed (an undo can remove images)."""
-        with self._lock:
-            self._known.clear()
-
     # -- writes ----------------------------------------------------------------------------------
     def export(self, body: dict) -> dict:
         """The CLI's export, with the same option names (``query``, ``out``, ``format``, ``columns``,
         ``media``, ``media_root``, ``split``, ``group_by``, ``sample``, ``seed``, ``limit``,
         ``sort``, ``force``, ``skip_missing``); the report as ``metastore export --json`` prints it."""
-        allowed = {"query", "out", "format", "columns", "media", "media_root", "split", "group_by", "sample",
-                   "seed", "limit", "sort", "force", "skip_missing"}
+        query, options = self._export_options(body, EXPORT_OPTIONS)
+        out = options.pop("out")
+        if not out:
+            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        return self.catalog.export(query, out, **options).to_dict()
+
+    def export_preview(self, params: dict) -> dict:
+        """What :meth:`export` would write with these options, writing nothing: the export itself
+        run with ``dry_run`` (so the counts per split are the export's own, not a copy)."""
+        query, options = self._export_options(params, PREVIEW_OPTIONS)
+        from ..export import export
+
+        report = export(self.catalog, query, None, dry_run=True, **options)
+        return {"query": query, "matched": report.matched, "rows": report.rows,
+                "splits": [{"name": s.name, "ratio": s.ratio, "count": s.count} for s in report.splits],
+                "missing": len(report.missing), "media": report.media}
+
+    def _export_options(self, body: dict, allowed: frozenset) -> tuple[str, dict]:
+        """The export options of a request (JSON body or URL parameters), checked like the CLI's."""
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise UsageError(f"unknown export option '{unknown[0]}'", help=f"options: {', '.join(sorted(allowed))}")
-        out = _text(body.get("out"))
-        if not out:
-            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        media = _text(body.get("media")) or None
+        options = dict(
+            media=media, media_root=_text(body.get("media_root")) or (str(self.media_root) if media else None),
+            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
+            sample=whole_number(body.get("sample"), "sample"), seed=whole_number(body.get("seed"), "seed") or 0,
+            limit=whole_number(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
+            skip_missing=_bool(body.get("skip_missing"), "skip_missing"),
+            split_column=_text(body.get("split_column")) or "split")
         columns = body.get("columns") or []
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        media = _text(body.get("media")) or None
-        media_root = _text(body.get("media_root")) or (str(self.media_root) if media else None)
-        report = self.catalog.export(
-            _text(body.get("query")) or "", out, format=_text(body.get("format")) or "csv",
-            columns=[str(c) for c in columns], media=media, media_root=media_root,
-            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
-            sample=_int(body.get("sample"), "sample"), seed=_int(body.get("seed"), "seed") or 0,
-            limit=_int(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
-            force=bool(body.get("force")), skip_missing=bool(body.get("skip_missing")))
-        return report.to_dict()
+        if not isinstance(columns, list):
+            raise UsageError("columns must be a list of keys or text like k1,k2")
+        options.update(format=_text(body.get("format")) or "csv", columns=[str(c) for c in columns])
+        if "out" in allowed:
+            options.update(out=_text(body.get("out")), force=_bool(body.get("force"), "force"))
+        return _text(body.get("query")) or "", options
 
     def edit(self, body: dict) -> dict:
         """``{"path", "set": {key: text}, "unset": [key], "add_tags": [..], "remove_tags": [..]}``,
@@ -255,7 +293,6 @@ class Api:
             changed["tagged"] = self.catalog.tag([path], add=add, remove=remove)
         if not changed:
             raise UsageError("nothing to do", help="give set, unset, add_tags or remove_tags")
-        self.forget_paths()
         return {"path": path, "changed": changed, "image": self.image(path)}
 
 
@@ -267,12 +304,30 @@ def _text(value) -> str:
     return str(value).strip() if not isinstance(value, str) else value.strip()
 
 
-def _int(value, name: str) -> int | None:
+def _bool(value, name: str) -> bool:
+    """A yes/no option: JSON true/false (or, in a URL, 1/0, true/false); anything else is refused
+    rather than read as true (``"false"`` is a non-empty string)."""
+    if value is None or value is False or value == "":
+        return False
+    if value is True:
+        return True
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name} must be true or false, got '{value}'")
+
+
+def whole_number(value, name: str) -> int | None:
+    """A whole number (JSON or URL text); 2.5 or true is refused, not truncated."""
     if value is None or value == "":
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return int(str(value).strip())
+    except ValueError:
         raise UsageError(f"{name} must be a whole number, got '{value}'") from None
 
 
@@ -289,8 +344,20 @@ def _clause(facet, b) -> str | None:
     if b.kind == "value":
         return f"{key}:{quoted(value_text(b.value))}"
     if b.kind == "bin":
-        return f"{key}>={quoted(value_text(b.lower))} {key}<{quoted(value_text(b.upper))}"
+        return " ".join(_bounds(facet, b))
     return None
+
+
+def _bounds(facet, b) -> list[str] | None:
+    """A histogram bin's two clauses, ``[k>=lower, k<upper]``: dragging over bins joins the first
+    bin's lower clause to the last one's upper clause."""
+    from ..query.complete import key_text
+    from ..query.complete import value_text as quoted
+
+    if b.kind != "bin" or facet.type == "tags":
+        return None
+    key = key_text(facet.key)
+    return [f"{key}>={quoted(value_text(b.lower))}", f"{key}<{quoted(value_text(b.upper))}"]
 
 
 def _negate(clause: str) -> str:

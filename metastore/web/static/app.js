@@ -14,7 +14,7 @@ let counted = {n: 0, count: null};  // the latest result count and the load it b
 let selected = -1;               // index of the selected tile
 let comp = {items: [], sel: -1, start: 0, cursor: 0};
 let timers = {};
-let seq = {count: 0, complete: 0, load: 0};
+let seq = {count: 0, complete: 0, load: 0, preview: 0};
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -274,7 +274,7 @@ function bar(percent) {
 function renderFacet(f) {
   const most = Math.max(1, ...f.buckets.map((b) => b.count));
   const how = f.step ? ` · bins of ${f.step}` : f.unit ? ` · by ${f.unit}` : "";
-  const rows = f.buckets.map((b) => {
+  const rows = f.buckets.map((b, i) => {
     const special = b.kind === "missing" || b.kind === "other";
     const row = el("div", {class: "bucket" + (special ? " special" : "") + (b.clause ? "" : " inert"),
                            title: b.clause ? `${b.clause}   (Alt/Shift-click: ${b.exclude})` : "",
@@ -282,12 +282,38 @@ function renderFacet(f) {
       bar(100 * b.count / most),
       el("span", {class: "label"}, b.label), el("span", {class: "n"}, fmt(b.count)));
     if (b.clause) row.addEventListener("click", (ev) => addClause(ev.altKey || ev.shiftKey ? b.exclude : b.clause));
+    if (b.bounds) {  // a histogram bin: press on one, release on another to select the bins between
+      row.addEventListener("mousedown", (ev) => { if (ev.button === 0) { drag = {facet: f, from: i, to: i}; markDrag(); ev.preventDefault(); } });
+      row.addEventListener("mouseenter", () => { if (drag && drag.facet === f) { drag.to = i; markDrag(); } });
+    }
     return row;
   });
   const remove = el("button", {type: "button", title: "Hide this facet", onclick: () => {
     state.facets = facetKeys().filter((k) => k !== f.key); writeState(true); load(); }}, "×");
   return el("div", {class: "facet", "data-key": f.key},
             el("h3", {}, el("span", {}, f.key, " ", el("span", {class: "type"}, f.type + how)), remove), ...rows);
+}
+
+// Dragging over histogram bins: the range from the first bin's lower bound to the last one's upper.
+let drag = null;  // {facet, from, to}: bucket indices
+
+function markDrag() {
+  document.querySelectorAll(".bucket.dragged").forEach((e) => e.classList.remove("dragged"));
+  if (!drag) return;
+  const rows = document.querySelectorAll(`.facet[data-key="${CSS.escape(drag.facet.key)}"] .bucket`);
+  const lo = Math.min(drag.from, drag.to), hi = Math.max(drag.from, drag.to);
+  rows.forEach((e, j) => e.classList.toggle("dragged", j >= lo && j <= hi));
+}
+
+function endDrag(ev) {
+  if (!drag) return;
+  const d = drag;
+  drag = null;
+  markDrag();
+  if (d.from === d.to) return;  // a click on one bin: its own click handler adds it
+  const lo = d.facet.buckets[Math.min(d.from, d.to)], hi = d.facet.buckets[Math.max(d.from, d.to)];
+  const range = `${lo.bounds[0]} ${hi.bounds[1]}`;
+  addClause(ev.altKey || ev.shiftKey ? `-(${range})` : range);
 }
 
 function syncSort() {
@@ -376,23 +402,54 @@ function closeDetail() {
 
 // ---------------------------------------------------------------- export
 function openExport() {
-  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"), ` · ${fmt(results.count)} images`);
+  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"),
+                                     state.sort ? ` · sorted by ${state.sort}` : "");
   $("#export-result").replaceChildren();
   const cols = $("#export-form").elements.columns;
   if (!cols.value && state.cols.length) cols.value = state.cols.join(",");
   $("#export").hidden = false;
   $("#export-form").elements.out.focus();
+  previewExport();
 }
 
-async function runExport(ev) {
-  ev.preventDefault();
-  const f = $("#export-form").elements, box = $("#export-result");
-  const body = {query: state.q};
+// The dialog's options as the export API takes them (the preview takes all but out and force).
+function exportOptions() {
+  const f = $("#export-form").elements, body = {query: state.q};
+  if (state.sort) body.sort = state.sort;
   for (const name of ["out", "format", "columns", "split", "group_by", "sample", "seed", "limit", "media", "media_root"]) {
     if (f[name].value !== "") body[name] = f[name].value;
   }
   body.force = f.force.checked;
   body.skip_missing = f.skip_missing.checked;
+  return body;
+}
+
+// How many images the export would write, per split: the export itself, run without writing.
+async function previewExport() {
+  const n = ++seq.preview, box = $("#export-preview");
+  const {out, force, ...params} = exportOptions();
+  params.skip_missing = params.skip_missing ? "true" : "";
+  box.replaceChildren(el("p", {class: "muted"}, "counting…"));
+  let r;
+  box.dataset.pending = "1";
+  try { r = await api("/api/export/preview", params); } catch (err) {
+    if (n !== seq.preview) return;
+    box.replaceChildren(el("p", {class: "err"}, err.message + (err.help ? " — " + err.help : "")));
+    delete box.dataset.pending;
+    return;
+  }
+  if (n !== seq.preview) return;
+  delete box.dataset.pending;
+  box.replaceChildren(
+    el("p", {}, `Will write ${fmt(r.rows)} of ${fmt(r.matched)} matching images`,
+       r.missing ? ` (${fmt(r.missing)} missing files left out)` : ""),
+    r.splits.length ? el("table", {id: "export-preview-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
+      el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "");
+}
+
+async function runExport(ev) {
+  ev.preventDefault();
+  const box = $("#export-result"), body = exportOptions();
   box.replaceChildren(el("p", {class: "muted"}, "exporting…"));
   try {
     const r = await post("/api/export", body);
@@ -429,6 +486,14 @@ function wire() {
   $("#explain-btn").addEventListener("click", () => { const b = $("#explain"); b.hidden = !b.hidden; if (!b.hidden) loadExplain(); });
   $("#export-btn").addEventListener("click", openExport);
   $("#export-form").addEventListener("submit", runExport);
+  const previewSoon = (ev) => {
+    if (["out", "force"].includes(ev.target.name)) return;
+    seq.preview++;  // a preview in flight is for the old options
+    $("#export-preview").dataset.pending = "1";  // until the counts for these options are shown
+    debounce("preview", 200, previewExport);
+  };
+  $("#export-form").addEventListener("input", previewSoon);
+  $("#export-form").addEventListener("change", previewSoon);
   $("#export .close").addEventListener("click", () => { $("#export").hidden = true; });
   $("#detail .close").addEventListener("click", closeDetail);
   $("#detail").addEventListener("click", (ev) => { if (ev.target.id === "detail") closeDetail(); });
@@ -454,6 +519,7 @@ function wire() {
     else if (ev.key === "Enter" && selected >= 0 && results.rows[selected]) { openDetail(results.rows[selected].path, true); ev.preventDefault(); }
   });
   window.addEventListener("popstate", () => { readState(); load(); });
+  document.addEventListener("mouseup", endDrag);
 }
 
 async function main() {
