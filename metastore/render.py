@@ -8,6 +8,7 @@ import sys
 import threading
 
 from . import schema as S
+from . import types as T
 from .types import json_value as value_json, text as value_text
 
 
@@ -472,7 +473,7 @@ def facets(items, *, as_json: bool = False) -> None:
         if i:
             out.print()
         how = f" (bins of {_num(f.step)}, [lower, upper))" if f.step else (f" (by {f.unit})" if f.unit else "")
-        per = " — images per option" if f.type == S.MULTI_ENUM else ""
+        per = " — images per option" if T.TYPES[f.type].listed else ""
         out.print(f"[bold]{_esc(f.key)}[/] {f.type}{how}{per}, {f.total:,} image{'s' if f.total != 1 else ''}")
         most = max((b.count for b in f.buckets), default=0)
         t = Table(box=None, show_header=False, pad_edge=False)

@@ -79,7 +79,6 @@ _AUTO_NUMBER = re.compile(AUTO_NUMBER_RE + r"\Z")
 _NUMBER = re.compile(NUMBER_RE + r"\Z")
 _DATETIME = re.compile(DATETIME_RE + r"\Z")
 _DATETIME_REWRITES = tuple((re.compile(p), r) for p, r in DATETIME_REWRITES)
-_LINK = re.compile(LINK_RE + r"\Z")
 _BOOLEAN = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
 _AUTO_BOOLEAN = {**{w: True for w in AUTO_TRUE}, **{w: False for w in AUTO_FALSE}}
 
@@ -132,9 +131,17 @@ def read_datetime(text: str) -> datetime | None:
     return value
 
 
-def read_link(text: str) -> str | None:
-    t = text.strip()
-    return t if _LINK.match(t) else None
+def _pattern_reader(regex: str) -> Callable[[str], str | None]:
+    compiled = re.compile(regex + r"\Z")
+
+    def read(text: str) -> str | None:
+        t = text.strip()
+        return t if compiled.match(t) else None
+
+    return read
+
+
+read_link = _pattern_reader(LINK_RE)
 
 
 def split_items(text: str) -> list[str]:
@@ -176,6 +183,62 @@ def _parse_option(text: str) -> str:
     return nfc(t)
 
 
+# ---------------------------------------------------------------- the same readers in DuckDB SQL
+# Built from the constants above, so bulk (SQL) and single-value (Python) typing agree; every
+# expression is made of constants and a catalog-chosen column, never of user text.
+
+
+def lit(text: str) -> str:
+    """A SQL string literal for one of our own constants (patterns, never user data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _words(words) -> str:
+    return ", ".join(lit(w) for w in words)
+
+
+def _boolean_arms(true_words, false_words) -> str:
+    """``WHEN 'true' THEN true … WHEN 'false' THEN false`` for ``CASE lower(t) … END``."""
+    return " ".join([f"WHEN {lit(w)} THEN true" for w in true_words]
+                    + [f"WHEN {lit(w)} THEN false" for w in false_words])
+
+
+def iso_datetime_sql(t: str) -> str:
+    """The SQL of ``DATETIME_REWRITES`` over text ``t`` (EXIF colons, `` UTC``, `` -07:00``)."""
+    for pattern, repl in DATETIME_REWRITES:
+        t = f"regexp_replace({t}, {lit(pattern)}, {lit(repl)})"
+    return t
+
+
+def _datetime_sql(t: str) -> str:
+    # TIMESTAMPTZ parsing honours offsets; plain TIMESTAMP parsing is faster but would drop them.
+    # Only texts in a form ISO does not cover pay for the rewrites (a cheap character test first).
+    t = f"CASE WHEN regexp_matches({t}, 'UTC|GMT|^[0-9]{{4}}:| [+-]') THEN {iso_datetime_sql(t)} ELSE {t} END"
+    return (f"CASE WHEN regexp_matches({t}, {lit(OFFSET_RE)}) THEN TRY_CAST({t} AS TIMESTAMPTZ)::TIMESTAMP "
+            f"ELSE TRY_CAST({t} AS TIMESTAMP) END")
+
+
+def _items_sql(t: str) -> str:
+    json_list = f"TRY_CAST({t} AS JSON)"
+    items = (
+        f"CASE WHEN starts_with({t}, '[') THEN "
+        f"CASE WHEN json_type({json_list}) = 'ARRAY' AND "
+        f"coalesce(list_bool_and(list_transform(json_extract({json_list}, '$[*]'), "
+        f"lambda x: json_type(x) = 'VARCHAR')), true) "
+        f"THEN json_extract_string({json_list}, '$[*]') END "
+        f"ELSE regexp_split_to_array({t}, {lit(ITEM_SEPARATOR_RE)}) END"
+    )
+    return (f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
+            f"lambda x: x <> '')))")
+
+
+def _pattern_sql(regex: str) -> dict:
+    """The SQL of a text type whose values match ``regex``: the trimmed cell where it matches."""
+    return {"cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END",
+            "fast": lambda c: f"trim({c})",
+            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})"}
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -193,34 +256,103 @@ class FieldType:
     ordered: bool = False        # ranges and < <= > >= apply
     listed: bool = False         # the value is a list of options
     article: str = "a"           # "a number", "an enum"
+    query: str = "text"          # how a query reads a value: text | options | number | boolean | datetime
+    options: bool = False        # values are among the key's declared options (Visual Layer's limits)
+    exact: bool = False          # ':' compares case-sensitively (as '=' does)
+    text_ranges: bool = False    # k:[a TO b] in code point order
+    finite: bool = False         # NaN and infinities may be stored: ranges, minima and bins skip them
+    fits_any: bool = False       # every text is a value: the type a key falls back to
+    json_kind: str = "str"       # the JSON scalar kind its values arrive as: str | num | bool | list
+    suggest_values: bool = True  # completion offers its most common values (else only its range)
+    published: str | None = None  # its Parquet type in published tables, when not ``sql``
+    # ``to_text``: SQL of a stored value (column ``c``) as the text :func:`text` writes
+    to_text: Callable[[str], str] = lambda c: c
+    # DuckDB SQL, each a function of a column of text ``c``. ``cast``: the value, or NULL where
+    # the text does not fit (``parse`` in bulk; blank cells are the caller's); ``fast``: the same
+    # for text that passed ``auto``, the auto-typing predicate (None: never auto-typed);
+    # ``from_json``: JSON text (history) → value.
+    cast: Callable[[str], str] = lambda c: f"nfc_normalize(trim({c}))"
+    fast: Callable[[str], str] | None = None
+    auto: Callable[[str], str] | None = None
+    from_json: Callable[[str], str] = lambda j: f"json_extract_string({j}, '$')"
 
     @property
     def a(self) -> str:
         """The type with its article, as messages write it ("an enum")."""
         return f"{self.article} {self.name}"
 
+    def each(self, c: str) -> str:
+        """SQL: the single values of column ``c`` (a list's items, one row each)."""
+        return f"unnest({c})" if self.listed else c
+
 
 _TEXT_OPS = (":", "=", "!=", "~")
 _ORDERED_OPS = (":", ">", ">=", "<", "<=", "=", "!=")
 _EQUALITY_OPS = (":", "=", "!=")
 
+# Each type's SQL, as functions of a column ``c`` of text (see FieldType.cast).
+
+
+def _number_cast(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(NUMBER_RE)}) AND isfinite(TRY_CAST({t} AS DOUBLE)) " \
+           f"THEN TRY_CAST({t} AS DOUBLE) END"
+
+
+def _number_auto(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(AUTO_NUMBER_RE)}) THEN isfinite(TRY_CAST({t} AS DOUBLE)) ELSE false END"
+
+
+def _datetime_cast(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} END"
+
+
+def _datetime_auto(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} IS NOT NULL ELSE false END"
+
+
+def _json_as(sql_type: str) -> Callable[[str], str]:
+    return lambda j: f"CAST(json_extract({j}, '$') AS {sql_type})"
+
+
+_NOT_URL = " is not an http:// or https:// URL"
+_NOT_DATETIME = " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)"
+_NOT_BOOLEAN = " is not a boolean (use true or false)"
+
 TYPES: dict[str, FieldType] = {t.name: t for t in (
-    FieldType(STRING, "VARCHAR", _TEXT_OPS, "top", " does not fit", nfc, text_like=True),
+    FieldType(STRING, "VARCHAR", _TEXT_OPS, "top", " does not fit", nfc, text_like=True, text_ranges=True,
+              fits_any=True, cast=lambda c: f"nfc_normalize({c})"),
     FieldType(NUMBER, "DOUBLE", _ORDERED_OPS, "histogram", " is not a number",
-              _checked(read_number, " is not a number"), ordered=True),
-    FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", " is not a boolean (use true or false)",
-              _checked(read_boolean, " is not a boolean (use true or false)")),
-    FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline",
-              " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)",
-              _checked(read_datetime, " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)"),
-              ordered=True),
+              _checked(read_number, " is not a number"), ordered=True, query="number", finite=True,
+              json_kind="num", cast=_number_cast, fast=lambda c: f"TRY_CAST(trim({c}) AS DOUBLE)",
+              auto=_number_auto, from_json=_json_as("DOUBLE"),
+              to_text=lambda c: (f"CASE WHEN {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW:.0e} "
+                                 f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")),
+    FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", _NOT_BOOLEAN, _checked(read_boolean, _NOT_BOOLEAN),
+              query="boolean", json_kind="bool",
+              cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(TRUE_WORDS, FALSE_WORDS)} END",
+              fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
+              auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
+              from_json=_json_as("BOOLEAN"),
+              to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} ELSE {lit(FALSE_WORDS[0])} END"),
+    FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
+              ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
+              auto=_datetime_auto, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
+              to_text=lambda c: (f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
+                                 f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END "
+                                 f"|| 'Z'")),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,
-              article="an"),
+              article="an", query="options", options=True),
     FieldType(MULTI_ENUM, "VARCHAR[]", _EQUALITY_OPS, "items",
               " is not a list of options (use a, b, c or a JSON array of strings)", _parse_items,
-              text_like=True, listed=True),
-    FieldType(LINK, "VARCHAR", (":", "~", "=", "!="), "top", " is not an http:// or https:// URL",
-              _checked(read_link, " is not an http:// or https:// URL"), text_like=True),
+              text_like=True, listed=True, query="options", options=True, json_kind="list",
+              cast=lambda c: _items_sql(f"trim({c})"), from_json=lambda j: f"json_extract_string({j}, '$[*]')",
+              to_text=lambda c: f"array_to_string({c}, ', ')"),
+    FieldType(LINK, "VARCHAR", (":", "~", "=", "!="), "top", _NOT_URL, _checked(read_link, _NOT_URL),
+              text_like=True, exact=True, **_pattern_sql(LINK_RE)),
 )}
 
 #: Auto-typing tries these in order; a value fitting none is a string.

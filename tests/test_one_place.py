@@ -90,3 +90,90 @@ def test_the_check_sees_a_literal_name(snippet):
 ])
 def test_the_check_leaves_other_text_alone(snippet):
     assert not temp_names_in_sql(snippet)
+
+
+# ---------------------------------------------------------------- field types: one row each
+
+from metastore import types as T  # noqa: E402
+
+TYPE_CONSTANTS = {"STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK"}
+assert {getattr(T, c) for c in TYPE_CONSTANTS} == set(T.TYPES)
+#: Tables keyed by type allowed outside ``types.py``, and why.
+KEYED_BY_TYPE_OK = {
+    "metastore/query/operators.py": "the operator table: an operator's phrase for one type (':' on a "
+                                    "multi-enum 'contains the option'); a new type takes the default",
+}
+
+
+def _is_type_name(node) -> bool:
+    if isinstance(node, ast.Name):
+        return node.id in TYPE_CONSTANTS
+    if isinstance(node, ast.Attribute):
+        return node.attr in TYPE_CONSTANTS
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_is_type_name(e) for e in node.elts)
+    return False
+
+
+def _is_type_literal(node) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value in T.TYPES
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        return any(_is_type_literal(e) for e in node.elts)
+    return False
+
+
+def _names_a_type(node) -> bool:
+    """``f.type``, ``type_``, ``declared_type``: an expression holding a type's name."""
+    if isinstance(node, ast.Attribute):
+        return node.attr == "type"
+    return isinstance(node, ast.Name) and "type" in node.id
+
+
+def type_branches(source: str, *, tables_ok: bool = False) -> list[str]:
+    """Places that decide by a type's name: a comparison with a type constant (``f.type ==
+    S.NUMBER``, ``k.type in (ENUM, MULTI_ENUM)``) or with a type's name as text next to
+    something called type (``f.type == "enum"``), and dicts keyed by type constants."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            if any(_is_type_name(s) for s in sides) or (
+                    any(_is_type_literal(s) for s in sides) and any(_names_a_type(s) for s in sides)):
+                out.append(f"line {node.lineno}: {ast.unparse(node)}")
+        elif isinstance(node, ast.Dict) and not tables_ok:
+            if any(k is not None and _is_type_name(k) for k in node.keys):
+                out.append(f"line {node.lineno}: a dict keyed by type")
+    return out
+
+
+@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "types.py"], ids=_name)
+def test_only_the_type_table_decides_by_type_name(path):
+    """Adding a type is one row of ``types.TYPES``: elsewhere code asks the row (``f.kind.ordered``,
+    ``.listed``, ``.options``, ``.facet``, ``.query`` …), never which type it is."""
+    rel = str(path.relative_to(PKG.parent))
+    found = type_branches(path.read_text(encoding="utf-8"), tables_ok=rel in KEYED_BY_TYPE_OK)
+    assert not found, f"ask the type's row (types.FieldType) instead: {found}"
+
+
+@pytest.mark.parametrize("snippet", [
+    "if f.type == S.NUMBER: pass",
+    "x = k.type in (ENUM, MULTI_ENUM)",
+    "ok = new != S.STRING",
+    "y = f.type == 'multi-enum'",
+    "ok = type_ in ('string', 'enum', 'link')",
+    "d = {S.BOOLEAN: 'booleans'}",
+])
+def test_the_type_check_sees_a_branch(snippet):
+    assert type_branches(snippet)
+
+
+@pytest.mark.parametrize("snippet", [
+    "if f.kind.ordered: pass",
+    "x = T.TYPES[f.type].listed",
+    "kind = S.DATETIME",
+    "if name == 'string': pass",  # Spark's own type names
+    "if f.kind.query == 'number': pass",  # how a query reads the value, from the row
+])
+def test_the_type_check_leaves_row_lookups_alone(snippet):
+    assert not type_branches(snippet)

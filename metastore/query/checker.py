@@ -18,7 +18,7 @@ from typing import Callable, Union
 
 from ..errors import QueryIssue, QuerySemanticError
 from .. import types as T
-from ..schema import BOOLEAN, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, Field, Schema
+from ..schema import Field, Schema
 from . import ast
 from .operators import SYNTAX
 from .datetimes import DatetimeProblem, interval, resolve_zone
@@ -184,7 +184,7 @@ class _Checker(ast.Visitor):
         f = self.key(n.key, f" in {word}:")
         if f is None:
             return None
-        if f.type != BOOLEAN:
+        if f.kind.query != "boolean":
             self.issue(f"'{f.name}' is {_a(f.type)}; {word}: works only on boolean keys", n.span,
                        f"use has:{f.name} to test that it is present")
             return None
@@ -226,11 +226,11 @@ class _Checker(ast.Visitor):
             self.issue(f"'{f.name}' is {_a(f.type)}; '{n.op}' is not allowed ({self.usage(f)})", n.span,
                        self.usage(f))
             return None
-        if f.type in (ENUM, MULTI_ENUM) and f.options:
+        if f.kind.options and f.options:
             return self.options_filter(n, f)
-        if f.type == MULTI_ENUM:
+        if f.kind.listed:
             return self.values(n, n.value, lambda v: self.text_value(n, f, v, each=True))
-        if f.type in (STRING, LINK, ENUM):
+        if f.kind.text_like:
             return self.values(n, n.value, lambda v: self.text_value(n, f, v))
         return self.values(n, n.value, lambda v: self.typed_value(n, f, v))
 
@@ -266,20 +266,21 @@ class _Checker(ast.Visitor):
         """How to query ``f``, with examples from the key's own values (never another catalog's)."""
         k = f.name
         own = [x for x in (self.examples(f) if self.examples is not None else []) if x is not None]
-        if f.type == BOOLEAN:
+        how = f.kind.query
+        if how == "boolean":
             return f"use {k}:true or {k}:false"
-        if f.type == NUMBER:
+        if how == "number":
             if own:
                 lo, hi = min(own), max(own)
                 a, b = _num_text(lo), _num_text(hi)
                 return f"use {k}:{a}, {k}>{a} or {k}:{a}..{b}" if a != b else f"use {k}:{a} or {k}>{a}"
             return f"use {k}:NUMBER, {k}>NUMBER or {k}:LOW..HIGH"
-        if f.type == DATETIME:
+        if how == "datetime":
             if own:
                 day = min(own).date().isoformat()
                 return f"use {k}:{day[:7]}, {k}>{day} or {k}>now-7d"
             return f"use {k}:YYYY-MM, {k}>YYYY-MM-DD or {k}>now-7d"
-        if f.type in (ENUM, MULTI_ENUM):
+        if f.kind.options:
             opt = _query_word(f.options[0]) if f.options else "OPTION"
             return f"use {k}:{opt} or {k}:[{opt}, …]"
         if own:
@@ -307,11 +308,11 @@ class _Checker(ast.Visitor):
         op = n.op
         neg = op == "!="
         name = target.name if isinstance(target, Field) else target
-        link = isinstance(target, Field) and target.type == LINK
+        link = isinstance(target, Field) and target.kind.exact
         cs = op == "=" or link or target == "path"  # case-sensitive comparison
         if isinstance(v, ast.Star):  # tag:* / path:*
             return Pred("nonempty" if target == "tags" else "present", target, span=n.span)
-        string = isinstance(target, Field) and target.type == STRING and not each
+        string = isinstance(target, Field) and target.kind.text_ranges and not each
         if isinstance(v, ast.LuceneRange) and string:
             return self.string_range(n, target, v)
         if isinstance(v, ast.LuceneRange):
@@ -387,7 +388,7 @@ class _Checker(ast.Visitor):
 
     def options_filter(self, n: ast.Filter, f: Field):
         v = n.value
-        if n.op == "=" and f.type == MULTI_ENUM:  # set equality, case-sensitive
+        if n.op == "=" and f.kind.listed:  # set equality, case-sensitive
             items = v.items if isinstance(v, ast.List) else (v,)
             chosen = set()
             for item in items:
@@ -400,7 +401,7 @@ class _Checker(ast.Visitor):
         if isinstance(v, ast.Regex):
             if not self.regex(v, "check it (RE2 syntax)"):
                 return None
-            return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.type == MULTI_ENUM, span=n.span)
+            return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.kind.listed, span=n.span)
         chosen: list[str] = []
         for item in items:
             got = self.resolve(f, item, exact=n.op == "=")
@@ -408,7 +409,7 @@ class _Checker(ast.Visitor):
                 return None
             chosen.extend(x for x in got if x not in chosen)
         neg = n.op == "!="
-        if f.type == MULTI_ENUM:
+        if f.kind.listed:
             if len(chosen) == 1:
                 return Pred("has_item", f, (chosen[0],), negated=neg, span=n.span)
             return Pred("has_any", f, (chosen,), negated=neg, span=n.span)
@@ -465,10 +466,10 @@ class _Checker(ast.Visitor):
                 self.issue(f"a range goes after ':', not '{op}'", n.span, f"write {f.name}:{_raw(v)}")
                 return None
             return self.range_pred(n, f, v)
-        if f.type == BOOLEAN:
+        if f.kind.query == "boolean":
             b = self.boolean(f, v)
             return None if b is None else Pred("eq", f, (b,), negated=op == "!=", span=n.span)
-        if f.type == NUMBER:
+        if f.kind.query == "number":
             x = self.number(f, v)
             if x is None:
                 return None
@@ -487,7 +488,7 @@ class _Checker(ast.Visitor):
         if isinstance(v, ast.LuceneRange):
             return self.lucene_range(n, f, v)
         neg = n.op == "!="
-        if f.type == NUMBER:
+        if f.kind.query == "number":
             lo = self.number(f, v.lo) if v.lo is not None else None
             hi = self.number(f, v.hi) if v.hi is not None else None
             if (v.lo is not None and lo is None) or (v.hi is not None and hi is None):
@@ -511,12 +512,12 @@ class _Checker(ast.Visitor):
         if lo is None and hi is None:
             return Pred("absent" if neg else "present", f, span=n.span)
         if lo is None:
-            return Pred("le" if f.type == NUMBER else "lt", f, (hi,), negated=neg, span=n.span)
+            return Pred("le" if f.kind.query == "number" else "lt", f, (hi,), negated=neg, span=n.span)
         return Pred("ge", f, (lo,), negated=neg, span=n.span)
 
     def lucene_range(self, n, f: Field, v: ast.LuceneRange):
         """``[a TO b]``, ``{a TO b}`` and mixed ends on a number or datetime key."""
-        if f.type == NUMBER:
+        if f.kind.query == "number":
             lo = self.number(f, v.lo) if v.lo is not None else None
             hi = self.number(f, v.hi) if v.hi is not None else None
             if (v.lo is not None and lo is None) or (v.hi is not None and hi is None):

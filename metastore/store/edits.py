@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .. import infer
 from .. import schema as S
+from .. import types as T
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import from_json_expr
 from .connection import quote
@@ -42,7 +43,7 @@ def _typed(key: str, text: str, field: S.Field | None, forced: str | None) -> tu
     """Read one hand-typed value: the key's type if it exists, else --type, else auto-typing."""
     if field is not None and forced and forced != field.type:
         raise UsageError(f"key '{key}' is a {field.type}, not {forced}",
-                         help=f"metastore fields retype {key} string widens it" if forced == S.STRING else None)
+                         help=f"metastore fields retype {key} {forced} widens it" if forced in T.TYPES and T.TYPES[forced].fits_any else None)
     if forced and forced not in S.TYPES:
         raise UsageError(f"unknown type '{forced}'", help=f"types are: {', '.join(S.TYPES)}")
     try:

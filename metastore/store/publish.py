@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import schema as S
+from .. import types as T
 from ..errors import ExportError, QueryError, UsageError
 from .connection import quote
 from .export_rows import _sql_text
@@ -37,12 +38,9 @@ IMAGES_DIR = "images"
 META_FILE = "metastore.json"
 FIXED_COLUMNS = ("path", "media_id", "tags")
 #: the Parquet type of each key type (as DuckDB writes it) — the published table's contract
-PARQUET_TYPES = {
-    S.STRING: "VARCHAR", S.LINK: "VARCHAR", S.ENUM: "VARCHAR", S.NUMBER: "DOUBLE", S.BOOLEAN: "BOOLEAN",
-    S.DATETIME: "TIMESTAMPTZ", S.MULTI_ENUM: "VARCHAR[]",
-}
-#: keys a folder can be named after (one folder per value)
-PARTITION_TYPES = (S.ENUM, S.STRING, S.BOOLEAN, S.LINK)
+PARQUET_TYPES = {name: t.published or t.sql for name, t in T.TYPES.items()}
+#: keys a folder can be named after (one folder per value): one value, and not a measure
+PARTITION_TYPES = tuple(name for name, t in T.TYPES.items() if not t.listed and not t.ordered)
 FORMAT_VERSION = 1
 
 
@@ -256,7 +254,7 @@ def search_folder(folder, query: str = "", *, now=None, tz="UTC", con=None):
     hive = ""
     if part:
         f = schema.exact(part)
-        kind = "BOOLEAN" if f is not None and f.type == S.BOOLEAN else "VARCHAR"
+        kind = f.sql_type if f is not None else "VARCHAR"  # a partition type: VARCHAR or BOOLEAN
         hive = f", hive_partitioning = true, hive_types = {{'{_sql_text(part)}': {kind}}}"
     source = f"read_parquet('{pattern}'{hive})"
     from .search import re2_problem
@@ -275,10 +273,10 @@ def _examples(con, source: str):
     def examples(f) -> list:
         c = quote(f.column)
         try:
-            if f.type in (S.NUMBER, S.DATETIME):
+            if f.kind.ordered:
                 got = list(con.execute(f"SELECT min({c}), max({c}) FROM {source}").fetchone())
             else:
-                item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+                item = f.kind.each(c)
                 got = [r[0] for r in con.execute(
                     f"SELECT v FROM (SELECT {item} AS v FROM {source} WHERE {c} IS NOT NULL) GROUP BY v "
                     f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]

@@ -119,9 +119,9 @@ def key_examples(con):
     def examples(f) -> list:
         c = quote(f.column)
         try:
-            if f.type in (S.NUMBER, S.DATETIME):
+            if f.kind.ordered:
                 return list(con.execute(f"SELECT min({c}), max({c}) FROM images").fetchone())
-            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+            item = f.kind.each(c)
             return [r[0] for r in con.execute(
                 f"SELECT v FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) GROUP BY v "
                 f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
