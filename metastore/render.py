@@ -385,7 +385,7 @@ def retype_result(r) -> None:
 def undo_report(r) -> None:
     if hasattr(r, "retype_id"):
         extra = f", {r.respelled:,} given back their exact old text" if r.respelled else ""
-        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is a {r.type} "
+        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is {T.TYPES[r.type].a} "
                          f"again, {r.values:,} values converted{extra}")
         return
     _console().print(

@@ -3,16 +3,18 @@
 A row (:class:`FieldType`) holds a type's storage type in DuckDB, the query operators it takes
 (in the order completion offers them), whether free text and ranges apply to it, how facets count
 it, how it is named in messages, and its reader :meth:`FieldType.parse` — the ONE reader of text
-shared by import (``--type k=number`` cells, via the SQL built by ``store/codec.py`` from the
+shared by import (``--type k=number`` cells, via the row's SQL, built from the
 constants below), ``metastore set``, JSON scalars and the query checker. The reverse direction is
 :func:`text` (a value as text that reads back to it: CSV cells, tables), :func:`json_value` (JSON
 output) and :func:`query_text` (a value as a query literal, for ``--explain``).
 
-Adding a type is one row in ``TYPES`` (plus its cast in ``store/codec.py`` when it is not text).
+Adding a type is one row in ``TYPES``: the row also holds the type's DuckDB SQL (its bulk cast,
+auto-typing check, JSON and text forms) and the flags other modules ask (``Field.kind``), so no
+module outside this one decides by a type's name (``tests/test_one_place.py``).
 
 The auto-typing rules (a column whose every value fits becomes that type) are built from the
 same constants (``AUTO_NUMBER_RE``, ``DATETIME_RE``, ``LINK_RE``, ``AUTO_TRUE``/``AUTO_FALSE``),
-in Python here and in SQL by ``store/codec.py``; ``tests/cases/autotype.json`` checks both.
+in Python and in the rows' SQL here (``store/codec.py`` applies it); ``tests/cases/autotype.json`` checks both.
 """
 
 from __future__ import annotations

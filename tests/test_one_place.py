@@ -1,5 +1,6 @@
 """One fact in one place, checked on the source: the TEMP tables the store passes between steps
-are named only in ``store/handoff.py`` (SQL elsewhere uses the names, never the literal text).
+are named only in ``store/handoff.py`` (SQL elsewhere uses the names, never the literal text),
+and only the type table (``types.py``) decides anything by a type's name.
 
 Each check reads the modules' string literals (f-strings with their ``{…}`` parts blanked), so
 it judges the SQL text the code writes, not comments or docstrings.
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from metastore import types as T
 from metastore.store import handoff
 
 PKG = Path(__file__).resolve().parents[1] / "metastore"
@@ -69,34 +71,13 @@ def test_temp_tables_are_named_only_in_handoff(path):
     assert not found, f"use the names of store/handoff.py: {found}"
 
 
-@pytest.mark.parametrize("snippet", [
-    'con.execute("SELECT count(*) FROM stage")',
-    'con.execute(f"INSERT INTO errs SELECT {x}")',
-    'x = f"CREATE TEMP TABLE inc AS SELECT 1"',
-    'x = f"{a} = inc._id"',
-    'x = "rv.old_value"',
-    'raw = f"raw{index}"',
-    'x = "DROP TABLE undone"',
-])
-def test_the_check_sees_a_literal_name(snippet):
-    assert temp_names_in_sql(snippet)
-
-
-@pytest.mark.parametrize("snippet", [
-    'con.execute(f"SELECT count(*) FROM {STAGE}")',
-    '"""Reads the stage view."""',
-    "x = \"INSERT INTO errs_log VALUES ('from stage')\"",
-    'msg = "undone imports stay undone"',
-])
-def test_the_check_leaves_other_text_alone(snippet):
-    assert not temp_names_in_sql(snippet)
 
 
 # ---------------------------------------------------------------- field types: one row each
 
-from metastore import types as T  # noqa: E402
 
-TYPE_CONSTANTS = {"STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK"}
+#: The names of the type constants (``STRING``, ``NUMBER`` … and any row added since).
+TYPE_CONSTANTS = {n for n, v in vars(T).items() if n.isupper() and isinstance(v, str) and v in T.TYPES}
 assert {getattr(T, c) for c in TYPE_CONSTANTS} == set(T.TYPES)
 #: Tables keyed by type allowed outside ``types.py``, and why.
 KEYED_BY_TYPE_OK = {
@@ -156,24 +137,30 @@ def test_only_the_type_table_decides_by_type_name(path):
     assert not found, f"ask the type's row (types.FieldType) instead: {found}"
 
 
-@pytest.mark.parametrize("snippet", [
-    "if f.type == S.NUMBER: pass",
-    "x = k.type in (ENUM, MULTI_ENUM)",
-    "ok = new != S.STRING",
-    "y = f.type == 'multi-enum'",
-    "ok = type_ in ('string', 'enum', 'link')",
-    "d = {S.BOOLEAN: 'booleans'}",
-])
-def test_the_type_check_sees_a_branch(snippet):
-    assert type_branches(snippet)
-
-
-@pytest.mark.parametrize("snippet", [
-    "if f.kind.ordered: pass",
-    "x = T.TYPES[f.type].listed",
-    "kind = S.DATETIME",
-    "if name == 'string': pass",  # Spark's own type names
-    "if f.kind.query == 'number': pass",  # how a query reads the value, from the row
-])
-def test_the_type_check_leaves_row_lookups_alone(snippet):
-    assert not type_branches(snippet)
+#: Each check against a few lines written to fail it (True) or to pass it (False).
+@pytest.mark.parametrize("check, snippet, caught", [
+    (temp_names_in_sql, 'con.execute("SELECT count(*) FROM stage")', True),
+    (temp_names_in_sql, 'con.execute(f"INSERT INTO errs SELECT {x}")', True),
+    (temp_names_in_sql, 'x = f"CREATE TEMP TABLE inc AS SELECT 1"', True),
+    (temp_names_in_sql, 'x = f"{a} = inc._id"', True),
+    (temp_names_in_sql, 'x = "rv.old_value"', True),
+    (temp_names_in_sql, 'raw = f"raw{index}"', True),
+    (temp_names_in_sql, 'x = "DROP TABLE undone"', True),
+    (temp_names_in_sql, 'con.execute(f"SELECT count(*) FROM {STAGE}")', False),
+    (temp_names_in_sql, '"""Reads the stage view."""', False),
+    (temp_names_in_sql, "x = \"INSERT INTO errs_log VALUES ('from stage')\"", False),
+    (temp_names_in_sql, 'msg = "undone imports stay undone"', False),
+    (type_branches, "if f.type == S.NUMBER: pass", True),
+    (type_branches, "x = k.type in (ENUM, MULTI_ENUM)", True),
+    (type_branches, "ok = new != S.STRING", True),
+    (type_branches, "y = f.type == 'multi-enum'", True),
+    (type_branches, "ok = type_ in ('string', 'enum', 'link')", True),
+    (type_branches, "d = {S.BOOLEAN: 'booleans'}", True),
+    (type_branches, "if f.kind.ordered: pass", False),
+    (type_branches, "x = T.TYPES[f.type].listed", False),
+    (type_branches, "kind = S.DATETIME", False),
+    (type_branches, "if name == 'string': pass", False),  # Spark's own type names
+    (type_branches, "if f.kind.query == 'number': pass", False),  # how a query reads the value, from the row
+], ids=lambda x: x.__name__ if callable(x) else None)
+def test_each_check_sees_what_it_should(check, snippet, caught):
+    assert bool(check(snippet)) is caught

@@ -195,11 +195,10 @@ def read(session, folder):
     _pyspark()
     from pyspark.sql import types as T
 
-    from ..store.publish import IMAGES_DIR, META_FILE, read_meta
+    from ..store.publish import IMAGES_DIR, published_root, read_meta
 
     meta = read_meta(folder)
-    root = Path(folder)
-    root = root.parent if root.name in (IMAGES_DIR, META_FILE) else root
+    root = published_root(folder)
     by_sql = {"VARCHAR": T.StringType(), "DOUBLE": T.DoubleType(), "BOOLEAN": T.BooleanType(),
               "TIMESTAMP": T.TimestampType(), "VARCHAR[]": T.ArrayType(T.StringType())}
     spark_types = {name: by_sql[t.sql] for name, t in TYPES.items()}

@@ -245,7 +245,7 @@ class _Run:
     def _branches(self, i: int, key: _Key, extra: list) -> list[str]:
         """SQL of the key's branches (``{src}`` is the rows to read); columns are
         ``k, s (text), x (number), t (datetime), b (boolean), n, tot, pres``."""
-        f, c, kind = key.field, quote(key.field.column), _kind(key.field)
+        c, kind = quote(key.field.column), _kind(key.field)
         if kind == TOP:
             # any number of distinct values: cut to the top in SQL; the window sums run over
             # every group (NULL included) before the cut

@@ -31,7 +31,7 @@ def declare_field(con, name: str, type_: str, *, options: Sequence[str] = (), lo
             f = existing[name]
             if f.type != type_:
                 raise UsageError(
-                    f"key '{name}' is already a {f.type}",
+                    f"key '{name}' is already {f.kind.a}",
                     help=f"to widen it: metastore fields retype {name} {type_}" if T.TYPES[type_].fits_any else None)
             con.execute(
                 "UPDATE fields SET declared = true, locked = ?, "

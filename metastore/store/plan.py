@@ -138,7 +138,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
             if want and want != existing.type:
                 plan.issues.append(Issue(
                     col.where, None, col.key, None,
-                    f"key '{col.key}' is already a {existing.type}, not {want} "
+                    f"key '{col.key}' is already {existing.kind.a}, not {want} "
                     f"(to change it, checking every stored value first: metastore fields retype {col.key} {want})"))
                 continue
             plan.keys.append(KeyPlan(col.key, col.col, existing.type, "existing", field=existing,

@@ -175,8 +175,8 @@ def undo(con, retype_id: int) -> RetypeUndo:
     if f is None or "from" not in opts:
         raise MetastoreError(f"retype {retype_id} cannot be undone: its key is gone or it predates undoable retypes")
     if f.type != opts["to"]:
-        raise MetastoreError(f"key '{f.name}' was retyped again after change {retype_id} (it is a {f.type} now)",
-                             help=f"undo the later retype first (metastore imports lists them)")
+        raise MetastoreError(f"key '{f.name}' was retyped again after change {retype_id} (it is {f.kind.a} now)",
+                             help="undo the later retype first (metastore imports lists them)")
     respelled = 0
     c, src = quote(f.column), quote(f.source_column)
     spellings = opts.get("spellings") or []
