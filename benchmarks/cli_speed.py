@@ -66,6 +66,24 @@ def _turns(cmds: list[list[str]], env: dict, repeat: int) -> tuple[list[float], 
     return [statistics.median(t) for t in times], outs
 
 
+def metastore_exe() -> str:
+    """The ``metastore`` console script of this venv."""
+    return str(Path(sys.executable).parent / "metastore")
+
+
+def count_turns(exe: str, db: Path, base: Path, name: str, env: dict, repeat: int) -> tuple[float, float, int]:
+    """Medians of a fresh ``metastore --db DB count -- Q`` and of the bare duckdb process counting
+    the hand-written predicate of the named query, taking turns; exits when the counts differ.
+    Returns (metastore seconds, bare seconds, count)."""
+    query, where = QUERIES[name]
+    cmds = [[exe, "--db", str(db), "count", "--", query],
+            [sys.executable, "-c", BARE, str(base), where, "count"]]
+    (ms, bare), (out_ms, out_bare) = _turns(cmds, env, repeat)
+    if out_ms.strip() != out_bare.strip():
+        raise SystemExit(f"!!! {name}: metastore counted {out_ms.strip()}, the baseline {out_bare.strip()}")
+    return ms, bare, int(out_ms)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.cli_speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -78,19 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     db, base = ensure_catalogs(args.rows, args.csv, args.db, args.baseline_db)
 
-    bindir = Path(sys.executable).parent
-    exe = str(bindir / "metastore")
+    exe = metastore_exe()
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "0"}
     results = {}
     for name in args.only or CLI_QUERIES:
-        query, where = QUERIES[name]
-        cmds = [[exe, "--db", str(db), "count", "--", query],
-                [sys.executable, "-c", BARE, str(base), where, "count"]]
-        (ms, bare), (out_ms, out_bare) = _turns(cmds, env, args.repeat)
-        if out_ms.strip() != out_bare.strip():
-            raise SystemExit(f"!!! {name}: metastore counted {out_ms.strip()}, the baseline {out_bare.strip()}")
+        query = QUERIES[name][0]
+        ms, bare, count = count_turns(exe, db, base, name, env, args.repeat)
         results[f"count.{name}"] = ms / bare
-        print(json.dumps({"benchmark": "cli_speed.count", "name": name, "query": query, "count": int(out_ms),
+        print(json.dumps({"benchmark": "cli_speed.count", "name": name, "query": query, "count": count,
                           "metastore_s": round(ms, 3), "bare_s": round(bare, 3), "ratio": round(ms / bare, 2),
                           "repeat": args.repeat}), flush=True)
     query, where = QUERIES[SEARCH_QUERY]

@@ -45,6 +45,38 @@ def _paths(fmt: str, path: Path) -> list[str]:
         con.close()
 
 
+def time_export(catalog, base, tmp: Path, name: str, fmt: str, repeat: int) -> tuple[float, float]:
+    """Medians of ``catalog.export`` of the named query (``COLUMNS``, format ``fmt``) and of the
+    hand-written ``COPY`` on the open wide-table connection ``base``, taking turns after one
+    unmeasured round; both write under ``tmp``. Exits when their paths differ."""
+    query, where = QUERIES[name]
+    cols = ", ".join(["path"] + [f'"{c}"' for c in COLUMNS])
+
+    def ours() -> Path:
+        out = tmp / "ours"
+        shutil.rmtree(out, ignore_errors=True)
+        catalog.export(query, out, format=fmt, columns=COLUMNS)
+        return out / f"manifest.{fmt}"
+
+    def copy() -> Path:
+        out = tmp / f"base.{fmt}"
+        out.unlink(missing_ok=True)
+        base.execute(f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY path) TO '{out}' "
+                     f"{_COPY_FORMAT[fmt]}")
+        return out
+
+    if _paths(fmt, ours()) != _paths(fmt, copy()):
+        raise SystemExit(f"!!! {fmt} {name}: the manifest's paths differ from the baseline's")
+    times: dict[str, list[float]] = {"metastore": [], "copy": []}
+    for i in range(repeat + 1):
+        for side, fn in (("metastore", ours), ("copy", copy)):
+            t0 = time.perf_counter()
+            fn()
+            if i:
+                times[side].append(time.perf_counter() - t0)
+    return statistics.median(times["metastore"]), statistics.median(times["copy"])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.export_speed", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -63,37 +95,13 @@ def main(argv: list[str] | None = None) -> int:
     catalog = Catalog(db)
     base = duckdb.connect(str(base_db), read_only=True)
     base.execute("SET TimeZone = 'UTC'")
-    cols = ", ".join(["path"] + [f'"{c}"' for c in COLUMNS])
     results = {}
     with tempfile.TemporaryDirectory(dir=Path(__file__).parent / "data") as tmp:
         tmp = Path(tmp)
-
-        def ours(query: str, fmt: str) -> Path:
-            out = tmp / "ours"
-            shutil.rmtree(out, ignore_errors=True)
-            catalog.export(query, out, format=fmt, columns=COLUMNS)
-            return out / f"manifest.{fmt}"
-
-        def copy(where: str, fmt: str) -> Path:
-            out = tmp / f"base.{fmt}"
-            out.unlink(missing_ok=True)
-            base.execute(f"COPY (SELECT {cols} FROM images WHERE {where} ORDER BY path) TO '{out}' "
-                         f"{_COPY_FORMAT[fmt]}")
-            return out
-
         for fmt in args.formats:
             for name in args.only or EXPORT_QUERIES:
-                query, where = QUERIES[name]
-                if _paths(fmt, ours(query, fmt)) != _paths(fmt, copy(where, fmt)):
-                    raise SystemExit(f"!!! {fmt} {name}: the manifest's paths differ from the baseline's")
-                times: dict[str, list[float]] = {"metastore": [], "copy": []}
-                for i in range(args.repeat + 1):
-                    for side, fn in (("metastore", lambda: ours(query, fmt)), ("copy", lambda: copy(where, fmt))):
-                        t0 = time.perf_counter()
-                        fn()
-                        if i:
-                            times[side].append(time.perf_counter() - t0)
-                ms, cp = statistics.median(times["metastore"]), statistics.median(times["copy"])
+                query = QUERIES[name][0]
+                ms, cp = time_export(catalog, base, tmp, name, fmt, args.repeat)
                 results[f"{fmt}.{name}"] = ms / cp
                 print(json.dumps({"benchmark": "export_speed", "format": fmt, "name": name, "query": query,
                                   "metastore_s": round(ms, 3), "copy_s": round(cp, 3), "ratio": round(ms / cp, 2),

@@ -82,6 +82,28 @@ def _run(code: str, db: str, csv: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def metastore_code(types: dict[str, str]) -> str:
+    """The child program of the metastore side: ``python -c CODE CATALOG CSV`` prints its seconds."""
+    return _METASTORE.format(types=types)
+
+
+BASELINE_CODE = _BASELINE  # the child program of the baseline side: ``python -c CODE DB CSV``
+
+
+def peak_run(code: str, db: str, csv: str, *, keep_output: bool = False) -> tuple[float | None, float]:
+    """Run ``code`` alone in a fresh process we wait for with ``wait4``: (the seconds it printed,
+    or None unless ``keep_output``; its peak RSS in MB)."""
+    proc = subprocess.Popen([sys.executable, "-c", code, db, csv],
+                            stdout=subprocess.PIPE if keep_output else subprocess.DEVNULL, text=True)
+    out = proc.stdout.read() if keep_output else ""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, proc.args)
+    secs = float(out.strip().splitlines()[-1]) if keep_output else None
+    return secs, usage.ru_maxrss / 1024
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, default=1_000_000)
@@ -116,10 +138,7 @@ def main(argv=None) -> None:
                 print(json.dumps({"benchmark": "import_speed", "run": i, "what": name, "seconds": round(secs, 3)}))
         # Peak memory of one metastore import, alone in a process we wait for with wait4.
         for name, code in (("metastore", _METASTORE.format(types=types)), ("duckdb_file", _BASELINE)):
-            proc = subprocess.Popen([sys.executable, "-c", code, f"{tmp}/peak_{name}.duckdb", str(csv)],
-                                    stdout=subprocess.DEVNULL)
-            _, _, usage = os.wait4(proc.pid, 0)
-            peaks[name] = usage.ru_maxrss / 1024
+            peaks[name] = peak_run(code, f"{tmp}/peak_{name}.duckdb", str(csv))[1]
     med = {k: statistics.median(v) for k, v in results.items()}
     summary = {
         "benchmark": "import_speed", "csv": str(csv), "rows": args.rows, "repeat": args.repeat,

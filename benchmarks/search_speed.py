@@ -145,6 +145,22 @@ def paired(fns, repeat: int, warmup: int = 1) -> list[float]:
     return [statistics.median(t) for t in times]
 
 
+def time_search(catalog, base, query: str, where: str, repeat: int, *, base_db: Path | None = None,
+                warmup: int = 1) -> dict[str, float]:
+    """Medians of ``catalog.search(query).paths()`` (``search``) and the hand-written SQL on the
+    open connection ``base`` (``baseline_turns``), taking turns; with ``base_db`` also the
+    hand-written SQL opening that file per call (``baseline_cold``), in the same turns."""
+    fns = [lambda: catalog.search(query).paths()]
+    if base_db is not None:
+        fns.append(lambda: _cold_baseline(base_db, where))
+    fns.append(lambda: _baseline_paths(base, where))
+    got = paired(fns, repeat, warmup)
+    out = {"search": got[0], "baseline_turns": got[-1]}
+    if base_db is not None:
+        out["baseline_cold"] = got[1]
+    return out
+
+
 def _check(catalog, base, names) -> list[str]:
     """Both sides return the same paths (same order); every mismatch is printed loudly."""
     bad = []
@@ -227,10 +243,8 @@ def main(argv: list[str] | None = None) -> int:
         base = _open(base_db)
         for name in names:
             query, where = QUERIES[name]
-            s, b, w = paired([lambda q=query: catalog.search(q).paths(),
-                              lambda w=where: _cold_baseline(base_db, w),
-                              lambda w=where: _baseline_paths(base, w)], args.repeat)
-            results[name] = {"query": query, "search": s, "baseline_cold": b, "baseline_turns": w}
+            results[name] = {"query": query,
+                             **time_search(catalog, base, query, where, args.repeat, base_db=base_db)}
         base.close()
         catalog.close()  # let go of the warm catalog: DuckDB allows one handle per file in a process
         # (3) vs (4b): the compiled SQL and the hand-written SQL on open, warm connections.

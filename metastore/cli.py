@@ -423,7 +423,6 @@ def serve(
     allow_edits: bool = typer.Option(False, "--allow-edits", help="Allow set/unset/tag from the page (hand edits)."),
 ) -> None:
     """A local web app: search bar with completion, thumbnails, facets, detail, export (Ctrl-C stops)."""
-    from . import render
     from .errors import NotFoundError
 
     cat = catalog()
@@ -431,6 +430,8 @@ def serve(
         raise NotFoundError(f"no catalog at {cat.path}",
                             help="import something first (metastore import FILE), pass --db, or try metastore quickstart")
     if host not in ("127.0.0.1", "localhost", "::1"):
+        from . import render  # rich: only for the warning (start-up time counts, docs/serve.md)
+
         render.warning(f"serving on {host}: other machines on the network can read the catalog and its images")
     from .web.app import serve as run_server
 

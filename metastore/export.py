@@ -10,9 +10,11 @@ come from the store (``metastore.store.export_rows``); everything else here is p
 Decisions (documented in docs/export.md):
 
 * Splits and samples hash ``(seed, purpose, path)`` — or ``(seed, purpose, group value)`` with
-  ``group_by`` — with BLAKE2b, never the row order, so an image keeps its split when the catalog
-  grows and the result does not depend on DuckDB's version. Images lacking the group key are
-  each their own group.
+  ``group_by`` — with MD5 (in SQL: ``store/export_sql.py``; :func:`assign_split` is the same in
+  Python), never the row order, so an image keeps its split when the catalog grows and the
+  result does not depend on DuckDB's version. Images lacking the group key are each their own
+  group. Exports made before issue 16 used BLAKE2b in Python (their ``export.json`` has no
+  ``"hash"``); ``export_from`` rebuilds them with it (``hash="blake2b"``).
 * Order of operations: query → sample (the N images with the smallest sample hash) → sort
   (default path) → limit → split. A split depends only on the image (or its group), so limit and
   sample never move an image from one split to another.
@@ -81,8 +83,36 @@ class ExportReport:
 
 
 # -- hashing, splits, samples ------------------------------------------------------------------
+#: How new exports draw splits and samples (recorded as ``"hash"`` in export.json).
+HASH = "md5"
+#: What exports made before issue 16 used (their records have no ``"hash"``).
+LEGACY_HASH = "blake2b"
+HASHES = (HASH, LEGACY_HASH)
+
+
+def hash64(seed: int, purpose: str, text: str) -> int:
+    """The first 64 bits of ``md5(f"{seed}\x1f{purpose}\x1f{text}")`` (UTF-8): what the SQL of
+    ``store/export_sql.py`` computes as ``left(md5(…), 16)``."""
+    return int(hashlib.md5(f"{seed}\x1f{purpose}\x1f{text}".encode("utf-8")).hexdigest()[:16], 16)
+
+
+def split_bounds(ratios: Sequence[tuple[str, float]]) -> list[int]:
+    """Each split's exclusive upper bound on :func:`hash64` (cumulative ratios × 2**64)."""
+    out, acc = [], 0.0
+    for _, ratio in ratios:
+        acc += ratio
+        out.append(min(int(acc * 2.0 ** 64), 2 ** 64 - 1))
+    return out
+
+
+def sample_key(seed: int, path: str) -> tuple[str, str]:
+    """The order of ``--sample`` (the N smallest are kept): md5 hex of ``(seed, "sample", path)``, then the path."""
+    return hashlib.md5(f"{seed}\x1fsample\x1f{path}".encode("utf-8")).hexdigest(), path
+
+
 def hash01(seed: int, purpose: str, text: str) -> float:
-    """A uniform number in [0, 1) from ``(seed, purpose, text)``; stable across runs and versions."""
+    """The BLAKE2b hash of exports made before issue 16: a uniform number in [0, 1) from
+    ``(seed, purpose, text)`` (``hash="blake2b"``)."""
     digest = hashlib.blake2b(f"{seed}\x1f{purpose}\x1f{text}".encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") / 2.0 ** 64
 
@@ -123,8 +153,15 @@ def group_text(value, type_: str) -> str | None:
     return cell(value)
 
 
-def assign_split(ratios: Sequence[tuple[str, float]], seed: int, key: str) -> str:
-    """The split of one image or group: the first whose cumulative ratio exceeds its hash."""
+def assign_split(ratios: Sequence[tuple[str, float]], seed: int, key: str, hash: str = HASH) -> str:
+    """The split of one image (``key`` = ``"p\x1f" + path``) or group (``"g\x1f" + group text``):
+    the first whose cumulative bound exceeds its hash — exactly what export writes."""
+    if hash == HASH:
+        h = hash64(seed, "split", key)
+        for (name, _), bound in zip(ratios[:-1], split_bounds(ratios)):
+            if h < bound:
+                return name
+        return ratios[-1][0]
     u = hash01(seed, "split", key)
     acc = 0.0
     for name, ratio in ratios:
@@ -272,15 +309,39 @@ def _sha256(path: Path) -> str:
 
 
 # -- export ------------------------------------------------------------------------------------
+def _split_sql(ratios, seed: int, group_field):
+    from .store.export_sql import SplitSql
+
+    if not ratios:
+        return None
+    bounds = split_bounds(ratios)
+    return SplitSql(f"{seed}\x1fsplit\x1f", tuple((n, f"{b:016x}") for (n, _), b in zip(ratios[:-1], bounds)),
+                    ratios[-1][0], group_field)
+
+
+def split_counts(catalog, query: str, split: str, **options) -> list[SplitCount]:
+    """How many images ``export(catalog, query, out, split=split, **options)`` would put into
+    each split, writing nothing (``export(…, dry_run=True).splits``): the same selection (query →
+    sample → sort → limit → missing files with ``skip_missing``) and the same SQL split."""
+    if not parse_split(split):
+        raise UsageError("a split is needed, e.g. train=0.8,val=0.2")
+    return export(catalog, query, None, split=split, dry_run=True, **options).splits
+
+
 def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[str] = (),
            media: str | None = None, media_root=None, split: str | None = None,
            group_by: str | None = None, sample: int | None = None, seed: int = 0,
            limit: int | None = None, sort: str | None = None, force: bool = False,
            skip_missing: bool = False, split_column: str = "split",
-           now: datetime | None = None) -> ExportReport:
+           now: datetime | None = None, hash: str = HASH, dry_run: bool = False) -> ExportReport:
     """Write a query's images to the folder ``out``: ``manifest.<format>``, ``export.json`` and,
-    with ``media``, the files under ``out/media/<path>``. See the module docstring."""
-    from .store.export_rows import catalog_state, search_rows, write_parquet
+    with ``media``, the files under ``out/media/<path>``. See the module docstring.
+    ``dry_run``: write nothing (``out`` may be None) and return the report the export would give
+    (rows, matched, split counts, missing media with ``skip_missing``; ``placed`` 0). ``hash``:
+    how splits and samples are drawn — ``"md5"`` (the default, in SQL), or ``"blake2b"`` to
+    rebuild an export made before issue 16 (its record has no ``"hash"``)."""
+    from .store.export_rows import search_rows, write_parquet
+    from .store.export_sql import copy_manifest, count_rows, split_rows
     from .store.search import run_search
 
     if format not in FORMATS:
@@ -289,6 +350,8 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         raise UsageError(f"unknown --media '{media}'", help=f"use one of: {', '.join(MEDIA_MODES)}")
     if media is None and media_root is not None:
         raise UsageError("--media-root needs --media copy|symlink|hardlink")
+    if hash not in HASHES:
+        raise UsageError(f"unknown split hash '{hash}'", help=f"use one of: {', '.join(HASHES)}")
     for name, value in (("--sample", sample), ("--limit", limit)):
         if value is not None and value < 0:
             raise UsageError(f"{name} must be 0 or more, got {value}")
@@ -297,8 +360,11 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         raise UsageError("--group-by needs --split", help="e.g. --split train=0.8,val=0.2 --group-by camera_id")
     if ratios:
         _check_split_column(split_column, columns)
-    out = Path(out)
-    check_out(out, force)
+    out = Path(out) if out is not None else None
+    if out is None and not dry_run:
+        raise UsageError("export needs an output folder")
+    if not dry_run:
+        check_out(out, force)
     root = Path(media_root) if media_root is not None else Path(".")
     if media and not root.is_dir():
         raise ExportError(f"--media-root {root} is not a folder")
@@ -306,30 +372,67 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
     now = now or catalog.now()
     cols = [c for c in dict.fromkeys(columns) if c not in ("path", "media_id")]
     fetch = cols + ([group_by] if group_by and group_by not in cols else [])
-    sql_limit = limit if sample is None else None
-    result = run_search(catalog, query, columns=fetch, sort=sort, limit=sql_limit, now=now)
+    legacy = hash == LEGACY_HASH and (ratios or sample is not None)
+    # md5: the sample is part of the search (query → sample → sort → limit, all in SQL)
+    sql_limit = limit if sample is None or not legacy else None
+    sql_sample = (f"{seed}\x1fsample\x1f", sample) if sample is not None and not legacy else None
+    result = run_search(catalog, query, columns=fetch, sort=sort, limit=sql_limit, now=now, sample=sql_sample)
     col_fields = result.columns[:len(cols)]
     group_field = result.columns[fetch.index(group_by)] if group_by else None
-    names = ["path", "media_id"] + [f.name for f in col_fields]
-    if format == "parquet" and not media and not ratios and sample is None:
-        # nothing to decide per row: DuckDB writes the file itself (issue 16: every row through
-        # Python made this 3-4x a COPY of the same selection)
-        return _export_copy(catalog, query, out, result, names, col_fields, cols, sql_limit, now,
-                            seed=seed, split=split, group_by=group_by, limit=limit, sort=sort,
-                            skip_missing=skip_missing, split_column=split_column)
-    rows = search_rows(result)
-    matched = result.count() if sql_limit is not None else len(rows)
+    names = ["path", "media_id"] + [f.name for f in col_fields] + ([split_column] if ratios else [])
+    width = 2 + len(cols)
+    split_sql = None if legacy else _split_sql(ratios, seed, group_field)
+    options = {"format": format, "columns": cols, "media": media, "split": split, "group_by": group_by,
+               "sample": sample, "limit": limit, "sort": sort, "skip_missing": skip_missing,
+               "split_column": split_column, "hash": hash}
 
-    if sample is not None and sample < len(rows):
-        keep = set(sorted(range(len(rows)), key=lambda i: (hash01(seed, "sample", rows[i][0]), rows[i][0]))[:sample])
-        rows = [r for i, r in enumerate(rows) if i in keep]
-    if limit is not None and sample is not None:
-        rows = rows[:limit]
+    manifest = (out or Path(".")) / f"manifest.{format}"
+    if dry_run and not media and not legacy:
+        from .store.export_sql import count_rows
+
+        counts = count_rows(result, split_sql)
+        rows = sum(counts.values())
+        matched = result.count() if sql_limit is not None or sql_sample is not None else rows
+        return ExportReport(out, manifest, (out or Path(".")) / RECORD, format, matched, rows,
+                            [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], None, 0, [])
+    writes = Writes(out)
+    if not media and not legacy and format in ("csv", "jsonl", "parquet", "paths"):
+        # nothing to decide per row in Python: DuckDB writes the files (issue 16: every row
+        # through Python made an export 3-4x a COPY of the same selection)
+        writes.begin()
+        try:
+            tmp = writes.temp(manifest.name)
+            rows = copy_manifest(result, tmp, format, width, names, split_sql)
+            if format == "paths" and ratios:
+                for name, _ in ratios:
+                    copy_manifest(result, writes.temp(f"manifest.{name}.paths"), "paths", width, names, split_sql,
+                                  only_split=name)
+        except OSError as exc:
+            raise writes.failed(manifest.name, exc) from None
+        matched = result.count() if sql_limit is not None or sql_sample is not None else rows
+        counts = count_rows(result, split_sql) if ratios else {}
+        report = ExportReport(out, manifest, out / RECORD, format, matched, rows,
+                              [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], None, 0, [])
+        _finish(catalog, report, writes, query, now, seed, _sha256(tmp), root, options)
+        return report
+
+    if legacy:
+        rows = search_rows(result)
+        matched = result.count() if sql_limit is not None else len(rows)
+        if sample is not None and sample < len(rows):
+            keep = set(sorted(range(len(rows)),
+                              key=lambda i: (hash01(seed, "sample", rows[i][0]), rows[i][0]))[:sample])
+            rows = [r for i, r in enumerate(rows) if i in keep]
+        if limit is not None and sample is not None:
+            rows = rows[:limit]
+    else:
+        rows = split_rows(result, width, split_sql)
+        matched = result.count() if sql_limit is not None or sql_sample is not None else len(rows)
 
     plan: list[tuple[Path, Path]] = []
     missing: list[str] = []
     if media:
-        plan = _plan_media(rows, out, root)
+        plan = _plan_media(rows, out or Path("."), root)
         absent = [i for i, (src, _) in enumerate(plan) if not src.is_file()]
         if absent and not skip_missing:
             shown = ", ".join(str(plan[i][0]) for i in absent[:_SHOW]) + (" …" if len(absent) > _SHOW else "")
@@ -340,25 +443,28 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
             missing = [rows[i][0] for i in absent]
             rows = [r for i, r in enumerate(rows) if i not in gone]
             plan = [p for i, p in enumerate(plan) if i not in gone]
-        _check_tree(plan, out, root)
+        if not dry_run:
+            _check_tree(plan, out, root)
 
-    width = 2 + len(cols)
     manifest_rows = [list(r[:width]) for r in rows]
     counts: dict[str, int] = {}
     if ratios:
         gi = 2 + fetch.index(group_by) if group_by else None
         gtype = group_field.type if group_field else None
-        names.append(split_column)
         for r, m in zip(rows, manifest_rows):
-            g = group_text(r[gi], gtype) if gi is not None else None
-            name = assign_split(ratios, seed, "g\x1f" + g if g is not None else "p\x1f" + r[0])
+            if legacy:
+                g = group_text(r[gi], gtype) if gi is not None else None
+                name = assign_split(ratios, seed, "g\x1f" + g if g is not None else "p\x1f" + r[0], hash=LEGACY_HASH)
+            else:
+                name = r[-1]
             m.append(name)
             counts[name] = counts.get(name, 0) + 1
 
+    if dry_run:
+        return ExportReport(out, manifest, (out or Path(".")) / RECORD, format, matched, len(manifest_rows),
+                            [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], media, 0, missing)
     # Every file under a temporary name first, renamed at the end with export.json last (export_files).
-    writes = Writes(out)
     writes.begin()
-    manifest = out / f"manifest.{format}"
     if format == "parquet":
         types = ["string", "string"] + [f.type for f in col_fields] + (
             ["string"] if ratios else [])
@@ -383,29 +489,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
 
     report = ExportReport(out, manifest, out / RECORD, format, matched, len(manifest_rows),
                           [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], media, placed, missing)
-    _finish(catalog, report, writes, query, now, seed, manifest_sha, root,
-            {"format": format, "columns": cols, "media": media, "split": split, "group_by": group_by,
-             "sample": sample, "limit": limit, "sort": sort, "skip_missing": skip_missing,
-             "split_column": split_column})
-    return report
-
-
-def _export_copy(catalog, query, out, result, names, col_fields, cols, sql_limit, now, **options):
-    """A plain parquet export: the manifest written by DuckDB from the search SQL."""
-    from .store.export_rows import copy_parquet
-
-    writes = Writes(out)
-    writes.begin()
-    manifest = out / "manifest.parquet"
-    tmp = writes.temp(manifest.name)
-    try:
-        rows = copy_parquet(result, tmp, names, ["string", "string"] + [f.type for f in col_fields])
-    except OSError as exc:
-        raise writes.failed(manifest.name, exc) from None
-    matched = result.count() if sql_limit is not None else rows
-    report = ExportReport(out, manifest, out / RECORD, "parquet", matched, rows, [], None, 0, [])
-    _finish(catalog, report, writes, query, now, options["seed"], _sha256(tmp), Path("."),
-            {"format": "parquet", "columns": cols, "media": None, "sample": None, **options})
+    _finish(catalog, report, writes, query, now, seed, manifest_sha, root, options)
     return report
 
 
@@ -426,6 +510,7 @@ def _finish(catalog, report: ExportReport, writes: Writes, query: str, now: date
                     "group_by": opts["group_by"], "sample": opts["sample"], "limit": opts["limit"],
                     "sort": opts["sort"], "skip_missing": opts["skip_missing"],
                     **({"split_column": split_column} if split_column != "split" else {})},
+        "hash": opts["hash"],
         "counts": {"matched": report.matched, "rows": report.rows, "placed": report.placed,
                    "missing": len(report.missing),
                    "splits": {s.name: {"ratio": s.ratio, "count": s.count} for s in report.splits}},
@@ -482,6 +567,8 @@ def _record_problem(record: dict) -> str | None:
         return "'seed' is not a whole number"
     if not isinstance(record.get("timezone") or "UTC", str):
         return "'timezone' is not text"
+    if record.get("hash", LEGACY_HASH) not in HASHES:
+        return f"'hash' is {json.dumps(record.get('hash'))}, not one of {', '.join(HASHES)}"
     try:
         datetime.fromisoformat(str(record["now"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
@@ -516,7 +603,7 @@ def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
     catalog.tz = record.get("timezone") or old_tz
     try:
         report = export(catalog, record.get("query", ""), out, force=force, seed=int(record.get("seed", 0)),
-                        now=now, **opts)
+                        now=now, hash=record.get("hash", LEGACY_HASH), **opts)
     finally:
         catalog.tz = old_tz
     from .store.export_rows import catalog_state
@@ -535,5 +622,6 @@ def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
     return report
 
 
-__all__ = ["FORMATS", "MEDIA_MODES", "MEDIA_DIR", "RECORD", "ExportReport", "SplitCount", "export",
-           "export_from", "read_record", "parse_split", "assign_split", "hash01", "relative_media_path"]
+__all__ = ["FORMATS", "MEDIA_MODES", "MEDIA_DIR", "RECORD", "HASH", "LEGACY_HASH", "ExportReport", "SplitCount",
+           "export", "export_from", "split_counts", "read_record", "parse_split", "assign_split", "split_bounds",
+           "hash64", "sample_key", "hash01", "relative_media_path"]

@@ -178,8 +178,16 @@ def _parse_items(text: str) -> list[str]:
     return items
 
 
+#: Why an empty text (a JSON ``""``) is not an enum option: an option is a name to pick (facets,
+#: completion, Visual Layer); "no value" is the key left out. Import (a cell error) and ``set`` say it.
+EMPTY_OPTION_PROBLEM = (" is empty: an enum option needs a name (leave the key out for no value, "
+                        "or declare the key as string to keep empty texts)")
+
+
 def _parse_option(text: str) -> str:
     t = text.strip()
+    if not t:
+        raise ValueProblem(f"{text!r}{EMPTY_OPTION_PROBLEM}")
     if len(t) > MAX_OPTION_LENGTH:
         raise ValueProblem(f"{text!r} is longer than {MAX_OPTION_LENGTH} characters, the limit for an enum option")
     return nfc(t)
@@ -212,12 +220,21 @@ def iso_datetime_sql(t: str) -> str:
     return t
 
 
+#: Texts in a form TIMESTAMP's own parser does not read as is: one of ``DATETIME_REWRITES``
+#: applies (EXIF colons, a UTC/GMT zone, a space before an offset) or an offset follows the time.
+#: One test first: plain ISO texts (the common case) go straight to one TRY_CAST.
+_DATETIME_SLOW = lit("|".join(f"(?:{p})" for p, _ in DATETIME_REWRITES) + f"|(?:{OFFSET_RE})")
+
+
 def _datetime_sql(t: str) -> str:
     # TIMESTAMPTZ parsing honours offsets; plain TIMESTAMP parsing is faster but would drop them.
-    # Only texts in a form ISO does not cover pay for the rewrites (a cheap character test first).
-    t = f"CASE WHEN regexp_matches({t}, 'UTC|GMT|^[0-9]{{4}}:| [+-]') THEN {iso_datetime_sql(t)} ELSE {t} END"
-    return (f"CASE WHEN regexp_matches({t}, {lit(OFFSET_RE)}) THEN TRY_CAST({t} AS TIMESTAMPTZ)::TIMESTAMP "
-            f"ELSE TRY_CAST({t} AS TIMESTAMP) END")
+    # A rewrite leaves a text it does not apply to unchanged, so rewriting every text of the slow
+    # branch equals rewriting only those the rewrites apply to. Each branch names its text once
+    # per use: the common branch evaluates one regex and one cast per cell.
+    n = iso_datetime_sql(t)
+    slow = (f"CASE WHEN regexp_matches({n}, {lit(OFFSET_RE)}) THEN TRY_CAST({n} AS TIMESTAMPTZ)::TIMESTAMP "
+            f"ELSE TRY_CAST({n} AS TIMESTAMP) END")
+    return f"CASE WHEN regexp_matches({t}, {_DATETIME_SLOW}) THEN {slow} ELSE TRY_CAST({t} AS TIMESTAMP) END"
 
 
 def _items_sql(t: str) -> str:
@@ -267,7 +284,8 @@ class FieldType:
     json_kind: str = "str"       # the JSON scalar kind its values arrive as: str | num | bool | list
     suggest_values: bool = True  # completion offers its most common values (else only its range)
     published: str | None = None  # its Parquet type in published tables, when not ``sql``
-    # ``to_text``: SQL of a stored value (column ``c``) as the text :func:`text` writes
+    # ``to_text``: SQL of a stored value (column ``c``) as the text :func:`text` writes (NULL
+    # stays NULL); retype reads it back, export writes it (``tests/test_export_sql.py`` compares)
     to_text: Callable[[str], str] = lambda c: c
     # DuckDB SQL, each a function of a column of text ``c``. ``cast``: the value, or NULL where
     # the text does not fit (``parse`` in bulk; blank cells are the caller's); ``fast``: the same
@@ -331,7 +349,7 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               _checked(read_number, " is not a number"), ordered=True, query="number", finite=True,
               json_kind="num", cast=_number_cast, fast=lambda c: f"TRY_CAST(trim({c}) AS DOUBLE)",
               auto=_number_auto, from_json=_json_as("DOUBLE"),
-              to_text=lambda c: (f"CASE WHEN {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW:.0e} "
+              to_text=lambda c: (f"CASE WHEN isfinite({c}) AND {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW!r} "
                                  f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")),
     FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", _NOT_BOOLEAN, _checked(read_boolean, _NOT_BOOLEAN),
               query="boolean", json_kind="bool",
@@ -339,15 +357,16 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
               auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
               from_json=_json_as("BOOLEAN"),
-              to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} ELSE {lit(FALSE_WORDS[0])} END"),
+              to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {lit(FALSE_WORDS[0])} END"),
     FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
               ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
               auto=_datetime_auto, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
-              to_text=lambda c: (f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                                 f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END "
-                                 f"|| 'Z'")),
+              to_text=lambda c: (f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN strftime({c}, '%f') = '000000' "
+                                 f"THEN '' ELSE '.' || strftime({c}, '%f') END || 'Z'")),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,
-              article="an", query="options", options=True),
+              article="an", query="options", options=True,
+              # an empty text is not an option (EMPTY_OPTION_PROBLEM)
+              cast=lambda c: f"CASE WHEN trim({c}) <> '' THEN nfc_normalize(trim({c})) END"),
     FieldType(MULTI_ENUM, "VARCHAR[]", _EQUALITY_OPS, "items",
               " is not a list of options (use a, b, c or a JSON array of strings)", _parse_items,
               text_like=True, listed=True, query="options", options=True, json_kind="list",
@@ -357,7 +376,8 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               text_like=True, exact=True, **_pattern_sql(LINK_RE)),
 )}
 
-#: Auto-typing tries these in order; a value fitting none is a string.
+#: Auto-typing tries these in order; a value fitting none is a string. No text fits two of them
+#: (the bulk inference relies on it to test each cell once; ``tests/test_infer.py`` checks it).
 AUTO_ORDER = (BOOLEAN, NUMBER, DATETIME, LINK)
 
 _AUTO_READ = {
@@ -437,7 +457,7 @@ def date_text(value) -> str:
 
 __all__ = [
     "STRING", "NUMBER", "BOOLEAN", "DATETIME", "ENUM", "MULTI_ENUM", "LINK", "TYPES", "FieldType",
-    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "DATETIME_REWRITES",
+    "MAX_OPTIONS", "MAX_OPTION_LENGTH", "EMPTY_OPTION_PROBLEM", "AUTO_NUMBER_RE", "NUMBER_RE", "DATETIME_RE", "DATETIME_REWRITES",
     "OFFSET_RE", "LINK_RE",
     "AUTO_TRUE", "AUTO_FALSE", "TRUE_WORDS", "FALSE_WORDS", "ITEM_SEPARATOR_RE", "AUTO_ORDER", "ValueProblem",
     "get", "parse", "auto_type", "read_number", "read_boolean", "read_datetime", "read_link", "split_items",

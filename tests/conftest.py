@@ -149,3 +149,13 @@ def _no_warm_catalog_between_tests():
     connection.release_idle()
     yield
     connection.release_idle()
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that starts a process (the CLI through `run_cli`, or a module that imports
+    `subprocess`) `process`: `pytest -m "not slow and not process"` is the in-process tier, which
+    runs in seconds."""
+    for item in items:
+        module = getattr(item, "module", None)
+        if "run_cli" in getattr(item, "fixturenames", ()) or hasattr(module, "subprocess"):
+            item.add_marker(pytest.mark.process)

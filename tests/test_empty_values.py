@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from metastore.errors import MetastoreError
+
 from helpers import write
 
 
@@ -45,3 +49,34 @@ def test_sidecar_empty_string_is_a_value(cat, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cat.import_files(["d"])
     assert vals(cat, "d/a.jpg") == {"caption": ""} and vals(cat, "d/b.jpg") == {}
+
+
+def test_json_empty_string_for_an_enum_key_is_a_cell_error_naming_the_fix(cat, tmp_path):
+    # An enum option is a name to pick; "" is a value (not absent) but no name: the cell is an
+    # error, the row's other values are written, and the message says how to keep or drop it.
+    f = write(tmp_path / "m.jsonl", '{"path": "a.jpg", "dx": "", "ok": true}\n{"path": "b.jpg", "dx": "mel"}\n'
+                                    '{"path": "c.jpg", "dx": "  "}\n')
+    report = cat.import_files([f], types={"dx": "enum"})
+    assert report.exit_code == 3 and report.cells_failed == 2
+    why = ("is empty: an enum option needs a name (leave the key out for no value, or declare the key as "
+           "string to keep empty texts)")
+    assert [str(i) for i in report.row_issues] == [f"{f}, row 1, key 'dx': '' {why}",
+                                                   f"{f}, row 3, key 'dx': '  ' {why}"]
+    assert vals(cat, "a.jpg") == {"ok": True} and vals(cat, "b.jpg") == {"dx": "mel"}
+    assert cat.schema().get("dx").options == ("mel",)
+    # the same key, now existing, and `set`: the same rule
+    again = cat.import_files([write(tmp_path / "n.json", '[{"path": "b.jpg", "dx": ""}]')])
+    assert again.cells_failed == 1 and vals(cat, "b.jpg") == {"dx": "mel"}
+    with pytest.raises(MetastoreError, match="is empty: an enum option needs a name"):
+        cat.set("b.jpg", [("dx", "")])
+    # as a string the empty text is kept
+    cat.import_files([write(tmp_path / "s.json", '[{"path": "a.jpg", "note": ""}]')], types={"note": "string"})
+    assert vals(cat, "a.jpg")["note"] == ""
+
+
+def test_json_empty_string_for_a_multi_enum_key_is_no_value(cat, tmp_path):
+    # A multi-enum cell is a list of options; "" lists none, like "," or [] (documented: no value).
+    f = write(tmp_path / "m.jsonl", '{"path": "a.jpg", "tags2": ""}\n{"path": "b.jpg", "tags2": "x, y"}\n')
+    report = cat.import_files([f], types={"tags2": "multi-enum"})
+    assert report.exit_code == 0
+    assert vals(cat, "a.jpg") == {} and vals(cat, "b.jpg") == {"tags2": ["x", "y"]}

@@ -66,3 +66,15 @@ def test_fmt_value_round_trips_through_inference():
         if type_ in ("number", "boolean", "link", "string"):
             t, v = infer.infer_and_coerce(text)
             assert infer.infer_type(fmt_value(v)) == t, text
+
+
+def test_auto_kinds_are_exclusive():
+    # The bulk inference tests each cell once and stops at the first kind that fits
+    # (codec.auto_kind): exact only because no text fits two auto-typed kinds.
+    from metastore import types as T
+
+    texts = [c[0] for c in CASES] + ["1", "0", "-0", "1e5", "2024", "2024-01-01", "2024:01:01 10:00:00",
+                                     "yes", "No", "TRUE", "http://x", "https://2024-01-01", "nan", "inf"]
+    for text in texts:
+        fits = [t for t in T.AUTO_ORDER if T._AUTO_READ[t](text) is not None]
+        assert len(fits) <= 1, (text, fits)

@@ -106,3 +106,21 @@ def test_cli_retype_lists_misfits_and_exits_1(run_cli, tmp_path):
     undo_id = r.stderr.split("metastore undo ")[1].split(")")[0]
     r = run_cli("undo", undo_id)
     assert r.returncode == 0 and "is a string again" in r.stdout
+
+
+def test_undo_of_a_retype_gives_history_back_its_exact_text(cat, tmp_path):
+    # History holds the key's values in its current type: the retype converts them ('5.0' -> 5),
+    # and its undo must give them back exactly, as it does for current values.
+    a = cat.import_files([write(tmp_path / "a.csv", "path,n\nx.jpg,5.0\ny.jpg,1e3\n")], types={"n": "string"})
+    b = cat.import_files([write(tmp_path / "b.csv", "path,n\nx.jpg,007\ny.jpg,+2\n")])
+    before = snapshot(cat)["history"]
+    assert len(before) == 2
+    r = cat.retype_field("n", "number")
+    assert snapshot(cat)["history"] != before  # converted: 5, 7, 1000, 2
+    u = cat.undo(r.source_id)
+    assert u.type == "string"
+    assert snapshot(cat)["history"] == before
+    cat.undo(b.import_id)  # walking history back now gives the first import's very text
+    assert vals(cat, "x.jpg")["n"] == "5.0" and vals(cat, "y.jpg")["n"] == "1e3"
+    assert cat.check().problems == []
+    assert a.import_id == 1

@@ -193,6 +193,11 @@ def test_explain_panel(page, server):
     assert page.locator("#explain table tr").count() == 2
 
 
+def _split_counts(page, rows: str) -> dict:
+    return {r.get_attribute("data-split"): int(r.inner_text().split("\t")[-1].replace(",", ""))
+            for r in page.locator(rows).all()}
+
+
 def test_export_with_a_split(page, server):
     proj, url, root = server
     out = root / "web-export"
@@ -204,15 +209,19 @@ def test_export_with_a_split(page, server):
     page.fill("#export-form input[name=group_by]", "camera_id")
     page.fill("#export-form input[name=seed]", "3")
     page.select_option("#export-form select[name=media]", "copy")
+    # before exporting, the dialog shows what each split will get (for the seed now in the form)
+    page.wait_for_selector("#export-preview:not([data-pending]) #export-preview-splits tr")
+    assert "Will write 48 of 48 matching images" in page.inner_text("#export-preview")
+    page.screenshot(path=str(shots(server) / "6-export-preview.png"))
+    previewed = _split_counts(page, "#export-preview-splits tr")
     page.click("#export-go")
     page.wait_for_selector("#export-splits tr")
     page.screenshot(path=str(shots(server) / "6-export.png"))
-    shown = {r.get_attribute("data-split"): int(r.inner_text().split("\t")[-1].replace(",", ""))
-             for r in page.locator("#export-splits tr").all()}
+    shown = _split_counts(page, "#export-splits tr")
     rows = list(csv.DictReader(open(out / "manifest.csv", encoding="utf-8")))
     assert len(rows) == 48 and list(rows[0]) == ["path", "media_id", "location", "camera_id", "split"]
     counts = {s: sum(r["split"] == s for r in rows) for s in ("train", "val")}
-    assert shown == counts and counts["train"] > 0 and counts["val"] > 0
+    assert previewed == shown == counts and counts["train"] > 0 and counts["val"] > 0
     by_camera = {}
     for r in rows:
         by_camera.setdefault(r["camera_id"], set()).add(r["split"])

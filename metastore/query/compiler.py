@@ -190,17 +190,26 @@ def compile_select(
     *,
     dialect: str = "duckdb",
     table: str = TABLE,
+    sample: tuple[str, int] | None = None,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
     ``sort`` items are ``(Field | "path", descending)``; missing values sort last; ``path`` is
     always the final tie-breaker (the default order). ``paths_only`` selects just ``path``
-    (``media_id`` as text costs as much as the filter itself on large results)."""
+    (``media_id`` as text costs as much as the filter itself on large results).
+    ``sample=(prefix, n)`` keeps only the ``n`` matches with the smallest ``md5(prefix || path)``
+    (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
     def q(identifier: str) -> str:
         return quote(identifier, dialect)
+
+    if sample is not None:
+        prefix, n = sample
+        hashed = FORMS["md5"].sql(dialect).format(c=f"{counter.add(prefix)} || {q('path')}")
+        where = (f"({where}) AND {q('path')} IN (SELECT {q('path')} FROM {q(table)} WHERE {where} "
+                 f"ORDER BY {hashed}, {q('path')} LIMIT {counter.add(int(n))})")
 
     cols = [q("path")]
     if not paths_only:

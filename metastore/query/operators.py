@@ -126,6 +126,7 @@ FORMS: dict[str, Form] = {
     "quote": Form('"', "`"),
     "datetime": Form("{p}", "timestamp_micros({p})"),
     "text": Form("VARCHAR", "STRING"),
+    "md5": Form("md5({c})", "md5({c})"),  # lowercase hex of the UTF-8 bytes (export samples and splits)
 }
 
 #: Dialects whose datetime parameters are bound as microseconds since 1970 (UTC).

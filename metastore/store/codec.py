@@ -19,6 +19,14 @@ def auto_checks(c: str) -> dict[str, str]:
     return {name: T.TYPES[name].auto(c) for name in T.AUTO_ORDER}
 
 
+def auto_kind(c: str, kinds) -> str:
+    """For a text column ``c``: the position in ``kinds`` of the auto-typed kind a cell fits, or
+    NULL when it fits none. The kinds are exclusive (no text fits two: ``types.AUTO_ORDER``), so
+    one CASE tests each cell once, stopping at the first kind that fits."""
+    checks = auto_checks(c)
+    return "CASE " + " ".join(f"WHEN {checks[t]} THEN {i}" for i, t in enumerate(kinds)) + " END"
+
+
 def fast_cast_expr(c: str, type_: str) -> str:
     """Like :func:`cast_expr`, for a column whose every value already passed :func:`auto_checks`."""
     t = T.TYPES[type_]

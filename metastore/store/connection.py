@@ -79,6 +79,8 @@ def _is_lock_error(exc: Exception) -> bool:
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
 
+#: Results pages up to this many rows (limit + offset) fetch their columns after the sort.
+LATE_ROWS = 2000
 #: How often a reading process looks for a waiting writer's signal (seconds).
 POLL_SECONDS = 0.02
 #: An idle attach is released after this long unused (seconds).
@@ -181,6 +183,10 @@ class _Engine:
             spill = Path(tempfile.gettempdir()) / f"metastore-duckdb-{os.getpid()}"
             self._db = duckdb.connect(":memory:", config={"temp_directory": str(spill)})
             self._db.execute("SET GLOBAL TimeZone = 'UTC'")
+            # a page of results (ORDER BY … LIMIT 100 OFFSET n) sorts only the row ids and the
+            # sort keys, then fetches the other columns for the page's rows (DuckDB's late
+            # materialization; its default stops at 50 rows): `metastore serve` pages of 100
+            self._db.execute(f"SET GLOBAL late_materialization_max_rows = {LATE_ROWS}")
             self._pid, self._attached, self._writing, self._watcher = os.getpid(), {}, {}, None
         return self._db
 

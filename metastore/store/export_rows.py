@@ -1,7 +1,7 @@
 """The DuckDB side of export: the rows of a search, the catalog's state, and parquet files.
 
-Selection, splits, sampling and file placement are pure Python in :mod:`metastore.export`;
-this module only runs SQL (the search SQL comes from the query compiler via ``SearchResult``).
+The rows for exports that go through Python (media placement, ``json``, and rebuilding a
+pre-issue-16 BLAKE2b export); manifests written by DuckDB itself are ``export_sql.py``.
 """
 
 from __future__ import annotations
@@ -38,20 +38,6 @@ def catalog_state(catalog) -> dict:
         "undone_sources": int(undone),
         "fields": [[name, type_] for name, type_ in fields],
     }
-
-
-def copy_parquet(result, path: Path, names: Sequence[str], types: Sequence[str]) -> int:
-    """Write a search's rows straight to a parquet file with DuckDB's ``COPY (SELECT …) TO``
-    (no row passes through Python); returns the number of rows. The same columns, names, types
-    and order as :func:`write_parquet` of :func:`search_rows` (``names``/``types`` as there)."""
-    cols = [quote("path"), quote("media_id")] + [quote(f.column) for f in result.columns]
-    select = ", ".join(f"CAST(r.{c} AS {S.SQL_TYPES[t]}) AS {quote(n)}" for c, n, t in zip(cols, names, types))
-    sql = f"COPY (SELECT {select} FROM ({result.sql}) AS r) TO '{_sql_text(str(path))}' (FORMAT parquet)"
-    try:
-        with result.catalog.reading() as con:
-            return int(con.execute(sql, result.params).fetchone()[0])
-    except duckdb.IOException as exc:  # disk full, read-only folder: the caller reports it as a file error
-        raise OSError(str(exc).split("\n")[0]) from None
 
 
 def write_parquet(path: Path, names: Sequence[str], types: Sequence[str], columns: Sequence[list]) -> None:

@@ -17,7 +17,7 @@ from .. import types as T
 import duckdb
 
 from ..errors import UsageError
-from .codec import auto_checks, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
+from .codec import auto_checks, auto_kind, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
 from .stage import Issue, Stage, StageColumn
 from .handoff import ERRS, STAGE, TYPED, map_table, typed_column
 
@@ -185,41 +185,67 @@ def _aggregate(con, aggs: list[str], where: str = "") -> list:
     return out
 
 
+def _kind_counts(con, specs: list[tuple[str, tuple[str, ...]]], where: str = "") -> list[list[int]]:
+    """For each (stage column, auto kinds): [non-empty cells, cells of each kind] over the stage.
+
+    Each cell is tested once (:func:`codec.auto_kind`, computed in an inner SELECT), not once
+    per kind; a few columns per statement, as in :func:`_aggregate`."""
+    out: list[list[int]] = []
+    group: list = []
+    size = 0
+
+    def flush():
+        if not group:
+            return
+        inner = ", ".join([c for c, _ in group] + [f"{auto_kind(c, kinds)} AS _q{i}"
+                                                    for i, (c, kinds) in enumerate(group) if kinds])
+        aggs = []
+        for i, (c, kinds) in enumerate(group):
+            aggs.append(f"count({c})")
+            aggs += [f"count(*) FILTER (WHERE _q{i} = {j})" for j in range(len(kinds))]
+        row = con.execute(f"SELECT {', '.join(aggs)} FROM (SELECT {inner} FROM {STAGE}{where})").fetchone()
+        pos = 0
+        for c, kinds in group:
+            out.append(list(row[pos:pos + 1 + len(kinds)]))
+            pos += 1 + len(kinds)
+        group.clear()
+
+    for spec in specs:
+        if size + 1 + len(spec[1]) > _AGGS_PER_STATEMENT:
+            flush()
+            size = 0
+        group.append(spec)
+        size += 1 + len(spec[1])
+    flush()
+    return out
+
+
 def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     """Infer each new key's type from all of its values (a sample only ever rules types out)."""
-    def any_misfit(col, t):
-        return f"bool_or({_nonempty(col.col)} AND NOT ({auto_checks(col.col)[t]}))"
-
-    def fit_count(col, t):
-        return f"count(*) FILTER (WHERE {_nonempty(col.col)} AND {auto_checks(col.col)[t]})"
-
-    pairs = [(col, t) for col, cands in infer_cols for t in cands]
     alive: dict[str, list[str]] = {col.col: list(cands) for col, cands in infer_cols}
     sample_fits: dict[tuple[str, str], int] = {}
-    if pairs:
-        aggs = [x for c, t in pairs for x in (any_misfit(c, t), fit_count(c, t))]
-        row = _aggregate(con, aggs, f" WHERE _row <= {_SAMPLE_ROWS}")
-        for i, (col, t) in enumerate(pairs):
-            if row[2 * i]:
-                alive[col.col].remove(t)
-            sample_fits[(col.col, t)] = row[2 * i + 1] or 0
+    if infer_cols:
+        counts = _kind_counts(con, [(col.col, cands) for col, cands in infer_cols], f" WHERE _row <= {_SAMPLE_ROWS}")
+        for (col, cands), (seen, *fits) in zip(infer_cols, counts):
+            for t, n in zip(cands, fits):
+                if n < seen:
+                    alive[col.col].remove(t)
+                sample_fits[(col.col, t)] = n
     # Full pass: value counts for every key, fit counts for surviving candidates, and for keys
     # with none left the closest candidate (to explain why the key became a string).
-    aggs = [f"count(*) FILTER (WHERE {_nonempty(k.col)})" for k in plan.keys]
-    checks: list[tuple[StageColumn, str]] = []
+    todo: dict[str, tuple[str, ...]] = {}
     for col, cands in infer_cols:
-        todo = alive[col.col]
-        if not todo:
+        left = alive[col.col]
+        if not left:
             best = max(cands, key=lambda t: sample_fits.get((col.col, t), 0), default=None)
-            todo = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
-        checks += [(col, t) for t in todo]
-    aggs += [fit_count(c, t) for c, t in checks]
-    row = _aggregate(con, aggs)
-    for i, k in enumerate(plan.keys):
-        k.values = row[i]
+            left = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
+        todo[col.col] = tuple(left)
+    counts = _kind_counts(con, [(k.col, todo.get(k.col, ())) for k in plan.keys])
     fits: dict[str, dict[str, int]] = {}
-    for (col, t), n in zip(checks, row[len(plan.keys):]):
-        fits.setdefault(col.col, {})[t] = n
+    for k, (values, *found) in zip(plan.keys, counts):
+        k.values = values
+        if found:
+            fits[k.col] = dict(zip(todo[k.col], found))
     for col, cands in infer_cols:
         k = by_col[col.col]
         found = fits.get(col.col, {})
@@ -353,8 +379,9 @@ def _reason(k: KeyPlan, c: str) -> str:
     if k.fmt is not None:
         return f"{q} || {c} || {q} || {codec_lit(' does not match --datetime-format ' + repr(k.fmt))}"
     if k.type in _MAPPED and not T.TYPES[k.type].listed:
-        return (f"{q} || {c} || {q[:3]} is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
-                f"enum option (declare the key as string)'")
+        return (f"{q} || {c} || {q} || CASE WHEN trim({c}) = '' THEN {codec_lit(T.EMPTY_OPTION_PROBLEM)} "
+                f"ELSE ' is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
+                f"enum option (declare the key as string)' END")
     if k.type in _MAPPED:
         return (f"{q} || {c} || {q} || CASE WHEN starts_with(trim({c}), '[') "
                 f"THEN ' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)' "

@@ -6,7 +6,8 @@ value AND every value the key's history holds must fit; if one does not, nothing
 error lists them (image, value, why). The retype is a source of its own (kind ``retype``, shown by
 ``metastore imports``… and ``metastore undo ID`` reverts it): its options record the old type and
 the exact old text of every value whose spelling the new type cannot keep (``5.0`` read as a
-number prints ``5``), so that the undo gives back the very text that was there.
+number prints ``5``), in ``images`` and in ``history``, so that the undo gives back the very
+text that was there.
 
 History keeps the key's values in the key's current type: a retype converts them too.
 """
@@ -77,7 +78,7 @@ def _convert(c: str, old: str, new: str) -> str:
 def _why(new: str) -> str:
     t = T.TYPES[new]
     if t.options and not t.listed:
-        return f"is not {t.a} option (at most {S.MAX_OPTION_LENGTH} characters)"
+        return f"is not {t.a} option (a name of at most {S.MAX_OPTION_LENGTH} characters)"
     if t.options:
         return f"is not a list of options of at most {S.MAX_OPTION_LENGTH} characters"
     return t.problem.strip()
@@ -144,7 +145,17 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
             back = as_text(f"({conv})", new)
             keep = con.execute(f"SELECT id, {c} FROM images WHERE {c} IS NOT NULL AND {c} IS DISTINCT FROM ({back})"
                                ).fetchall()
-        options = {"field": f.id, "key": f.name, "from": f.type, "to": new, "spellings": keep}
+        # History values too (the invariant: they decode with the key's current type): the exact
+        # JSON text of each one that the conversion there and back would not give back.
+        hist_keep = []
+        for side in ("old_value", "new_value"):
+            there = _convert(f"({from_json_expr(side, f.type)})", f.type, new)
+            back = to_json_expr(_convert(f"({there})", new, f.type))
+            hist_keep += [[sid_, img, side, text] for sid_, img, text in con.execute(
+                f"SELECT source_id, image_id, {side} FROM history WHERE field_id = ? AND {side} IS NOT NULL "
+                f"AND {side} IS DISTINCT FROM ({back})", [f.id]).fetchall()]
+        options = {"field": f.id, "key": f.name, "from": f.type, "to": new, "spellings": keep,
+                   "history_spellings": hist_keep}
         if undo_of is not None:
             options["undo_of"] = undo_of
         sid = new_source(con, "retype", f"{name}: {f.type} → {new}", status=None, options=json.dumps(options))
@@ -190,6 +201,15 @@ def undo(con, retype_id: int) -> RetypeUndo:
                 f"UPDATE images SET {c} = s.t FROM (SELECT unnest($ids) AS id, unnest($texts) AS t) s "
                 f"WHERE images.id = s.id AND images.{c} IS NOT NULL AND (images.{src} IS NULL OR images.{src} < $rid)",
                 {"ids": ids, "texts": texts, "rid": retype_id}).fetchone()[0]
+        for side in ("old_value", "new_value"):  # history rows are never edited: all of them go back
+            rows = [(sid_, img, text) for sid_, img, s, text in opts.get("history_spellings") or [] if s == side]
+            if rows:
+                con.execute(
+                    f"UPDATE history SET {side} = s.t FROM (SELECT unnest($sids) AS sid, unnest($imgs) AS img, "
+                    f"unnest($texts) AS t) s WHERE history.field_id = $fid AND history.source_id = s.sid "
+                    f"AND history.image_id = s.img AND history.{side} IS NOT NULL",
+                    {"sids": [r[0] for r in rows], "imgs": [r[1] for r in rows], "texts": [r[2] for r in rows],
+                     "fid": f.id})
         uid = new_source(con, "undo", f"undo of retype {retype_id} (converted back by change {result.source_id})")
         con.execute("UPDATE sources SET undone_by = ? WHERE id = ?", [uid, retype_id])
     return RetypeUndo(retype_id, uid, f.name, opts["from"], result.values, respelled)

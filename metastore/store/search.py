@@ -34,7 +34,8 @@ class SearchResult:
     """The images a query matches. Nothing runs until you ask for rows, paths or a count."""
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
-                 sort, limit: int | None, offset: int | None = None) -> None:
+                 sort, limit: int | None, offset: int | None = None,
+                 sample: tuple[str, int] | None = None) -> None:
         from ..query import compile_count, compile_select
 
         self.catalog = catalog
@@ -43,9 +44,9 @@ class SearchResult:
         self.schema = schema
         self.columns = columns
         self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit,
-                                               offset=offset)
+                                               offset=offset, sample=sample)
         self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, offset=offset,
-                                                           paths_only=True)
+                                                           paths_only=True, sample=sample)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
         self.offset = offset
@@ -66,7 +67,7 @@ class SearchResult:
         return [dict(zip(names, r)) for r in self._run(self.sql, self.params)]
 
     def count(self) -> int:
-        """All matches (``limit`` and ``offset`` do not apply)."""
+        """All matches (``limit``, ``offset`` and ``sample`` do not apply)."""
         return self._run(self.count_sql, self.count_params)[0][0]
 
     def to_arrow(self):
@@ -150,7 +151,10 @@ def re2_problem(con):
 
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None, offset: int | None = None, now: datetime | None = None) -> SearchResult:
+               limit: int | None = None, offset: int | None = None, now: datetime | None = None,
+               sample: tuple[str, int] | None = None) -> SearchResult:
+    """``sample=(prefix, n)``: only the ``n`` matches with the smallest ``md5(prefix || path)``
+    (export's ``--sample``; see ``query.compile_select``)."""
     from ..query import check, parse
 
     try:
@@ -164,7 +168,7 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
     if offset is not None and offset < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
     return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
-                        offset)
+                        offset, sample)
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:

@@ -18,6 +18,10 @@ from .. import schema as S
 from ..errors import MetastoreError, NotFoundError, UsageError
 from ..infer import value_json, value_text
 
+#: The options of ``POST /api/export`` (those of ``metastore export``) and of its preview.
+EXPORT_OPTIONS = frozenset({"query", "out", "format", "columns", "media", "media_root", "split", "group_by",
+                            "sample", "seed", "limit", "sort", "force", "skip_missing"})
+PREVIEW_OPTIONS = EXPORT_OPTIONS - {"out", "force"}
 #: Results per page the API returns at most.
 MAX_PAGE = 500
 #: Facet keys the page shows first (the most used keys of these types).
@@ -53,7 +57,7 @@ class Api:
         self._lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self._stats = None
-        self._parser = None
+        self._warming = False
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
 
     # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
@@ -67,16 +71,14 @@ class Api:
                 self._stats = (key, load_stats(str(self.catalog.path), quiet_errors=True))
             return self._stats[1]
 
-    def parser(self):
-        if self._parser is None:
-            from ..completion import parser
-
-            self._parser = parser()
-        return self._parser
-
     def warm(self) -> None:
         """Load the completion stats in the background (a cache miss scans the catalog: ~1 s
-        on a million images), so that the page is usable before they are ready."""
+        on a million images), once the first page of results is out: started with the server,
+        the thread competed with the first page for the two cores."""
+        with self._stats_lock:
+            if self._warming:
+                return
+            self._warming = True
         threading.Thread(target=self.stats, name="metastore-stats", daemon=True).start()
 
     # -- the catalog as a whole ----------------------------------------------------------------
@@ -97,16 +99,20 @@ class Api:
     # -- search ----------------------------------------------------------------------------------
     def search(self, q: str = "", *, sort: str | None = None, offset: int = 0, limit: int = 100,
                columns: Sequence[str] = ()) -> dict:
+        """One page of results. No ``count``: counting every match costs as much as the page
+        again (a free-text query scans the whole catalog twice), so the page asks ``count``
+        separately, in parallel; ``more`` says whether a next page exists (one row more is read)."""
         if not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"limit must be between 0 and {MAX_PAGE}, got {limit}")
-        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit, offset=offset)
+        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit + 1, offset=offset)
         rows = result.rows()
-        total = result.count()
+        more = len(rows) > limit
+        rows = rows[:limit]
         self._remember(r["path"] for r in rows)
-        types = {f.name: f.type for f in result.columns}
-        return {"query": q, "count": total, "offset": offset, "limit": limit, "sort": sort or "path",
+        self.warm()
+        return {"query": q, "offset": offset, "limit": limit, "more": more, "sort": sort or "path",
                 "columns": [{"name": f.name, "type": f.type} for f in result.columns],
-                "rows": [{k: (v if k in ("path", "media_id") else _cell(v, types.get(k))) for k, v in r.items()}
+                "rows": [{k: (v if k in ("path", "media_id") else value_json(v)) for k, v in r.items()}
                          for r in rows]}
 
     def count(self, q: str = "") -> dict:
@@ -150,7 +156,7 @@ class Api:
         self._remember([info.path])
         history = self.catalog.history(path)
         return {"path": info.path, "media_id": info.media_id, "tags": info.tags,
-                "values": [{"key": v.key, "type": v.type, "value": _cell(v.value, v.type),
+                "values": [{"key": v.key, "type": v.type, "value": value_json(v.value),
                             "text": value_text(v.value), "source_id": v.source_id, "source": v.source_kind,
                             "source_detail": v.source_detail, "at": value_json(v.at)} for v in info.values],
                 "history": [{"at": value_json(h.ts), "key": h.key, "old": value_json(h.old),
@@ -208,27 +214,44 @@ class Api:
         """The CLI's export, with the same option names (``query``, ``out``, ``format``, ``columns``,
         ``media``, ``media_root``, ``split``, ``group_by``, ``sample``, ``seed``, ``limit``,
         ``sort``, ``force``, ``skip_missing``); the report as ``metastore export --json`` prints it."""
-        allowed = {"query", "out", "format", "columns", "media", "media_root", "split", "group_by", "sample",
-                   "seed", "limit", "sort", "force", "skip_missing"}
+        query, options = self._export_options(body, EXPORT_OPTIONS)
+        out = options.pop("out")
+        if not out:
+            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        return self.catalog.export(query, out, **options).to_dict()
+
+    def export_preview(self, params: dict) -> dict:
+        """What :meth:`export` would write with these options, writing nothing: the export itself
+        run with ``dry_run`` (so the counts per split are the export's own, not a copy)."""
+        query, options = self._export_options(params, PREVIEW_OPTIONS)
+        from ..export import export
+
+        report = export(self.catalog, query, None, dry_run=True, **options)
+        return {"query": query, "matched": report.matched, "rows": report.rows,
+                "splits": [{"name": s.name, "ratio": s.ratio, "count": s.count} for s in report.splits],
+                "missing": len(report.missing), "media": report.media}
+
+    def _export_options(self, body: dict, allowed: frozenset) -> tuple[str, dict]:
+        """The export options of a request (JSON body or URL parameters), checked like the CLI's."""
         unknown = sorted(set(body) - allowed)
         if unknown:
             raise UsageError(f"unknown export option '{unknown[0]}'", help=f"options: {', '.join(sorted(allowed))}")
-        out = _text(body.get("out"))
-        if not out:
-            raise UsageError("give an output folder", help="e.g. ../rain-subset (relative to where serve runs)")
+        media = _text(body.get("media")) or None
+        options = dict(
+            media=media, media_root=_text(body.get("media_root")) or (str(self.media_root) if media else None),
+            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
+            sample=whole_number(body.get("sample"), "sample"), seed=whole_number(body.get("seed"), "seed") or 0,
+            limit=whole_number(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
+            skip_missing=_bool(body.get("skip_missing"), "skip_missing"))
         columns = body.get("columns") or []
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
-        media = _text(body.get("media")) or None
-        media_root = _text(body.get("media_root")) or (str(self.media_root) if media else None)
-        report = self.catalog.export(
-            _text(body.get("query")) or "", out, format=_text(body.get("format")) or "csv",
-            columns=[str(c) for c in columns], media=media, media_root=media_root,
-            split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
-            sample=_int(body.get("sample"), "sample"), seed=_int(body.get("seed"), "seed") or 0,
-            limit=_int(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
-            force=bool(body.get("force")), skip_missing=bool(body.get("skip_missing")))
-        return report.to_dict()
+        if not isinstance(columns, list):
+            raise UsageError("columns must be a list of keys or text like k1,k2")
+        options.update(format=_text(body.get("format")) or "csv", columns=[str(c) for c in columns])
+        if "out" in allowed:
+            options.update(out=_text(body.get("out")), force=_bool(body.get("force"), "force"))
+        return _text(body.get("query")) or "", options
 
     def edit(self, body: dict) -> dict:
         """``{"path", "set": {key: text}, "unset": [key], "add_tags": [..], "remove_tags": [..]}``,
@@ -257,10 +280,6 @@ class Api:
         return {"path": path, "changed": changed, "image": self.image(path)}
 
 
-def _cell(value, type_: str | None):
-    return value_json(value)
-
-
 def _text(value) -> str:
     if value is None:
         return ""
@@ -269,12 +288,30 @@ def _text(value) -> str:
     return str(value).strip() if not isinstance(value, str) else value.strip()
 
 
-def _int(value, name: str) -> int | None:
+def _bool(value, name: str) -> bool:
+    """A yes/no option: JSON true/false (or, in a URL, 1/0, true/false); anything else is refused
+    rather than read as true (``"false"`` is a non-empty string)."""
+    if value is None or value is False or value == "":
+        return False
+    if value is True:
+        return True
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise UsageError(f"{name} must be true or false, got '{value}'")
+
+
+def whole_number(value, name: str) -> int | None:
+    """A whole number (JSON or URL text); 2.5 or true is refused, not truncated."""
     if value is None or value == "":
         return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
     try:
-        return int(value)
-    except (TypeError, ValueError):
+        return int(str(value).strip())
+    except ValueError:
         raise UsageError(f"{name} must be a whole number, got '{value}'") from None
 
 

@@ -32,7 +32,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..errors import MetastoreError, UsageError
-from .api import Api, error_body, error_status
+from .api import Api, error_body, error_status, whole_number
 from .thumbs import PLACEHOLDER, SIZES, Thumbnails
 
 STATIC = ("app.js", "app.css")
@@ -113,13 +113,8 @@ def _json(data, status: int = 200) -> Response:
 
 
 def _int_param(request: Request, name: str, default=None):
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise UsageError(f"{name} must be a whole number, got '{raw}'") from None
+    value = whole_number(request.query_params.get(name), name)
+    return default if value is None else value
 
 
 def _list_param(request: Request, name: str) -> list[str]:
@@ -178,6 +173,9 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
         return _json(api.facets(_list_param(request, "keys"), q(request), bins=_int_param(request, "bins", 20),
                                 top=_int_param(request, "top", 10)))
 
+    def export_preview(request):
+        return _json(api.export_preview(dict(request.query_params)))
+
     def image(request):
         return _json(api.image(request.query_params.get("path", "")))
 
@@ -235,6 +233,7 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
         Route("/api/explain", guarded(explain)),
         Route("/api/complete", guarded(complete)),
         Route("/api/facets", guarded(facets)),
+        Route("/api/export/preview", guarded(export_preview)),
         Route("/api/image", guarded(image)),
         Route("/api/thumb", guarded(thumb)),
         Route("/api/media", guarded(media)),
@@ -278,7 +277,6 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
     sock.listen(128)
     port = sock.getsockname()[1]
     api = Api(catalog, media_root=root, allow_edits=allow_edits)
-    api.warm()
     app = create_app(api, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"

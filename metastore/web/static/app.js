@@ -7,12 +7,14 @@ const $ = (sel) => document.querySelector(sel);
 const TOKEN = document.querySelector('meta[name="metastore-token"]').content;
 const PAGE = 100;
 let info = null;                 // /api/info
+let infoReady = null;            // its promise (the first page is asked for at the same time)
 let state = {q: "", sort: "", page: 0, open: "", cols: [], facets: null};
-let results = {rows: [], count: 0};
+let results = {rows: [], count: null, more: false, offset: 0};  // count: null until /api/count answers
+let counted = {n: 0, count: null};  // the latest result count and the load it belongs to
 let selected = -1;               // index of the selected tile
 let comp = {items: [], sel: -1, start: 0, cursor: 0};
 let timers = {};
-let seq = {count: 0, complete: 0, load: 0};
+let seq = {count: 0, complete: 0, load: 0, preview: 0};
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -90,18 +92,39 @@ function showError(err, text) {
 }
 
 // ---------------------------------------------------------------- live count and completion
+const images = (n) => `${fmt(n)} image${n === 1 ? "" : "s"}`;
+
 async function liveCount() {
   const text = $("#q").value, n = ++seq.count;
   try {
     const r = await api("/api/count", {q: text});
     if (n !== seq.count) return;
-    $("#count").textContent = `${fmt(r.count)} image${r.count === 1 ? "" : "s"}`;
+    $("#count").textContent = images(r.count);
     showError(null);
   } catch (err) {
     if (n !== seq.count) return;
     $("#count").textContent = "—";
     showError(err, text);
   }
+}
+
+// The count of the results shown: asked for beside the page (it scans every match, the page
+// only the first ones), so the grid never waits for it; the pager learns the page total from it.
+async function resultCount(q, n) {
+  const c = ++seq.count;
+  $("#count").textContent = "counting…";
+  let r;
+  try { r = await api("/api/count", {q: q}); } catch (err) {  // the search shows why
+    if (n === seq.load && c === seq.count) $("#count").textContent = "—";
+    return;
+  }
+  if (n !== seq.load) return;
+  counted = {n: n, count: r.count};
+  if (c === seq.count) $("#count").textContent = images(r.count);
+  if (results.n !== n) return;  // the page is not there yet: it takes the count when it comes
+  results.count = r.count;
+  $("#grid").dataset.count = r.count;
+  renderPager();
 }
 
 async function complete() {
@@ -163,11 +186,14 @@ async function load(detail = true) {
   const n = ++seq.load;
   $("#q").value = state.q;
   $("#cols").value = state.cols.join(",");
-  syncSort();
+  if (info) syncSort();
   const q = state.q;
+  const page = api("/api/search", {q: q, sort: state.sort, offset: state.page * PAGE, limit: PAGE, columns: state.cols.join(",")});
+  resultCount(q, n);
   let res;
   try {
-    res = await api("/api/search", {q: q, sort: state.sort, offset: state.page * PAGE, limit: PAGE, columns: state.cols.join(",")});
+    res = await page;
+    await infoReady;
   } catch (err) {
     if (n !== seq.load) return;
     showError(err, q);
@@ -179,8 +205,8 @@ async function load(detail = true) {
   }
   if (n !== seq.load) return;
   showError(null);
-  results = res;
-  $("#count").textContent = `${fmt(res.count)} image${res.count === 1 ? "" : "s"}`;
+  syncSort();
+  results = {...res, n: n, count: counted.n === n ? counted.count : null};
   renderGrid();
   loadFacets(q, n);
   if (!$("#explain").hidden) loadExplain();
@@ -200,12 +226,17 @@ function renderGrid() {
   });
   grid.replaceChildren(...(tiles.length ? tiles : [el("p", {id: "empty"}, "No image matches this query.")]));
   grid.dataset.query = results.query;  // what the grid shows (the count above may be a live count)
-  grid.dataset.count = results.count;
-  const pages = Math.max(1, Math.ceil(results.count / PAGE));
-  $("#pageinfo").textContent = results.count ? `page ${state.page + 1} of ${fmt(pages)} · ${fmt(results.offset + 1)}–${fmt(results.offset + results.rows.length)}` : "";
-  $("#prev").disabled = state.page <= 0;
-  $("#next").disabled = state.page + 1 >= pages;
+  if (results.count === null) delete grid.dataset.count; else grid.dataset.count = results.count;
+  renderPager();
   if (selected >= tiles.length) selected = -1;
+}
+
+function renderPager() {
+  const shown = results.rows.length, known = results.count !== null;
+  const of = known ? ` of ${fmt(Math.max(1, Math.ceil(results.count / PAGE)))}` : "";
+  $("#pageinfo").textContent = shown ? `page ${state.page + 1}${of} · ${fmt(results.offset + 1)}–${fmt(results.offset + shown)}` : "";
+  $("#prev").disabled = state.page <= 0;
+  $("#next").disabled = !results.more;
 }
 
 function cellText(v) {
@@ -345,23 +376,54 @@ function closeDetail() {
 
 // ---------------------------------------------------------------- export
 function openExport() {
-  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"), ` · ${fmt(results.count)} images`);
+  $("#export-query").replaceChildren("Query: ", el("code", {}, state.q || "(every image)"),
+                                     state.sort ? ` · sorted by ${state.sort}` : "");
   $("#export-result").replaceChildren();
   const cols = $("#export-form").elements.columns;
   if (!cols.value && state.cols.length) cols.value = state.cols.join(",");
   $("#export").hidden = false;
   $("#export-form").elements.out.focus();
+  previewExport();
 }
 
-async function runExport(ev) {
-  ev.preventDefault();
-  const f = $("#export-form").elements, box = $("#export-result");
-  const body = {query: state.q};
+// The dialog's options as the export API takes them (the preview takes all but out and force).
+function exportOptions() {
+  const f = $("#export-form").elements, body = {query: state.q};
+  if (state.sort) body.sort = state.sort;
   for (const name of ["out", "format", "columns", "split", "group_by", "sample", "seed", "limit", "media", "media_root"]) {
     if (f[name].value !== "") body[name] = f[name].value;
   }
   body.force = f.force.checked;
   body.skip_missing = f.skip_missing.checked;
+  return body;
+}
+
+// How many images the export would write, per split: the export itself, run without writing.
+async function previewExport() {
+  const n = ++seq.preview, box = $("#export-preview");
+  const {out, force, ...params} = exportOptions();
+  params.skip_missing = params.skip_missing ? "true" : "";
+  box.replaceChildren(el("p", {class: "muted"}, "counting…"));
+  let r;
+  box.dataset.pending = "1";
+  try { r = await api("/api/export/preview", params); } catch (err) {
+    if (n !== seq.preview) return;
+    box.replaceChildren(el("p", {class: "err"}, err.message + (err.help ? " — " + err.help : "")));
+    delete box.dataset.pending;
+    return;
+  }
+  if (n !== seq.preview) return;
+  delete box.dataset.pending;
+  box.replaceChildren(
+    el("p", {}, `Will write ${fmt(r.rows)} of ${fmt(r.matched)} matching images`,
+       r.missing ? ` (${fmt(r.missing)} missing files left out)` : ""),
+    r.splits.length ? el("table", {id: "export-preview-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
+      el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "");
+}
+
+async function runExport(ev) {
+  ev.preventDefault();
+  const box = $("#export-result"), body = exportOptions();
   box.replaceChildren(el("p", {class: "muted"}, "exporting…"));
   try {
     const r = await post("/api/export", body);
@@ -398,6 +460,14 @@ function wire() {
   $("#explain-btn").addEventListener("click", () => { const b = $("#explain"); b.hidden = !b.hidden; if (!b.hidden) loadExplain(); });
   $("#export-btn").addEventListener("click", openExport);
   $("#export-form").addEventListener("submit", runExport);
+  const previewSoon = (ev) => {
+    if (["out", "force"].includes(ev.target.name)) return;
+    seq.preview++;  // a preview in flight is for the old options
+    $("#export-preview").dataset.pending = "1";  // until the counts for these options are shown
+    debounce("preview", 200, previewExport);
+  };
+  $("#export-form").addEventListener("input", previewSoon);
+  $("#export-form").addEventListener("change", previewSoon);
   $("#export .close").addEventListener("click", () => { $("#export").hidden = true; });
   $("#detail .close").addEventListener("click", closeDetail);
   $("#detail").addEventListener("click", (ev) => { if (ev.target.id === "detail") closeDetail(); });
@@ -428,8 +498,7 @@ function wire() {
 async function main() {
   wire();
   readState();
-  info = await api("/api/info");
-  document.title = `metastore · ${info.catalog}`;
+  infoReady = api("/api/info").then((i) => { info = i; document.title = `metastore · ${info.catalog}`; });
   await load();
   document.body.dataset.ready = "1";
 }
