@@ -3,6 +3,8 @@ sizes, each against its hand-written baseline in the same run, and how each side
 
     python -m benchmarks.scale_curve --rows 100000,1000000,10000000 [--repeat 5] [--import-repeat 1]
         [--parts import,search,facets,export,cli] [--formats parquet,csv,jsonl] [--search-warmup 1]
+        [--export-queries and_compare_string_bool,number_range,negation_string]
+    python -m benchmarks.scale_curve --table RUN.jsonl [RUN2.jsonl …]   # the table of saved runs
 
 For each size, smallest first, on the generated CSV (``benchmarks.generate.ensure_csv``, seed 0),
 every part reuses its benchmark module's own measurement, so the numbers mean the same as there:
@@ -24,7 +26,8 @@ The wide baseline table is ``baseline.ensure_catalogs``'s ``benchmarks/data/cli_
 (shared with cli_speed and export_speed). Prints one JSON line per measurement on stdout
 (``ratio`` = metastore median / baseline median), then a summary line with the ratios per size and
 the growth of each side between consecutive sizes (×10 rows → ×T seconds), and the same as a
-Markdown table on stderr.
+Markdown table on stderr. ``--table`` prints that table (stdout) from saved outputs instead, e.g.
+of one run per size (a later line for the same size and measurement replaces an earlier one).
 """
 
 from __future__ import annotations
@@ -134,14 +137,15 @@ def run_facets(rows: int, db: Path, base_db: Path, repeat: int, results: list[di
     return bad
 
 
-def run_export(rows: int, db: Path, base_db: Path, repeat: int, formats: list[str], results: list[dict]) -> None:
+def run_export(rows: int, db: Path, base_db: Path, repeat: int, formats: list[str], names: list[str],
+               results: list[dict]) -> None:
     from metastore import Catalog
 
     catalog, base = Catalog(db), search_speed._open(base_db)
     try:
         with tempfile.TemporaryDirectory(dir=DATA) as tmp:
             for fmt in formats:
-                for name in export_speed.EXPORT_QUERIES:
+                for name in names:
                     ours, theirs = export_speed.time_export(catalog, base, Path(tmp), name, fmt, repeat)
                     _record(results, rows, "export", f"{fmt} {name}", ours, theirs,
                             query=search_speed.QUERIES[name][0], repeat=repeat)
@@ -204,7 +208,20 @@ def main(argv: list[str] | None = None) -> int:
                     help="unmeasured turns before timing a search (the path check already ran each side once)")
     ap.add_argument("--parts", default=",".join(PARTS))
     ap.add_argument("--formats", default="parquet,csv,jsonl", help="export formats")
+    ap.add_argument("--export-queries", default=",".join(export_speed.EXPORT_QUERIES),
+                    help="named queries to export (of search_speed.QUERIES)")
+    ap.add_argument("--table", nargs="+", type=Path, metavar="RUN.jsonl",
+                    help="print the table of these saved outputs and exit (measures nothing)")
     args = ap.parse_args(argv)
+    if args.table:
+        saved: dict[tuple, dict] = {}
+        for path in args.table:
+            for line in path.read_text(encoding="utf-8").splitlines():
+                rec = json.loads(line) if line.startswith("{") else {}
+                if rec.get("benchmark") == "scale_curve":
+                    saved[(rec["rows"], rec["part"], rec["name"])] = rec
+        print(markdown(growth(list(saved.values())), sorted({k[0] for k in saved})))
+        return 0
     try:
         sizes = sorted(int(n.replace("_", "")) for n in args.rows.split(","))
     except ValueError:
@@ -213,6 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
     if unknown := [p for p in parts if p not in PARTS]:
         ap.error(f"unknown parts {unknown}; known: {','.join(PARTS)}")
+    exports = [n.strip() for n in args.export_queries.split(",") if n.strip()]
+    if unknown := [n for n in exports if n not in search_speed.QUERIES]:
+        ap.error(f"unknown export queries {unknown}; known: {','.join(search_speed.QUERIES)}")
     if unknown := [f for f in formats if f not in export_speed._COPY_FORMAT]:
         ap.error(f"unknown formats {unknown}; known: {','.join(export_speed._COPY_FORMAT)}")
     if min(sizes) < 1 or args.repeat < 1 or args.import_repeat < 1 or args.search_warmup < 0:
@@ -239,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         if "facets" in parts:
             bad += run_facets(rows, db, base_db, args.repeat, results)
         if "export" in parts:
-            run_export(rows, db, base_db, args.repeat, formats, results)
+            run_export(rows, db, base_db, args.repeat, formats, exports, results)
         if "cli" in parts:
             run_cli(rows, db, base_db, args.repeat, results)
         _emit({"benchmark": "scale_curve.size_done", "rows": rows, "seconds": round(time.perf_counter() - t0, 1),

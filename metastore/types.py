@@ -361,8 +361,8 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
     FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
               ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
               auto=_datetime_auto, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
-              to_text=lambda c: (f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN strftime({c}, '%f') = '000000' "
-                                 f"THEN '' ELSE '.' || strftime({c}, '%f') END || 'Z'")),
+              # one strftime (each costs ~0.1 s per million values); '.000000Z' can only be the end
+              to_text=lambda c: f"replace(strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')"),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,
               article="an", query="options", options=True,
               # an empty text is not an option (EMPTY_OPTION_PROBLEM)

@@ -124,6 +124,7 @@ def test_facets_equal_catalog_facets_and_each_clause_selects_its_bucket(client):
     c, cat = client
     keys = ["location", "temperature", "captured_at", "defects", "reviewed", "annotator"]
     for q in ("", "-location:lab"):
+        base = f"({q}) " if q else ""
         r = c.get("/api/facets", params={"keys": ",".join(keys), "q": q}).json()
         want = cat.facets(keys, q)
         assert [f["key"] for f in r["facets"]] == keys
@@ -134,10 +135,15 @@ def test_facets_equal_catalog_facets_and_each_clause_selects_its_bucket(client):
                 if b["clause"] is None:
                     assert b["kind"] == "other"
                     continue
-                base = f"({q}) " if q else ""
                 # what a click adds selects exactly the bucket; alt-click the rest of the result
                 assert cat.count(base + b["clause"]) == b["count"], (f["key"], b)
                 assert cat.count(base + b["exclude"]) == cat.count(q) - b["count"] or f["type"] == "multi-enum"
+                checked += 1
+            bins = [b for b in f["buckets"] if b["kind"] == "bin"]
+            assert all(b["bounds"] and " ".join(b["bounds"]) == b["clause"] for b in bins)
+            for i in range(len(bins) - 2):  # a drag over three bins selects the three
+                dragged = f"{bins[i]['bounds'][0]} {bins[i + 2]['bounds'][1]}"
+                assert cat.count(base + dragged) == sum(b["count"] for b in bins[i:i + 3]), (f["key"], dragged)
                 checked += 1
         assert checked > 30
 
@@ -217,6 +223,90 @@ def test_only_catalog_paths_under_the_media_root_are_served(project, tmp_path):
     ok = c.get("/api/media", params={"path": "images/extra/photo_0.jpg"})
     assert ok.status_code == 200 and ok.content == (proj / "images/extra/photo_0.jpg").read_bytes()
     assert ok.headers["content-security-policy"].endswith("sandbox")
+
+
+def test_odd_files_get_a_placeholder_never_an_error_page(tmp_path):
+    """A symlink loop, a backslash path and a folder: the tile is a placeholder (an SVG, never a
+    500 page), and a backslash is a file name character, not a folder separator."""
+    from serve_helpers import make_project
+
+    proj = make_project(tmp_path / "p")
+    (proj / "images" / "loop.jpg").symlink_to(proj / "images" / "loop.jpg")
+    (proj / "images" / "a").mkdir()
+    (proj / "images" / "a" / "b.jpg").write_bytes((proj / "images/extra/photo_0.jpg").read_bytes())
+    (proj / "images" / "folder.jpg").mkdir()
+    cat = Catalog(proj / "metastore.duckdb")
+    (tmp_path / "odd.csv").write_text("path,note\nimages/loop.jpg,loop\nimages\\..\\x.jpg,bs\nimages\\a\\b.jpg,bs2\n"
+                                      "images/folder.jpg,dir\n", encoding="utf-8")
+    cat.import_files([tmp_path / "odd.csv"])
+    c, _ = _client(proj, tmp_path, db=proj / "metastore.duckdb")
+    for path in ("images/loop.jpg", "images\\a\\b.jpg", "images\\..\\x.jpg", "images/folder.jpg"):
+        r = c.get("/api/thumb", params={"path": path})
+        assert r.status_code in (200, 400, 404) and r.headers["content-type"] == "image/svg+xml", (path, r.status_code)
+        assert c.get("/api/media", params={"path": path}).status_code in (400, 404), path
+    # images\a\b.jpg is one file name on POSIX: not the catalog-less file images/a/b.jpg
+    assert c.get("/api/thumb", params={"path": "images/a/b.jpg"}).status_code == 404
+    assert c.get("/api/thumb", params={"path": "images\\a\\b.jpg"}).headers["x-thumbnail"] == "missing"
+    assert c.get("/api/image", params={"path": "images/loop.jpg"}).status_code == 200
+
+
+def test_a_bug_is_a_json_error_not_a_text_page(project, tmp_path, capfd):
+    """Anything but a MetastoreError (a bug, a full disk) still answers JSON the page can show
+    (status 500), and the traceback goes to the server's output, not to the page."""
+    cat = Catalog(project[0] / "metastore.duckdb")
+    api = Api(cat, media_root=project[0])
+
+    def broken(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    api.search = api.export = broken
+    c = TestClient(create_app(api, host="127.0.0.1", port=8765, token=TOKEN, thumbs=Thumbnails(tmp_path)),
+                   base_url=BASE, raise_server_exceptions=False)
+    for r in (c.get("/api/search", params={"q": ""}), _post(c, "/api/export", {"out": str(tmp_path / "o")})):
+        assert r.status_code == 500 and r.headers["content-type"] == "application/json"
+        err = r.json()["error"]
+        assert "ZeroDivisionError" in err["message"] and "server's output" in err["help"]
+    assert "Traceback" in capfd.readouterr().err
+
+
+def test_other_sites_cannot_read_or_embed(client):
+    """Fetch metadata: a request another site's page makes (Sec-Fetch-Site cross-site or
+    same-site, e.g. another port on localhost) is refused, except following a link to the page
+    itself; every answer says Cross-Origin-Resource-Policy: same-origin (no embedding
+    thumbnails or originals elsewhere). Scripts (no such headers) and the page itself read."""
+    c, _ = client
+    jpeg = {"path": "images/extra/photo_0.jpg"}
+    for site in ("cross-site", "same-site"):
+        for route, params in (("/api/search", {"q": ""}), ("/api/thumb", jpeg), ("/api/media", jpeg),
+                              ("/api/info", {}), ("/static/app.js", {})):
+            r = c.get(route, params=params, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "no-cors"})
+            assert r.status_code == 403 and "cross-site" in r.json()["error"]["message"], (site, route)
+        r = c.get("/api/media", params=jpeg, headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"})
+        assert r.status_code == 403
+        page = c.get("/", headers={"Sec-Fetch-Site": site, "Sec-Fetch-Mode": "navigate"})
+        assert page.status_code == 200 and "metastore-token" in page.text
+    for headers in ({"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}, {"Sec-Fetch-Site": "none"}, {}):
+        for route, params in (("/api/search", {"q": ""}), ("/api/thumb", jpeg), ("/", {})):
+            r = c.get(route, params=params, headers=headers)
+            assert r.status_code == 200 and r.headers["cross-origin-resource-policy"] == "same-origin", route
+
+
+def test_served_paths_follow_catalog_changes_made_elsewhere(tmp_path):
+    """A path the server saw in results stops being served once another process removes it
+    from the catalog (here: undoing the import that added it)."""
+    from serve_helpers import make_project
+
+    proj = make_project(tmp_path / "p")
+    (proj / "images" / "new.jpg").write_bytes((proj / "images/extra/photo_0.jpg").read_bytes())
+    (tmp_path / "new.csv").write_text("path,note\nimages/new.jpg,fresh\n", encoding="utf-8")
+    cat = Catalog(proj / "metastore.duckdb")
+    report = cat.import_files([tmp_path / "new.csv"])
+    c, _ = _client(proj, tmp_path)
+    assert [r["path"] for r in c.get("/api/search", params={"q": "note:fresh"}).json()["rows"]] == ["images/new.jpg"]
+    assert c.get("/api/media", params={"path": "images/new.jpg"}).status_code == 200
+    cat.undo(report.import_id)
+    assert cat.count("note:fresh") == 0 and "images/new.jpg" not in cat.known_paths(["images/new.jpg"])
+    assert c.get("/api/media", params={"path": "images/new.jpg"}).status_code == 404
 
 
 def test_a_symlinked_media_root_still_serves_its_own_files(project, tmp_path):
@@ -339,6 +429,7 @@ _PREVIEWS = [
     ('location:lab OR path:"images/missing.jpg"', {"split": "train=0.5,val=0.5", "seed": 1, "media": "copy",
                                                    "skip_missing": True}),
     ("location:yard", {}),
+    ("-location:lab", {"split": "train=0.5,val=0.5", "split_column": "subset", "seed": 4}),
 ]
 
 
@@ -355,8 +446,9 @@ def test_export_preview_counts_are_what_export_writes(client, project, tmp_path,
     rows = list(csv.DictReader(open(tmp_path / "out" / "manifest.csv", encoding="utf-8")))
     assert (preview["rows"], preview["matched"]) == (rep["rows"], rep["matched"]) == (len(rows), rep["matched"])
     assert preview["splits"] == rep["splits"]
+    column = opts.get("split_column", "split")
     assert {s["name"]: s["count"] for s in preview["splits"]} == {
-        s["name"]: sum(r["split"] == s["name"] for r in rows) for s in preview["splits"]}
+        s["name"]: sum(r[column] == s["name"] for r in rows) for s in preview["splits"]}
     if opts.get("split"):
         assert all(s["count"] > 0 for s in preview["splits"]), preview  # the cases split non-trivially
     if opts.get("media"):

@@ -136,6 +136,16 @@ def test_search_complete_thumbnails_facets_back_forward(page, server):
     page.click(".facet[data-key='temperature'] .bucket >> nth=0")
     _wait_results(page, "location:lab temperature>=10 temperature<11", 1)
     assert page.input_value("#q") == "location:lab temperature>=10 temperature<11"
+    # dragging over bins selects their range (the six photos are at 10..15 degrees, one per bin)
+    page.go_back()
+    _wait_results(page, "location:lab", JPEGS)
+    page.wait_for_selector(".facet[data-key='temperature'] .bucket")
+    page.hover(".facet[data-key='temperature'] .bucket >> nth=1")
+    page.mouse.down()
+    page.hover(".facet[data-key='temperature'] .bucket >> nth=3")
+    assert page.locator(".bucket.dragged").count() == 3
+    page.mouse.up()
+    _wait_results(page, "location:lab temperature>=11 temperature<14", 3)
 
 
 def test_detail_view_keyboard_and_url(page, server):

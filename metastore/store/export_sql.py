@@ -71,12 +71,11 @@ def json_string_sql(c: str) -> str:
     for code in range(32):
         escape = _JSON_SHORT.get(code, "\\u%04x" % code)
         slow = f"replace({slow}, chr({code}), {_lit(escape)})"
-    return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN regexp_matches({c}, {_lit(_JSON_SPECIAL)}) "
-            f"THEN '\"' || {slow} || '\"' ELSE '\"' || {c} || '\"' END")
-
-
-#: RE2: a character JSON escapes (control characters, the quote, the backslash).
-_JSON_SPECIAL = "[\\x00-\\x1f\"\\\\]"
+    # DuckDB's to_json escapes the same characters, but writes \u001F where Python writes
+    # \u001f: its text is kept unless it holds a \u escape (4x faster than a regex test)
+    fast = f"CAST(to_json({c}) AS VARCHAR)"
+    return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN contains({fast}, {_lit(chr(92) + 'u')}) "
+            f"THEN '\"' || {slow} || '\"' ELSE {fast} END")
 
 
 def _json_number(c: str) -> str:
@@ -84,8 +83,13 @@ def _json_number(c: str) -> str:
 
 
 def _json_list(c: str) -> str:
-    return (f"CASE WHEN {c} IS NULL THEN 'null' "
-            f"ELSE '[' || array_to_string(list_transform({c}, lambda x: {json_string_sql('x')}), ', ') || ']' END")
+    # DuckDB's to_json writes ["a","b"]; Python ["a", "b"]. Without any backslash (no escape)
+    # every '","' is between items, so one replace gives Python's text; else item by item.
+    # (multi-enum items are never NULL: the type reads a cell into a list of texts)
+    fast = f"CAST(to_json({c}) AS VARCHAR)"
+    slow = f"'[' || array_to_string(list_transform({c}, lambda x: {json_string_sql('x')}), ', ') || ']'"
+    return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN contains({fast}, chr(92)) "
+            f"THEN {slow} ELSE replace({fast}, '\",\"', '\", \"') END")
 
 
 def _json_sql(t: T.FieldType):
@@ -115,6 +119,10 @@ def _csv_quotes(ch: str) -> bool:
 #: The characters that make Python's csv module quote a cell (asked of the running Python:
 #: 3.11 does not quote a lone "\r", later versions may).
 CSV_QUOTED = tuple(ch for ch in (",", '"', "\n", "\r") if _csv_quotes(ch))
+
+
+#: Types whose text never holds a character CSV quotes (numbers, booleans, datetimes).
+_PLAIN_CSV = (S.NUMBER, S.BOOLEAN, S.DATETIME)
 
 
 def csv_cell_sql(t: str) -> str:
@@ -173,10 +181,11 @@ def manifest_select(result, fmt: str, width: int, names: Sequence[str], split: S
     if fmt == "paths":
         select = f"{cols[0][0]} AS line"
     elif fmt == "csv":
-        cells = [csv_cell_sql(text_sql(c, t)) for c, t in cols]
+        cells = [f"coalesce({text_sql(c, t)}, '')" if t in _PLAIN_CSV else csv_cell_sql(text_sql(c, t))
+                 for c, t in cols]
         if split_expr:
             cells.append(csv_cell_sql(split_expr))
-        select = " || ',' || ".join(cells) + f" AS {quote(csv_line(names))}"
+        select = "concat(" + ", ',', ".join(cells) + f") AS {quote(csv_line(names))}"
     elif fmt == "jsonl":
         import json
 
@@ -187,7 +196,7 @@ def manifest_select(result, fmt: str, width: int, names: Sequence[str], split: S
         if split_expr:
             parts += [params.add(", " + json.dumps(names[-1], ensure_ascii=False) + ": "),
                       json_string_sql(f"({split_expr})")]
-        select = " || ".join(parts) + " || '}' AS line"
+        select = "concat(" + ", ".join(parts) + ", '}') AS line"
     elif fmt == "parquet":
         typed = [f"CAST({c} AS {S.SQL_TYPES[t]}) AS {quote(n)}" for (c, t), n in zip(cols, names)]
         if split_expr:

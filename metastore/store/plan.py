@@ -167,7 +167,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
 
 #: Rows a first, cheap pass looks at to rule candidate types out. A type that fails on any of
 #: them cannot fit every value; types that survive are then confirmed on ALL rows.
-_SAMPLE_ROWS = 20_000
+_SAMPLE_ROWS = 2_048
 
 
 #: Aggregates per statement. DuckDB plans one SELECT of many aggregates in super-linear time

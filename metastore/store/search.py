@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import QueryError, UsageError
-from .fields import read_schema
+from .fields import kept_schema, read_schema
 
 
 @dataclass
@@ -157,18 +157,42 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
     (export's ``--sample``; see ``query.compile_select``)."""
     from ..query import check, parse
 
+    reader = _Reader(catalog)
     try:
-        with catalog.reading() as con:
-            schema = read_schema(con, catalog.path)
-            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
-                            regex_problem=re2_problem(con), examples=key_examples(con))
+        schema = kept_schema(catalog.path) if catalog.path.exists() else None
+        if schema is None:
+            schema = read_schema(reader.get(), catalog.path)
+        # the connection is opened only if the checker asks (a regex to judge, examples for a
+        # help line): a warm search attaches the catalog once, to run its SQL
+        checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
+                        regex_problem=lambda pattern: re2_problem(reader.get())(pattern),
+                        examples=lambda f: key_examples(reader.get())(f))
     except QueryError as exc:
         exc.query = exc.query or text
         raise
+    finally:
+        reader.close()
     if offset is not None and offset < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
     return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
                         offset, sample)
+
+
+class _Reader:
+    """One read-only connection to the catalog, opened on first use."""
+
+    def __init__(self, catalog) -> None:
+        self.catalog, self.con = catalog, None
+
+    def get(self):
+        if self.con is None:
+            self.con = self.catalog.open_reader()
+        return self.con
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:

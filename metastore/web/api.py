@@ -20,7 +20,7 @@ from ..infer import value_json, value_text
 
 #: The options of ``POST /api/export`` (those of ``metastore export``) and of its preview.
 EXPORT_OPTIONS = frozenset({"query", "out", "format", "columns", "media", "media_root", "split", "group_by",
-                            "sample", "seed", "limit", "sort", "force", "skip_missing"})
+                            "sample", "seed", "limit", "sort", "force", "skip_missing", "split_column"})
 PREVIEW_OPTIONS = EXPORT_OPTIONS - {"out", "force"}
 #: Results per page the API returns at most.
 MAX_PAGE = 500
@@ -59,6 +59,7 @@ class Api:
         self._stats = None
         self._warming = False
         self._known: dict[str, None] = {}  # catalog paths seen in results (bounded, most recent last)
+        self._known_stamp = None  # the catalog's stamp when they were seen
 
     # -- completion stats (cached JSON, re-read when the catalog file changes) ----------------
     def stats(self):
@@ -145,7 +146,7 @@ class Api:
                 buckets.append({"label": bucket_label(f, b), "kind": b.kind, "count": b.count,
                                 "value": value_json(b.value), "lower": value_json(b.lower),
                                 "upper": value_json(b.upper), "clause": clause,
-                                "exclude": _negate(clause) if clause else None})
+                                "exclude": _negate(clause) if clause else None, "bounds": _bounds(f, b)})
             out.append({"key": f.key, "type": f.type, "images": f.total, "histogram": f.histogram,
                         "step": f.step, "unit": f.unit, "buckets": buckets})
         return {"query": q, "facets": out}
@@ -177,37 +178,52 @@ class Api:
         absolute paths, ``..``, and anything (symlinks included) that resolves outside the root."""
         if not path or "\x00" in path:
             raise UsageError("no image path given")
-        pure = PurePosixPath(path.replace("\\", "/"))
-        if pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":"):
+        # catalog paths use '/'; on POSIX a backslash is part of a file name (images\a.jpg is
+        # not images/a.jpg), on Windows it would be a separator the checks below did not see
+        pure = PurePosixPath(path)
+        if (pure.is_absolute() or ".." in pure.parts or (len(path) > 1 and path[1] == ":")
+                or (os.sep == "\\" and "\\" in path)):
             raise UsageError(f"'{path}' is not a relative path under the media root")
         if check_catalog and not self.is_catalog_path(path):
             raise NotFoundError(f"no image '{path}' in the catalog")
-        target = (self.media_root / pure).resolve()
+        try:
+            target = (self.media_root / pure).resolve()
+        except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+            raise UsageError(f"'{path}' cannot be resolved (a symlink loop?)") from None
         if target != self.media_root and self.media_root not in target.parents:
             raise UsageError(f"'{path}' leads outside the media root {self.media_root}")
         return target
 
     def is_catalog_path(self, path: str) -> bool:
+        """Whether ``path`` is an image of the catalog now: paths seen in results are remembered
+        while the catalog file's stamp holds (another process's import or undo changes it)."""
         with self._lock:
-            if path in self._known:
+            if self._known_stamp_holds() and path in self._known:
                 return True
         if path in self.catalog.known_paths([path]):
             self._remember([path])
             return True
         return False
 
+    def _known_stamp_holds(self) -> bool:
+        """(under the lock) Forget the remembered paths when the catalog changed; False while its
+        stamp is too fresh to trust (a second write in the same tick, see store/stamp.py)."""
+        from ..store.stamp import settled, stamp
+
+        now = stamp(os.path.abspath(self.catalog.path))
+        if now != self._known_stamp:
+            self._known.clear()
+            self._known_stamp = now
+        return settled(now)
+
     def _remember(self, paths) -> None:
         with self._lock:
+            self._known_stamp_holds()
             for p in paths:
                 self._known.pop(p, None)
                 self._known[p] = None
             while len(self._known) > 200_000:
                 self._known.pop(next(iter(self._known)))
-
-    def forget_paths(self) -> None:
-        """After an edit: the catalog may have changed (an undo can remove images)."""
-        with self._lock:
-            self._known.clear()
 
     # -- writes ----------------------------------------------------------------------------------
     def export(self, body: dict) -> dict:
@@ -242,7 +258,8 @@ class Api:
             split=_text(body.get("split")) or None, group_by=_text(body.get("group_by")) or None,
             sample=whole_number(body.get("sample"), "sample"), seed=whole_number(body.get("seed"), "seed") or 0,
             limit=whole_number(body.get("limit"), "limit"), sort=_text(body.get("sort")) or None,
-            skip_missing=_bool(body.get("skip_missing"), "skip_missing"))
+            skip_missing=_bool(body.get("skip_missing"), "skip_missing"),
+            split_column=_text(body.get("split_column")) or "split")
         columns = body.get("columns") or []
         if isinstance(columns, str):
             columns = [c.strip() for c in columns.split(",") if c.strip()]
@@ -276,7 +293,6 @@ class Api:
             changed["tagged"] = self.catalog.tag([path], add=add, remove=remove)
         if not changed:
             raise UsageError("nothing to do", help="give set, unset, add_tags or remove_tags")
-        self.forget_paths()
         return {"path": path, "changed": changed, "image": self.image(path)}
 
 
@@ -328,8 +344,20 @@ def _clause(facet, b) -> str | None:
     if b.kind == "value":
         return f"{key}:{quoted(value_text(b.value))}"
     if b.kind == "bin":
-        return f"{key}>={quoted(value_text(b.lower))} {key}<{quoted(value_text(b.upper))}"
+        return " ".join(_bounds(facet, b))
     return None
+
+
+def _bounds(facet, b) -> list[str] | None:
+    """A histogram bin's two clauses, ``[k>=lower, k<upper]``: dragging over bins joins the first
+    bin's lower clause to the last one's upper clause."""
+    from ..query.complete import key_text
+    from ..query.complete import value_text as quoted
+
+    if b.kind != "bin" or facet.type == "tags":
+        return None
+    key = key_text(facet.key)
+    return [f"{key}>={quoted(value_text(b.lower))}", f"{key}<{quoted(value_text(b.upper))}"]
 
 
 def _negate(clause: str) -> str:

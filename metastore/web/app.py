@@ -7,6 +7,9 @@ Security (each has a test in ``tests/test_serve_api.py``):
 * Binds 127.0.0.1 unless told otherwise (the CLI warns then).
 * Host header check against DNS rebinding: the host must be ``localhost``, an IP literal, or the
   ``--host`` given, with the served port. A rebinding attack needs a domain name, so it is refused.
+* Reads: a request another site's page makes (``Sec-Fetch-Site: cross-site`` or ``same-site``)
+  is refused, except a link to the page itself; every answer carries
+  ``Cross-Origin-Resource-Policy: same-origin``, so no other page can embed thumbnails or files.
 * Writes (export, edits) only by POST with ``Content-Type: application/json`` (a cross-origin
   page cannot send that without a preflight, which is never granted), the per-session token in
   ``X-Metastore-Token`` (the page gets it inside index.html), and, when the browser sends
@@ -40,6 +43,7 @@ _TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; char
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 TOKEN_HEADER = "x-metastore-token"
+_CORP = (b"cross-origin-resource-policy", b"same-origin")
 
 
 def _static(name: str) -> bytes:
@@ -85,12 +89,30 @@ class Guard:
             problem = (421, f"this server answers only to its own address (got Host: {host!r})")
         elif scope["method"] not in ("GET", "HEAD", "POST"):
             problem = (405, f"method {scope['method']} not allowed")
-        elif scope["method"] == "POST":
-            problem = self._post_problem(headers, host)
+        else:
+            problem = self._site_problem(headers, scope)
+            if problem is None and scope["method"] == "POST":
+                problem = self._post_problem(headers, host)
+
+        async def send_same_origin(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), _CORP]}
+            await send(message)
+
         if problem is None:
-            return await self.app(scope, receive, send)
+            return await self.app(scope, receive, send_same_origin)
         response = JSONResponse({"error": {"message": problem[1], "help": None}}, status_code=problem[0])
-        await response(scope, receive, send)
+        await response(scope, receive, send_same_origin)
+
+    @staticmethod
+    def _site_problem(headers: dict, scope):
+        """Fetch metadata: refuse what another site's page asks (a link to the page excepted)."""
+        site = headers.get("sec-fetch-site")
+        if site not in ("cross-site", "same-site"):
+            return None  # same-origin, typed in (none), or not a browser
+        if scope["method"] == "GET" and scope["path"] == "/" and headers.get("sec-fetch-mode") == "navigate":
+            return None
+        return 403, f"cross-site request refused (Sec-Fetch-Site: {site})"
 
     def _post_problem(self, headers: dict, host: str):
         if headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -98,9 +120,6 @@ class Guard:
         origin = headers.get("origin")
         if origin is not None and origin != f"http://{host}":
             return 403, f"cross-origin request refused (Origin: {origin})"
-        site = headers.get("sec-fetch-site")
-        if site is not None and site not in ("same-origin", "none"):
-            return 403, f"cross-site request refused (Sec-Fetch-Site: {site})"
         if not hmac.compare_digest(headers.get(TOKEN_HEADER, ""), self.token):
             return 403, "missing or wrong session token (X-Metastore-Token)"
         return None
@@ -135,8 +154,8 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
         def endpoint(request: Request) -> Response:
             try:
                 return fn(request)
-            except MetastoreError as exc:
-                return _json(error_body(exc), error_status(exc))
+            except Exception as exc:  # noqa: BLE001 - every answer of the API is JSON
+                return _failure(exc)
         endpoint.__name__ = fn.__name__
         return endpoint
 
@@ -186,9 +205,12 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
         path = request.query_params.get("path", "")
         try:
             src = api.media_file(path)
+            data, how = thumbs.get(src, size)
         except MetastoreError as exc:
             return _placeholder("not served", error_status(exc), str(exc))
-        data, how = thumbs.get(src, size)
+        except Exception as exc:  # noqa: BLE001 - a tile is a placeholder, never an error page
+            _log(exc)
+            return _placeholder("error", 500, f"error: {type(exc).__name__}")
         if data is None:
             return _placeholder(how, 200, how)
         return Response(data, media_type="image/jpeg",
@@ -220,8 +242,8 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
             try:
                 data = await _body(request)
                 return _json(await run_in_threadpool(fn, data))
-            except MetastoreError as exc:
-                return _json(error_body(exc), error_status(exc))
+            except Exception as exc:  # noqa: BLE001 - every answer of the API is JSON
+                return _failure(exc)
         return endpoint
 
     routes = [
@@ -240,9 +262,24 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
         Route("/api/export", post(api.export), methods=["POST"]),
         Route("/api/edit", post(api.edit), methods=["POST"]),
     ]
-    app = Starlette(routes=routes)
-    app.state.token = token
-    return Guard(app, host=host, port=port, token=token)
+    return Guard(Starlette(routes=routes), host=host, port=port, token=token)
+
+
+def _failure(exc: Exception) -> Response:
+    """An exception as the API's JSON error: a MetastoreError with its status; anything else is
+    a bug (or the machine: a full disk): 500, the traceback on the server's stderr."""
+    if isinstance(exc, MetastoreError):
+        return _json(error_body(exc), error_status(exc))
+    _log(exc)
+    return _json({"error": {"message": f"internal error: {type(exc).__name__}: {str(exc)[:200]}",
+                            "help": "the traceback is in the server's output (please report it)"}}, 500)
+
+
+def _log(exc: Exception) -> None:
+    import sys
+    import traceback
+
+    traceback.print_exception(exc, file=sys.stderr)
 
 
 def _placeholder(label: str, status: int, reason: str) -> Response:

@@ -274,7 +274,7 @@ function bar(percent) {
 function renderFacet(f) {
   const most = Math.max(1, ...f.buckets.map((b) => b.count));
   const how = f.step ? ` · bins of ${f.step}` : f.unit ? ` · by ${f.unit}` : "";
-  const rows = f.buckets.map((b) => {
+  const rows = f.buckets.map((b, i) => {
     const special = b.kind === "missing" || b.kind === "other";
     const row = el("div", {class: "bucket" + (special ? " special" : "") + (b.clause ? "" : " inert"),
                            title: b.clause ? `${b.clause}   (Alt/Shift-click: ${b.exclude})` : "",
@@ -282,12 +282,38 @@ function renderFacet(f) {
       bar(100 * b.count / most),
       el("span", {class: "label"}, b.label), el("span", {class: "n"}, fmt(b.count)));
     if (b.clause) row.addEventListener("click", (ev) => addClause(ev.altKey || ev.shiftKey ? b.exclude : b.clause));
+    if (b.bounds) {  // a histogram bin: press on one, release on another to select the bins between
+      row.addEventListener("mousedown", (ev) => { if (ev.button === 0) { drag = {facet: f, from: i, to: i}; markDrag(); ev.preventDefault(); } });
+      row.addEventListener("mouseenter", () => { if (drag && drag.facet === f) { drag.to = i; markDrag(); } });
+    }
     return row;
   });
   const remove = el("button", {type: "button", title: "Hide this facet", onclick: () => {
     state.facets = facetKeys().filter((k) => k !== f.key); writeState(true); load(); }}, "×");
   return el("div", {class: "facet", "data-key": f.key},
             el("h3", {}, el("span", {}, f.key, " ", el("span", {class: "type"}, f.type + how)), remove), ...rows);
+}
+
+// Dragging over histogram bins: the range from the first bin's lower bound to the last one's upper.
+let drag = null;  // {facet, from, to}: bucket indices
+
+function markDrag() {
+  document.querySelectorAll(".bucket.dragged").forEach((e) => e.classList.remove("dragged"));
+  if (!drag) return;
+  const rows = document.querySelectorAll(`.facet[data-key="${CSS.escape(drag.facet.key)}"] .bucket`);
+  const lo = Math.min(drag.from, drag.to), hi = Math.max(drag.from, drag.to);
+  rows.forEach((e, j) => e.classList.toggle("dragged", j >= lo && j <= hi));
+}
+
+function endDrag(ev) {
+  if (!drag) return;
+  const d = drag;
+  drag = null;
+  markDrag();
+  if (d.from === d.to) return;  // a click on one bin: its own click handler adds it
+  const lo = d.facet.buckets[Math.min(d.from, d.to)], hi = d.facet.buckets[Math.max(d.from, d.to)];
+  const range = `${lo.bounds[0]} ${hi.bounds[1]}`;
+  addClause(ev.altKey || ev.shiftKey ? `-(${range})` : range);
 }
 
 function syncSort() {
@@ -493,6 +519,7 @@ function wire() {
     else if (ev.key === "Enter" && selected >= 0 && results.rows[selected]) { openDetail(results.rows[selected].path, true); ev.preventDefault(); }
   });
   window.addEventListener("popstate", () => { readState(); load(); });
+  document.addEventListener("mouseup", endDrag);
 }
 
 async function main() {
