@@ -20,7 +20,7 @@ import math
 from datetime import datetime, timezone
 from typing import Iterable, Sequence, Union
 
-from ..schema import MULTI_ENUM, NUMBER, Field
+from ..schema import Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
@@ -115,11 +115,11 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
         for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.type == MULTI_ENUM, dialect))
+            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
         parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
     col = _column(p.target, dialect)
-    numeric = isinstance(p.target, Field) and p.target.type == NUMBER
+    numeric = isinstance(p.target, Field) and p.target.kind.finite  # NaN and infinities: never in a range
     sql = _leaf_sql(template, col, holders, p.each, dialect)
     if numeric and p.op in _FINITE_GUARD:  # plain comparisons stay pushable into the scan
         upper = p.op in ("gt", "ge")

@@ -112,22 +112,24 @@ def _fields_used(checked) -> list[S.Field]:
     return list(seen.values())
 
 
-def key_examples(con):
-    """The query checker's ``examples``: a key's most common values (numbers and datetimes: its
-    smallest and largest), read from this catalog when a help line needs them."""
+def key_examples(con, source: str = "images", convert=None):
+    """The query checker's ``examples``: a key's two most common values (numbers and datetimes:
+    its smallest and largest), read from ``source`` (the catalog's images, or a published table's
+    ``read_parquet(…)``) when a help line needs them; ``convert`` maps each value read."""
     from .connection import quote
 
     def examples(f) -> list:
         c = quote(f.column)
         try:
-            if f.type in (S.NUMBER, S.DATETIME):
-                return list(con.execute(f"SELECT min({c}), max({c}) FROM images").fetchone())
-            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-            return [r[0] for r in con.execute(
-                f"SELECT v FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) GROUP BY v "
-                f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
+            if f.kind.ordered:
+                got = list(con.execute(f"SELECT min({c}), max({c}) FROM {source}").fetchone())
+            else:
+                got = [r[0] for r in con.execute(
+                    f"SELECT v FROM (SELECT {f.kind.each(c)} AS v FROM {source} WHERE {c} IS NOT NULL) GROUP BY v "
+                    f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
         except duckdb.Error:
             return []
+        return [convert(v) for v in got] if convert else got
 
     return examples
 
