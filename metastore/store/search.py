@@ -35,7 +35,7 @@ class SearchResult:
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
                  sort, limit: int | None, offset: int | None = None,
-                 sample: tuple[str, int] | None = None) -> None:
+                 sample: tuple[str, int] | None = None, after: str | None = None) -> None:
         from ..query import compile_count, compile_select
 
         self.catalog = catalog
@@ -44,9 +44,9 @@ class SearchResult:
         self.schema = schema
         self.columns = columns
         self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit,
-                                               offset=offset, sample=sample)
+                                               offset=offset, sample=sample, after=after)
         self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, offset=offset,
-                                                           paths_only=True, sample=sample)
+                                                           paths_only=True, sample=sample, after=after)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
         self.offset = offset
@@ -152,7 +152,7 @@ def re2_problem(con):
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
                limit: int | None = None, offset: int | None = None, now: datetime | None = None,
-               sample: tuple[str, int] | None = None) -> SearchResult:
+               sample: tuple[str, int] | None = None, after: str | None = None) -> SearchResult:
     """``sample=(prefix, n)``: only the ``n`` matches with the smallest ``md5(prefix || path)``
     (export's ``--sample``; see ``query.compile_select``)."""
     from ..query import check, parse
@@ -174,8 +174,12 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
         reader.close()
     if offset is not None and offset < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
-    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
-                        offset, sample)
+    order = _sort(schema, sort)
+    if after is not None and any(target != "path" for target, _ in order or ()):
+        raise UsageError(f"'after' pages in the path order only, not with sort '{sort}'",
+                         help="use offset to page a result sorted by a key")
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), order, limit,
+                        offset, sample, after)
 
 
 class _Reader:
