@@ -20,7 +20,7 @@ import math
 from datetime import datetime, timezone
 from typing import Iterable, Sequence, Union
 
-from ..schema import MULTI_ENUM, NUMBER, Field
+from ..schema import Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
@@ -115,11 +115,11 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
         for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.type == MULTI_ENUM, dialect))
+            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
         parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
     col = _column(p.target, dialect)
-    numeric = isinstance(p.target, Field) and p.target.type == NUMBER
+    numeric = isinstance(p.target, Field) and p.target.kind.finite  # NaN and infinities: never in a range
     sql = _leaf_sql(template, col, holders, p.each, dialect)
     if numeric and p.op in _FINITE_GUARD:  # plain comparisons stay pushable into the scan
         upper = p.op in ("gt", "ge")
@@ -191,6 +191,7 @@ def compile_select(
     dialect: str = "duckdb",
     table: str = TABLE,
     sample: tuple[str, int] | None = None,
+    after: str | None = None,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
@@ -198,7 +199,10 @@ def compile_select(
     always the final tie-breaker (the default order). ``paths_only`` selects just ``path``
     (``media_id`` as text costs as much as the filter itself on large results).
     ``sample=(prefix, n)`` keeps only the ``n`` matches with the smallest ``md5(prefix || path)``
-    (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``."""
+    (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``.
+    ``after``: only the matches after this path in the order, which must be the path order
+    (``sort`` None or only ``path``): the next page without ``OFFSET`` (an offset past a few
+    thousand rows makes DuckDB sort every match instead of keeping the top ones)."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
@@ -210,6 +214,13 @@ def compile_select(
         hashed = FORMS["md5"].sql(dialect).format(c=f"{counter.add(prefix)} || {q('path')}")
         where = (f"({where}) AND {q('path')} IN (SELECT {q('path')} FROM {q(table)} WHERE {where} "
                  f"ORDER BY {hashed}, {q('path')} LIMIT {counter.add(int(n))})")
+
+    if after is not None:
+        keys = list(sort or ())
+        if any(target != "path" for target, _ in keys):
+            raise ValueError("'after' pages in the path order only")
+        desc = bool(keys) and keys[0][1]
+        where = f"({where}) AND {q('path')} {'<' if desc else '>'} {counter.add(str(after))}"
 
     cols = [q("path")]
     if not paths_only:

@@ -21,7 +21,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 from ..errors import QueryError
 from ..schema import BUILTIN_KEYS
 from . import ast
-from .syntax_errors import DANGLING_HELP, check_bare_word, check_value_word, from_characters, from_token, glued
+from .syntax_errors import check_bare_word, check_value_word, dangling, from_characters, from_token, glued
 from .syntax_errors import err as _err
 
 MAX_QUERY_BYTES = 64 * 1024
@@ -378,10 +378,7 @@ class _Tracker:
             self.negs = 0
         else:
             if t == "WORD" and tok.value.lower() in ("and", "or"):
-                raise _err(
-                    f"dangling '{tok.value}': it needs a term on each side", tok.start_pos, tok.end_pos,
-                    DANGLING_HELP.format(w=tok.value),
-                )
+                raise dangling(tok)
             if t in _TERM_START or (t == "QUOTED" and prev not in ("OP", "LSQB", "_COMMA")) or (
                 t == "ATKEY" and prev != "BUILTIN"
             ):

@@ -23,7 +23,8 @@ from typing import Sequence
 import duckdb
 
 from .. import schema as S
-from ..types import FALSE_WORDS, INTEGER_TEXT_BELOW, TRUE_WORDS
+from .. import types as T
+from ..types import lit as _lit  # our own constants as SQL literals (never user data)
 from .connection import quote
 
 
@@ -50,36 +51,9 @@ class _Params:
         return f"${self.start + len(self.values)}"
 
 
-def _lit(text: str) -> str:
-    """One of this module's own constants as an SQL string literal (never user data)."""
-    return "'" + text.replace("'", "''") + "'"
-
-
 # -- text of a value (types.text) ----------------------------------------------------------------
-def _number_text(c: str) -> str:
-    return (f"CASE WHEN isfinite({c}) AND {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW!r} "
-            f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")
-
-
-def _datetime_text(c: str) -> str:
-    # one strftime (each costs ~0.1 s per million values); '.000000Z' can only be the end
-    return f"replace(strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')"
-
-
-def _bool_text(c: str) -> str:
-    return f"CASE WHEN {c} THEN {_lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {_lit(FALSE_WORDS[0])} END"
-
-
-#: type → SQL of ``types.text(value)`` (NULL stays NULL); a test checks every type has a row.
-TEXT_SQL = {
-    S.STRING: lambda c: c,
-    S.ENUM: lambda c: c,
-    S.LINK: lambda c: c,
-    S.NUMBER: _number_text,
-    S.BOOLEAN: _bool_text,
-    S.DATETIME: _datetime_text,
-    S.MULTI_ENUM: lambda c: f"array_to_string({c}, ', ')",
-}
+#: type → SQL of ``types.text(value)`` (NULL stays NULL): the ``to_text`` of each type's row.
+TEXT_SQL = {name: t.to_text for name, t in T.TYPES.items()}
 
 
 def text_sql(c: str, type_: str) -> str:
@@ -118,15 +92,21 @@ def _json_list(c: str) -> str:
             f"THEN {slow} ELSE replace({fast}, '\",\"', '\", \"') END")
 
 
-JSON_SQL = {
-    S.STRING: json_string_sql,
-    S.ENUM: json_string_sql,
-    S.LINK: json_string_sql,
-    S.NUMBER: _json_number,
-    S.BOOLEAN: lambda c: f"CASE WHEN {c} IS NULL THEN 'null' WHEN {c} THEN 'true' ELSE 'false' END",
-    S.DATETIME: lambda c: f"CASE WHEN {c} IS NULL THEN 'null' ELSE '\"' || {_datetime_text(c)} || '\"' END",
-    S.MULTI_ENUM: _json_list,
-}
+def _json_sql(t: T.FieldType):
+    """A value of row ``t`` as JSON, by what its values are (a list, a number, a boolean, a datetime
+    as ISO text, or text)."""
+    if t.listed:
+        return _json_list
+    if t.query == "number":
+        return _json_number
+    if t.query == "boolean":
+        return lambda c: f"CASE WHEN {c} IS NULL THEN 'null' WHEN {c} THEN 'true' ELSE 'false' END"
+    if t.query == "datetime":
+        return lambda c: f"CASE WHEN {c} IS NULL THEN 'null' ELSE '\"' || {t.to_text(c)} || '\"' END"
+    return json_string_sql
+
+
+JSON_SQL = {name: _json_sql(t) for name, t in T.TYPES.items()}
 
 
 # -- CSV cells (Python's csv.writer, QUOTE_MINIMAL, lineterminator "\n") -------------------------
@@ -166,7 +146,7 @@ def split_sql(split: SplitSql, params: _Params) -> str:
     key = f"'p' || chr(31) || {path}"
     if split.group is not None:
         g = "r." + quote(split.group.column)
-        if split.group.type == S.MULTI_ENUM:
+        if split.group.kind.listed:
             text = f"CASE WHEN len({g}) > 0 THEN array_to_string(list_sort({g}), ',') END"
         else:
             text = text_sql(g, split.group.type)
