@@ -22,6 +22,15 @@ Each measurement takes turns with its baseline (interleaved) and quotes medians:
   ≤ 5 ms) vs reading the cached file in-process; ``thumb_first``: the same request after
   touching the file (a new mtime → a new cache key → made again; target ≤ 60 ms) vs Pillow
   without draft mode in-process (open, full decode, thumbnail, save), the naive hand-written way.
+* ``depth``: ``GET /api/search`` at offsets 0 … 50,000 (pages 1 … 501) for ``""`` and
+  ``-location:warehouse-3``, by ``offset`` and as the page's Next asks it (``after`` the path
+  before): DuckDB sorts only the top ``limit + offset`` rows (Top-N) until that is over 5,000
+  rows and 0.7 % of the matches, then the whole result. No target; shows where paging by
+  offset stops being smooth, and that ``after`` does not.
+* ``late``: in-process, the page SQL of each query with DuckDB's late materialization (the
+  engine's ``late_materialization_max_rows``, see ``store/connection.py``) vs DuckDB's default
+  (50 rows, so a page of 100 fetched every column of every match before the sort); ratio < 1
+  means the setting helps.
 * ``startup``: from starting ``metastore serve`` to the page usable: ``/``, ``app.js``,
   ``app.css``, then ``/api/info``, the first page of 100 and the count asked at once (as the
   page does, over three connections); usable when the page of 100 has come (target ≤ 1.5 s);
@@ -202,7 +211,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000, help="without --db: build a catalog of N rows")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--starts", type=int, default=5)
-    ap.add_argument("--parts", default="startup,search,complete,facets,thumbs",
+    ap.add_argument("--parts", default="startup,search,complete,facets,thumbs,depth,late",
                     help="which measurements (comma-separated; default all)")
     args = ap.parse_args(argv)
 
@@ -297,10 +306,44 @@ def main(argv=None) -> int:
         # -- thumbnails --------------------------------------------------------------------------
         if "thumbs" in parts:
             thumbnails(c, cache, src, args.repeat, summary)
+        if "depth" in parts:
+            for q in ("", "-location:warehouse-3"):
+                for offset in (o for o in (0, 1000, 4000, 9900, 50000) if o < cat.count(q)):
+                    fns = {"offset": lambda q=q, o=offset: c.json("/api/search", q=q, limit=PAGE, offset=o)}
+                    if offset:  # the same page as the page's Next asks it: after the path before it
+                        before = cat.search(q, limit=1, offset=offset - 1).paths()[0]
+                        fns["after"] = lambda q=q, a=before: c.json("/api/search", q=q, limit=PAGE, after=a)
+                        assert fns["after"]()["rows"] == fns["offset"]()["rows"]
+                    t = interleaved(fns, min(args.repeat, 5))
+                    emit(measure="depth", query=q, offset=offset, **{f"{k}_s": round(statistics.median(v), 4)
+                                                                     for k, v in t.items()})
+        if "late" in parts:
+            late(cat, args.repeat, summary)
     finally:
         _stop(proc)
     emit(measure="summary", images=images, loadavg=os.getloadavg()[0], **summary)
     return 0
+
+
+def late(cat, repeat: int, summary: dict) -> None:
+    from metastore.store.connection import LATE_ROWS
+
+    ratios = []
+    for q in QUERIES:
+        for offset in (0, 1000):
+            r = cat.search(q, columns=["temperature", "location"], limit=PAGE + 1, offset=offset)
+            with cat.reading() as con:  # SET (not GLOBAL): this connection only
+                def run(rows, con=con, r=r):
+                    con.execute(f"SET late_materialization_max_rows = {rows}")
+                    return con.execute(r.sql, r.params).fetchall()
+
+                assert run(50) == run(LATE_ROWS)
+                t = interleaved({"default": lambda: run(50), "late": lambda: run(LATE_ROWS)}, repeat)
+            md, ml = statistics.median(t["default"]), statistics.median(t["late"])
+            ratios.append(ml / md)
+            emit(measure="late", query=q, offset=offset, default_s=round(md, 4), late_s=round(ml, 4),
+                 ratio=round(ml / md, 2))
+    summary["late_ratio_median"] = round(statistics.median(ratios), 2)
 
 
 def thumbnails(c: Client, cache: Path, src: Path, repeat: int, summary: dict) -> None:

@@ -53,12 +53,15 @@ class Catalog:
 
     # -- search ------------------------------------------------------------------------------
     def search(self, query: str = "", *, columns: Sequence[str] = (), sort: str | None = None,
-               limit: int | None = None, offset: int | None = None) -> "SearchResult":
+               limit: int | None = None, offset: int | None = None, after: str | None = None) -> "SearchResult":
         """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
-        ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``)."""
+        ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``).
+        ``after``: in the path order (no ``sort``, or ``"path"``/``"path:desc"``), only the images
+        after this path — the next page from the last path of this one, as fast on page 5,000
+        as on page 2 (a large ``offset`` makes DuckDB sort every match)."""
         from .store.search import run_search
 
-        return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset)
+        return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset, after=after)
 
     def count(self, query: str = "") -> int:
         return self.search(query).count()

@@ -41,7 +41,7 @@ from . import schema as S
 from . import export_files
 from .errors import ExportError, UsageError
 from .export_files import RECORD, Writes, check_out
-from .types import json_value as value_json, text as value_text
+from .types import TYPES as TYPE_TABLE, json_value as value_json, text as value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")
@@ -148,7 +148,7 @@ def group_text(value, type_: str) -> str | None:
     """A group value as canonical text (None when the image lacks the key)."""
     if value is None:
         return None
-    if type_ == S.MULTI_ENUM:
+    if TYPE_TABLE[type_].listed:
         return ",".join(sorted(value)) if value else None
     return cell(value)
 

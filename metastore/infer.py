@@ -1,8 +1,8 @@
 """Auto-typing of single values, in pure Python. No I/O.
 
 A thin user of the type table (:mod:`metastore.types`), which holds the readers, the patterns
-and the writers. Bulk imports type whole columns inside DuckDB (``store/codec.py``, built from
-the same constants); this module is the one-value-at-a-time side (``metastore set k=v``, JSON
+and the writers. Bulk imports type whole columns inside DuckDB (the rows' SQL, built from
+the same constants, applied by ``store/codec.py``); this module is the one-value-at-a-time side (``metastore set k=v``, JSON
 scalars) that ``tests/test_infer.py`` checks the SQL inference against.
 """
 

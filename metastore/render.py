@@ -8,6 +8,7 @@ import sys
 import threading
 
 from . import schema as S
+from . import types as T
 from .types import json_value as value_json, text as value_text
 
 
@@ -384,7 +385,7 @@ def retype_result(r) -> None:
 def undo_report(r) -> None:
     if hasattr(r, "retype_id"):
         extra = f", {r.respelled:,} given back their exact old text" if r.respelled else ""
-        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is a {r.type} "
+        _console().print(f"undid retype {r.retype_id} (as change {r.undo_id}): '{_esc(r.key)}' is {T.TYPES[r.type].a} "
                          f"again, {r.values:,} values converted{extra}")
         return
     _console().print(
@@ -472,7 +473,7 @@ def facets(items, *, as_json: bool = False) -> None:
         if i:
             out.print()
         how = f" (bins of {_num(f.step)}, [lower, upper))" if f.step else (f" (by {f.unit})" if f.unit else "")
-        per = " — images per option" if f.type == S.MULTI_ENUM else ""
+        per = " — images per option" if T.TYPES[f.type].listed else ""
         out.print(f"[bold]{_esc(f.key)}[/] {f.type}{how}{per}, {f.total:,} image{'s' if f.total != 1 else ''}")
         most = max((b.count for b in f.buckets), default=0)
         t = Table(box=None, show_header=False, pad_edge=False)

@@ -115,6 +115,11 @@ class Field:
     def sql_type(self) -> str:
         return SQL_TYPES[self.type]
 
+    @property
+    def kind(self):
+        """The row of the type table for this key's type (``types.FieldType``)."""
+        return _TYPE_TABLE[self.type]
+
 
 @dataclass(frozen=True)
 class Schema:

@@ -3,16 +3,18 @@
 A row (:class:`FieldType`) holds a type's storage type in DuckDB, the query operators it takes
 (in the order completion offers them), whether free text and ranges apply to it, how facets count
 it, how it is named in messages, and its reader :meth:`FieldType.parse` — the ONE reader of text
-shared by import (``--type k=number`` cells, via the SQL built by ``store/codec.py`` from the
+shared by import (``--type k=number`` cells, via the row's SQL, built from the
 constants below), ``metastore set``, JSON scalars and the query checker. The reverse direction is
 :func:`text` (a value as text that reads back to it: CSV cells, tables), :func:`json_value` (JSON
 output) and :func:`query_text` (a value as a query literal, for ``--explain``).
 
-Adding a type is one row in ``TYPES`` (plus its cast in ``store/codec.py`` when it is not text).
+Adding a type is one row in ``TYPES``: the row also holds the type's DuckDB SQL (its bulk cast,
+auto-typing check, JSON and text forms) and the flags other modules ask (``Field.kind``), so no
+module outside this one decides by a type's name (``tests/test_one_place.py``).
 
 The auto-typing rules (a column whose every value fits becomes that type) are built from the
 same constants (``AUTO_NUMBER_RE``, ``DATETIME_RE``, ``LINK_RE``, ``AUTO_TRUE``/``AUTO_FALSE``),
-in Python here and in SQL by ``store/codec.py``; ``tests/cases/autotype.json`` checks both.
+in Python and in the rows' SQL here (``store/codec.py`` applies it); ``tests/cases/autotype.json`` checks both.
 """
 
 from __future__ import annotations
@@ -79,7 +81,6 @@ _AUTO_NUMBER = re.compile(AUTO_NUMBER_RE + r"\Z")
 _NUMBER = re.compile(NUMBER_RE + r"\Z")
 _DATETIME = re.compile(DATETIME_RE + r"\Z")
 _DATETIME_REWRITES = tuple((re.compile(p), r) for p, r in DATETIME_REWRITES)
-_LINK = re.compile(LINK_RE + r"\Z")
 _BOOLEAN = {**{w: True for w in TRUE_WORDS}, **{w: False for w in FALSE_WORDS}}
 _AUTO_BOOLEAN = {**{w: True for w in AUTO_TRUE}, **{w: False for w in AUTO_FALSE}}
 
@@ -132,9 +133,17 @@ def read_datetime(text: str) -> datetime | None:
     return value
 
 
-def read_link(text: str) -> str | None:
-    t = text.strip()
-    return t if _LINK.match(t) else None
+def _pattern_reader(regex: str) -> Callable[[str], str | None]:
+    compiled = re.compile(regex + r"\Z")
+
+    def read(text: str) -> str | None:
+        t = text.strip()
+        return t if compiled.match(t) else None
+
+    return read
+
+
+read_link = _pattern_reader(LINK_RE)
 
 
 def split_items(text: str) -> list[str]:
@@ -184,6 +193,71 @@ def _parse_option(text: str) -> str:
     return nfc(t)
 
 
+# ---------------------------------------------------------------- the same readers in DuckDB SQL
+# Built from the constants above, so bulk (SQL) and single-value (Python) typing agree; every
+# expression is made of constants and a catalog-chosen column, never of user text.
+
+
+def lit(text: str) -> str:
+    """A SQL string literal for one of our own constants (patterns, never user data)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _words(words) -> str:
+    return ", ".join(lit(w) for w in words)
+
+
+def _boolean_arms(true_words, false_words) -> str:
+    """``WHEN 'true' THEN true … WHEN 'false' THEN false`` for ``CASE lower(t) … END``."""
+    return " ".join([f"WHEN {lit(w)} THEN true" for w in true_words]
+                    + [f"WHEN {lit(w)} THEN false" for w in false_words])
+
+
+def iso_datetime_sql(t: str) -> str:
+    """The SQL of ``DATETIME_REWRITES`` over text ``t`` (EXIF colons, `` UTC``, `` -07:00``)."""
+    for pattern, repl in DATETIME_REWRITES:
+        t = f"regexp_replace({t}, {lit(pattern)}, {lit(repl)})"
+    return t
+
+
+#: Texts in a form TIMESTAMP's own parser does not read as is: one of ``DATETIME_REWRITES``
+#: applies (EXIF colons, a UTC/GMT zone, a space before an offset) or an offset follows the time.
+#: One test first: plain ISO texts (the common case) go straight to one TRY_CAST.
+_DATETIME_SLOW = lit("|".join(f"(?:{p})" for p, _ in DATETIME_REWRITES) + f"|(?:{OFFSET_RE})")
+
+
+def _datetime_sql(t: str) -> str:
+    # TIMESTAMPTZ parsing honours offsets; plain TIMESTAMP parsing is faster but would drop them.
+    # A rewrite leaves a text it does not apply to unchanged, so rewriting every text of the slow
+    # branch equals rewriting only those the rewrites apply to. Each branch names its text once
+    # per use: the common branch evaluates one regex and one cast per cell.
+    n = iso_datetime_sql(t)
+    slow = (f"CASE WHEN regexp_matches({n}, {lit(OFFSET_RE)}) THEN TRY_CAST({n} AS TIMESTAMPTZ)::TIMESTAMP "
+            f"ELSE TRY_CAST({n} AS TIMESTAMP) END")
+    return f"CASE WHEN regexp_matches({t}, {_DATETIME_SLOW}) THEN {slow} ELSE TRY_CAST({t} AS TIMESTAMP) END"
+
+
+def _items_sql(t: str) -> str:
+    json_list = f"TRY_CAST({t} AS JSON)"
+    items = (
+        f"CASE WHEN starts_with({t}, '[') THEN "
+        f"CASE WHEN json_type({json_list}) = 'ARRAY' AND "
+        f"coalesce(list_bool_and(list_transform(json_extract({json_list}, '$[*]'), "
+        f"lambda x: json_type(x) = 'VARCHAR')), true) "
+        f"THEN json_extract_string({json_list}, '$[*]') END "
+        f"ELSE regexp_split_to_array({t}, {lit(ITEM_SEPARATOR_RE)}) END"
+    )
+    return (f"list_sort(list_distinct(list_filter(list_transform({items}, lambda x: nfc_normalize(trim(x))), "
+            f"lambda x: x <> '')))")
+
+
+def _pattern_sql(regex: str) -> dict:
+    """The SQL of a text type whose values match ``regex``: the trimmed cell where it matches."""
+    return {"cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END",
+            "fast": lambda c: f"trim({c})",
+            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})"}
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -201,34 +275,105 @@ class FieldType:
     ordered: bool = False        # ranges and < <= > >= apply
     listed: bool = False         # the value is a list of options
     article: str = "a"           # "a number", "an enum"
+    query: str = "text"          # how a query reads a value: text | options | number | boolean | datetime
+    options: bool = False        # values are among the key's declared options (Visual Layer's limits)
+    exact: bool = False          # ':' compares case-sensitively (as '=' does)
+    text_ranges: bool = False    # k:[a TO b] in code point order
+    finite: bool = False         # NaN and infinities may be stored: ranges, minima and bins skip them
+    fits_any: bool = False       # every text is a value: the type a key falls back to
+    json_kind: str = "str"       # the JSON scalar kind its values arrive as: str | num | bool | list
+    suggest_values: bool = True  # completion offers its most common values (else only its range)
+    published: str | None = None  # its Parquet type in published tables, when not ``sql``
+    # ``to_text``: SQL of a stored value (column ``c``) as the text :func:`text` writes (NULL
+    # stays NULL); retype reads it back, export writes it (``tests/test_export_sql.py`` compares)
+    to_text: Callable[[str], str] = lambda c: c
+    # DuckDB SQL, each a function of a column of text ``c``. ``cast``: the value, or NULL where
+    # the text does not fit (``parse`` in bulk; blank cells are the caller's); ``fast``: the same
+    # for text that passed ``auto``, the auto-typing predicate (None: never auto-typed);
+    # ``from_json``: JSON text (history) → value.
+    cast: Callable[[str], str] = lambda c: f"nfc_normalize(trim({c}))"
+    fast: Callable[[str], str] | None = None
+    auto: Callable[[str], str] | None = None
+    from_json: Callable[[str], str] = lambda j: f"json_extract_string({j}, '$')"
 
     @property
     def a(self) -> str:
         """The type with its article, as messages write it ("an enum")."""
         return f"{self.article} {self.name}"
 
+    def each(self, c: str) -> str:
+        """SQL: the single values of column ``c`` (a list's items, one row each)."""
+        return f"unnest({c})" if self.listed else c
+
 
 _TEXT_OPS = (":", "=", "!=", "~")
 _ORDERED_OPS = (":", ">", ">=", "<", "<=", "=", "!=")
 _EQUALITY_OPS = (":", "=", "!=")
 
+# Each type's SQL, as functions of a column ``c`` of text (see FieldType.cast).
+
+
+def _number_cast(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(NUMBER_RE)}) AND isfinite(TRY_CAST({t} AS DOUBLE)) " \
+           f"THEN TRY_CAST({t} AS DOUBLE) END"
+
+
+def _number_auto(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(AUTO_NUMBER_RE)}) THEN isfinite(TRY_CAST({t} AS DOUBLE)) ELSE false END"
+
+
+def _datetime_cast(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} END"
+
+
+def _datetime_auto(c: str) -> str:
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} IS NOT NULL ELSE false END"
+
+
+def _json_as(sql_type: str) -> Callable[[str], str]:
+    return lambda j: f"CAST(json_extract({j}, '$') AS {sql_type})"
+
+
+_NOT_URL = " is not an http:// or https:// URL"
+_NOT_DATETIME = " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)"
+_NOT_BOOLEAN = " is not a boolean (use true or false)"
+
 TYPES: dict[str, FieldType] = {t.name: t for t in (
-    FieldType(STRING, "VARCHAR", _TEXT_OPS, "top", " does not fit", nfc, text_like=True),
+    FieldType(STRING, "VARCHAR", _TEXT_OPS, "top", " does not fit", nfc, text_like=True, text_ranges=True,
+              fits_any=True, cast=lambda c: f"nfc_normalize({c})"),
     FieldType(NUMBER, "DOUBLE", _ORDERED_OPS, "histogram", " is not a number",
-              _checked(read_number, " is not a number"), ordered=True),
-    FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", " is not a boolean (use true or false)",
-              _checked(read_boolean, " is not a boolean (use true or false)")),
-    FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline",
-              " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)",
-              _checked(read_datetime, " is not an ISO 8601 date or datetime (e.g. 2024-01-15T10:30:00Z)"),
-              ordered=True),
+              _checked(read_number, " is not a number"), ordered=True, query="number", finite=True,
+              json_kind="num", cast=_number_cast, fast=lambda c: f"TRY_CAST(trim({c}) AS DOUBLE)",
+              auto=_number_auto, from_json=_json_as("DOUBLE"),
+              to_text=lambda c: (f"CASE WHEN isfinite({c}) AND {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW!r} "
+                                 f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")),
+    FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", _NOT_BOOLEAN, _checked(read_boolean, _NOT_BOOLEAN),
+              query="boolean", json_kind="bool",
+              cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(TRUE_WORDS, FALSE_WORDS)} END",
+              fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
+              auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
+              from_json=_json_as("BOOLEAN"),
+              to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {lit(FALSE_WORDS[0])} END"),
+    FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
+              ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
+              auto=_datetime_auto, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
+              # one strftime (each costs ~0.1 s per million values); '.000000Z' can only be the end
+              to_text=lambda c: f"replace(strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')"),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,
-              article="an"),
+              article="an", query="options", options=True,
+              # an empty text is not an option (EMPTY_OPTION_PROBLEM)
+              cast=lambda c: f"CASE WHEN trim({c}) <> '' THEN nfc_normalize(trim({c})) END"),
     FieldType(MULTI_ENUM, "VARCHAR[]", _EQUALITY_OPS, "items",
               " is not a list of options (use a, b, c or a JSON array of strings)", _parse_items,
-              text_like=True, listed=True),
-    FieldType(LINK, "VARCHAR", (":", "~", "=", "!="), "top", " is not an http:// or https:// URL",
-              _checked(read_link, " is not an http:// or https:// URL"), text_like=True),
+              text_like=True, listed=True, query="options", options=True, json_kind="list",
+              cast=lambda c: _items_sql(f"trim({c})"), from_json=lambda j: f"json_extract_string({j}, '$[*]')",
+              to_text=lambda c: f"array_to_string({c}, ', ')"),
+    FieldType(LINK, "VARCHAR", (":", "~", "=", "!="), "top", _NOT_URL, _checked(read_link, _NOT_URL),
+              text_like=True, exact=True, **_pattern_sql(LINK_RE)),
 )}
 
 #: Auto-typing tries these in order; a value fitting none is a string. No text fits two of them

@@ -131,3 +131,32 @@ def test_pillow_is_imported_only_by_exif_imports(tmp_path):
             "print('PIL' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_header_reader_gives_what_pillows_own_open_gives(tmp_path, monkeypatch):
+    """``exif._open`` skips one step of Pillow's JPEG open (the dpi read from EXIF): values, formats
+    (an MPO stays an MPO) and errors must be exactly those of ``Image.open``."""
+    from metastore.readers import exif
+
+    root = photos(tmp_path)
+    camera_jpeg(root / "jfif.jpg", size=(30, 20))
+    Image.new("RGB", (40, 30), (1, 2, 3)).save(root / "dpi.jpg", dpi=(300, 300))  # JFIF density, no EXIF
+    first, second = Image.new("RGB", (16, 12), (9, 9, 9)), Image.new("RGB", (16, 12), (200, 9, 9))
+    first.save(root / "multi.jpg", format="MPO", save_all=True, append_images=[second])
+    Image.new("RGB", (8, 8)).save(root / "t.tiff")
+
+    def read_all():
+        out = {}
+        for p in sorted(root.rglob("*")):
+            if p.suffix in (".jpg", ".png", ".tiff"):
+                try:
+                    out[p.name] = exif.header_values(str(p), p.stat().st_size)
+                except Exception as exc:  # noqa: BLE001 - the error itself is compared
+                    out[p.name] = (type(exc), str(exc))
+        return out
+
+    ours = read_all()
+    monkeypatch.setattr(exif, "_open", Image.open)
+    assert ours == read_all()
+    assert ours["multi.jpg"]["image.format"] == "mpo" and ours["a.jpg"]["exif.make"] == "Canon"
+    assert isinstance(ours["trunc.jpg"], tuple) and isinstance(ours["not-an-image.jpg"], tuple)

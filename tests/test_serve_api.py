@@ -81,6 +81,36 @@ def test_library_offset(project):
     assert cat.search("", offset=len(every)).paths() == []
 
 
+@pytest.mark.parametrize("sort", [None, "path", "path:desc"])
+def test_library_after_pages_like_offset(project, sort):
+    """``after`` (keyset paging) gives the pages ``offset`` gives, in either path order."""
+    cat = Catalog(project[0] / "metastore.duckdb")
+    q = "has:location"
+    every = cat.search(q, sort=sort, columns=["location"]).rows()
+    assert len(every) > 20
+    for i in range(0, len(every), 7):
+        after = every[i - 1]["path"] if i else None
+        page = cat.search(q, sort=sort, columns=["location"], limit=7, after=after)
+        assert page.rows() == every[i:i + 7] == cat.search(q, sort=sort, columns=["location"], limit=7, offset=i).rows()
+        assert page.count() == len(every)  # the count is every match, not those after
+    assert cat.search(q, sort=sort, after=every[3]["path"], offset=2, limit=3).paths() == [
+        r["path"] for r in every[6:9]]
+
+
+def test_after_needs_the_path_order(client):
+    c, cat = client
+    with pytest.raises(Exception) as err:
+        cat.search("", sort="temperature", after="images/a.png")
+    assert "path order" in str(err.value)
+    r = c.get("/api/search", params={"q": "", "sort": "temperature:desc", "after": "images/a.png"})
+    assert r.status_code == 400 and "path order" in r.json()["error"]["message"]
+    first = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10}).json()
+    nxt = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10,
+                                      "after": first["rows"][-1]["path"]}).json()
+    by_offset = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10, "offset": 10}).json()
+    assert nxt["rows"] == by_offset["rows"] and nxt["more"] == by_offset["more"]
+
+
 def test_query_error_has_the_cli_span_and_help(client):
     c, cat = client
     r = c.get("/api/count", params={"q": "temprature>3 location:yard"})

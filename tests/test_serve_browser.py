@@ -247,6 +247,46 @@ def test_export_with_a_split(page, server):
     shutil.rmtree(out)
 
 
+def test_next_and_prev_page_after_the_last_path(browser, tmp_path):
+    """Paging 250 images by 100: Next asks for the images after the last path shown (?after=, no
+    offset), Prev goes back to where the page began; the URL keeps it, Back/Forward follow."""
+    from metastore import Catalog
+
+    proj = make_project(tmp_path / "proj")
+    (tmp_path / "many.csv").write_text("path,note\n" + "".join(f"many/img_{i:03d}.png,many\n" for i in range(250)),
+                                       encoding="utf-8")
+    Catalog(proj / "metastore.duckdb").import_files([tmp_path / "many.csv"])
+    proc, url, _ = start_server(proj, env={"XDG_CACHE_HOME": str(tmp_path / "cache")})
+    ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = ctx.new_page()
+    searches = []
+    page.on("request", lambda r: searches.append(r.url) if "/api/search" in r.url else None)
+    first = "() => document.querySelector('.tile') && document.querySelector('.tile').dataset.path"
+    try:
+        _ready(page, url + "?q=note:many")
+        _wait_results(page, "note:many", 250)
+        assert page.evaluate(first) == "many/img_000.png" and "page 1 of 3" in page.inner_text("#pageinfo")
+        page.click("#next")
+        page.wait_for_function(f"() => ({first})() === 'many/img_100.png'")
+        assert "after=many%2Fimg_099.png" in page.url and "page 2 of 3" in page.inner_text("#pageinfo")
+        assert "after=many%2Fimg_099.png" in searches[-1] and "offset=0" in searches[-1]
+        page.click("#next")
+        page.wait_for_function(f"() => ({first})() === 'many/img_200.png'")
+        assert page.locator(".tile").count() == 50 and page.is_disabled("#next")
+        page.click("#prev")
+        page.wait_for_function(f"() => ({first})() === 'many/img_100.png'")
+        assert "after=many%2Fimg_099.png" in searches[-1]
+        page.go_back()
+        page.wait_for_function(f"() => ({first})() === 'many/img_200.png'")
+        page.click("#prev")
+        page.click("#prev")
+        page.wait_for_function(f"() => ({first})() === 'many/img_000.png'")
+        assert "after=" not in page.url and page.is_disabled("#prev")
+    finally:
+        ctx.close()
+        stop(proc)
+
+
 def test_edits_from_the_detail_view(browser, tmp_path):
     """With --allow-edits: set a value and add a tag from the detail view; they are hand edits."""
     from metastore import Catalog

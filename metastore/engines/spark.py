@@ -19,7 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..schema import BOOLEAN, DATETIME, MULTI_ENUM, NUMBER, STRING, Field, Schema
+from ..schema import Field, Schema
+from ..types import TYPES
 from . import TABLE, check_query, compile_table
 
 FIXED = ("path", "media_id", "tags")
@@ -41,20 +42,26 @@ def spark_type_name(dtype) -> str:
     return dtype.simpleString()
 
 
+#: The DuckDB storage type (``types.TYPES[…].sql``) of each Spark type that has a metastore type.
+_SPARK_SQL = {"string": "VARCHAR", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "array<string>": "VARCHAR[]"}
+#: The metastore type a Spark column of each storage type reads as: the first row of the type
+#: table stored that way (string, number, boolean, datetime, multi-enum).
+_TYPE_OF_SQL: dict[str, str] = {}
+for _name, _t in TYPES.items():
+    _TYPE_OF_SQL.setdefault(_t.sql, _name)
+
+
+def _spark_sql(name: str) -> str | None:
+    if name.startswith(("varchar", "char")):
+        return "VARCHAR"
+    if name in _NUMERIC or name.startswith("decimal"):
+        return "DOUBLE"
+    return _SPARK_SQL.get(name)
+
+
 def map_type(dtype) -> str | None:
     """The metastore type of a Spark column type, or None when there is none."""
-    name = dtype.simpleString()
-    if name == "string" or name.startswith("varchar") or name.startswith("char"):
-        return STRING
-    if name in _NUMERIC or name.startswith("decimal"):
-        return NUMBER
-    if name == "boolean":
-        return BOOLEAN
-    if name == "timestamp":
-        return DATETIME
-    if name == "array<string>":
-        return MULTI_ENUM
-    return None
+    return _TYPE_OF_SQL.get(_spark_sql(dtype.simpleString()))
 
 
 def schema_from_spark(struct, *, keys=None) -> Schema:
@@ -103,9 +110,8 @@ def schema_from_spark(struct, *, keys=None) -> Schema:
 
 
 def _compatible(declared: str, mapped: str) -> bool:
-    if declared == mapped:
-        return True
-    return mapped == STRING and declared in ("string", "enum", "link")
+    """A key published as ``declared`` reads back from a column of ``mapped``'s storage type."""
+    return TYPES[declared].sql == TYPES[mapped].sql
 
 
 def _schema(target, schema) -> Schema:
@@ -162,10 +168,10 @@ def _examples(df):
 
     def examples(f) -> list:
         col = F.col(f"`{f.column}`")
-        if f.type in (NUMBER, DATETIME):
+        if f.kind.ordered:
             row = df.agg(F.min(col), F.max(col)).collect()[0]
             return [_naive_utc(v) for v in row]
-        item = F.explode(col) if f.type == MULTI_ENUM else col
+        item = F.explode(col) if f.kind.listed else col
         rows = (df.select(item.alias("v")).where(F.col("v").isNotNull()).groupBy("v").count()
                 .orderBy(F.desc("count"), F.asc("v")).limit(2).collect())
         return [r["v"] for r in rows]
@@ -189,13 +195,13 @@ def read(session, folder):
     _pyspark()
     from pyspark.sql import types as T
 
-    from ..store.publish import IMAGES_DIR, META_FILE, read_meta
+    from ..store.publish import IMAGES_DIR, published_root, read_meta
 
     meta = read_meta(folder)
-    root = Path(folder)
-    root = root.parent if root.name in (IMAGES_DIR, META_FILE) else root
-    spark_types = {STRING: T.StringType(), "enum": T.StringType(), "link": T.StringType(), NUMBER: T.DoubleType(),
-                   BOOLEAN: T.BooleanType(), DATETIME: T.TimestampType(), MULTI_ENUM: T.ArrayType(T.StringType())}
+    root = published_root(folder)
+    by_sql = {"VARCHAR": T.StringType(), "DOUBLE": T.DoubleType(), "BOOLEAN": T.BooleanType(),
+              "TIMESTAMP": T.TimestampType(), "VARCHAR[]": T.ArrayType(T.StringType())}
+    spark_types = {name: by_sql[t.sql] for name, t in TYPES.items()}
     fields = [T.StructField("path", T.StringType()), T.StructField("media_id", T.StringType()),
               T.StructField("tags", T.ArrayType(T.StringType()))]
     fields += [T.StructField(k["name"], spark_types[k["type"]]) for k in meta["keys"]]

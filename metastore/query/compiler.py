@@ -20,7 +20,7 @@ import math
 from datetime import datetime, timezone
 from typing import Iterable, Sequence, Union
 
-from ..schema import MULTI_ENUM, NUMBER, Field
+from ..schema import Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
@@ -115,11 +115,11 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
         for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.type == MULTI_ENUM, dialect))
+            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
         parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
     col = _column(p.target, dialect)
-    numeric = isinstance(p.target, Field) and p.target.type == NUMBER
+    numeric = isinstance(p.target, Field) and p.target.kind.finite  # NaN and infinities: never in a range
     sql = _leaf_sql(template, col, holders, p.each, dialect)
     if numeric and p.op in _FINITE_GUARD:  # plain comparisons stay pushable into the scan
         upper = p.op in ("gt", "ge")
@@ -153,7 +153,40 @@ class _Sql(Visitor):
         return "(" + " AND ".join(self.visit(x) for x in n.items) + ")"
 
     def visit_or(self, n: Or) -> str:
-        return "(" + " OR ".join(self.visit(x) for x in n.items) + ")"
+        # k:a OR k:b on one key → one IN list: DuckDB pushes an IN into the scan, whereas an OR
+        # of equalities is checked again in a filter above it (same rows, NULL alike)
+        groups: dict[tuple, list[Pred]] = {}
+        order: list = []
+        for x in n.items:
+            key = _in_key(x)
+            if key is None:
+                order.append(x)
+            else:
+                if key not in groups:
+                    groups[key] = []
+                    order.append(key)
+                groups[key].append(x)
+        parts = []
+        for item in order:
+            preds = groups.get(item) if isinstance(item, tuple) else None
+            if preds is None or len(preds) == 1:
+                parts.append(self.visit(preds[0] if preds else item))
+                continue
+            left = _IN_LEFT[preds[0].op].format(c=_column(preds[0].target, self.dialect))
+            holders = ", ".join(self.params.add(p.args[0]) for p in preds)
+            parts.append(f"{left} IN ({holders})")
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+#: Equality operators an OR of several values on one key compiles into ``<left> IN (…)``.
+_IN_LEFT = {"eq": "{c}", "eq_ci": "lower({c})"}
+
+
+def _in_key(x) -> tuple | None:
+    if (isinstance(x, Pred) and x.op in _IN_LEFT and not x.negated and not x.each and len(x.args) == 1
+            and isinstance(x.target, Field)):
+        return (x.op, x.target.column)
+    return None
 
 
 def _node_sql(node, params: _Params, dialect: str = "duckdb") -> str:
@@ -191,6 +224,7 @@ def compile_select(
     dialect: str = "duckdb",
     table: str = TABLE,
     sample: tuple[str, int] | None = None,
+    after: str | None = None,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
@@ -198,7 +232,10 @@ def compile_select(
     always the final tie-breaker (the default order). ``paths_only`` selects just ``path``
     (``media_id`` as text costs as much as the filter itself on large results).
     ``sample=(prefix, n)`` keeps only the ``n`` matches with the smallest ``md5(prefix || path)``
-    (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``."""
+    (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``.
+    ``after``: only the matches after this path in the order, which must be the path order
+    (``sort`` None or only ``path``): the next page without ``OFFSET`` (an offset past a few
+    thousand rows makes DuckDB sort every match instead of keeping the top ones)."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
@@ -210,6 +247,13 @@ def compile_select(
         hashed = FORMS["md5"].sql(dialect).format(c=f"{counter.add(prefix)} || {q('path')}")
         where = (f"({where}) AND {q('path')} IN (SELECT {q('path')} FROM {q(table)} WHERE {where} "
                  f"ORDER BY {hashed}, {q('path')} LIMIT {counter.add(int(n))})")
+
+    if after is not None:
+        keys = list(sort or ())
+        if any(target != "path" for target, _ in keys):
+            raise ValueError("'after' pages in the path order only")
+        desc = bool(keys) and keys[0][1]
+        where = f"({where}) AND {q('path')} {'<' if desc else '>'} {counter.add(str(after))}"
 
     cols = [q("path")]
     if not paths_only:

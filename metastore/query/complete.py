@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from ..schema import BOOLEAN, BUILTIN_KEYS, DATETIME, ENUM, LINK, MULTI_ENUM, NUMBER, STRING, lookup
+from ..schema import BUILTIN_KEYS, STRING, lookup
 from ..types import TYPES
 from .operators import SYNTAX
 
@@ -262,7 +262,7 @@ def complete(text: str, cursor: int | None = None, stats: CompletionStats | None
     more = False
     if ctx in ("value", "item") and key is not None and key.lower() not in ("tag", "path"):
         k = stats.get(key)
-        more = bool(k and k.type in (STRING, LINK) and k.distinct is not None and k.distinct > len(k.values))
+        more = bool(k and TYPES[k.type].facet == "top" and k.distinct is not None and k.distinct > len(k.values))
     op = prev.value if ctx == "value" and prev is not None else (":" if ctx == "item" else None)
     if op is not None and len(op) > 1 and op[0] == ":":
         op = op[1:]
@@ -409,7 +409,7 @@ def _operators(stats: CompletionStats, name: str | None, typed_op: str) -> list:
 def _keyrefs(stats: CompletionStats, builtin: str, frag: str) -> list:
     at = frag.startswith("@")
     typed = _partial(frag[1:])[0] if at else frag
-    want = (lambda k: k.type == BOOLEAN) if builtin in ("is", "not") else None
+    want = (lambda k: TYPES[k.type].query == "boolean") if builtin in ("is", "not") else None
     out = []
     for k in _ranked_keys(stats, typed, want):
         written = key_text(k.name)
@@ -442,17 +442,18 @@ def _values(stats: CompletionStats, name: str | None, op: str, frag: str, *, ite
             return [], None
         kind, type_ = "value", k.type
         counts = dict(k.values)
-        if k.type == BOOLEAN:
+        t = TYPES[k.type]
+        if t.query == "boolean":
             pool = [("true", counts.get("true", 0)), ("false", counts.get("false", 0))]
-        elif k.type in (ENUM, MULTI_ENUM) and k.options:
+        elif t.options and k.options:
             pool = sorted(((o, counts.get(o, 0)) for o in k.options), key=lambda p: (-p[1], p[0]))
         else:
             pool = list(k.values)
-        if k.type in (NUMBER, DATETIME):
+        if t.ordered:
             hint = _range_hint(k)
             if k.distinct is not None and k.distinct > len(k.values):
                 return [], hint
-        if op in (">", ">=", "<", "<=") and k.type not in (NUMBER, DATETIME):
+        if op in (">", ">=", "<", "<=") and not t.ordered:
             return [], None
     fold = typed.casefold()
     ranked = []
@@ -490,7 +491,7 @@ _ORDERED = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b
 
 def _ordered_count(op: str, value, pool, k) -> int:
     """Images whose value of ``k`` is ``op value`` (0: unknown, so no count is shown)."""
-    if k.type != NUMBER or k.distinct is None or k.distinct > len(pool):
+    if TYPES[k.type].query != "number" or k.distinct is None or k.distinct > len(pool):
         return 0
     try:
         here = float(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Iterator
 
-from ..schema import LINK, STRING, Schema
+from ..schema import Schema
 from . import ast
 
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)\Z")
@@ -55,7 +55,7 @@ def candidates(text: str, node: ast.Node | None, schema: Schema) -> Iterator[tup
         # 2. k:"phrase" on a text key: ':' is the whole value, '~' contains
         if isinstance(n, ast.Filter) and n.op == ":" and isinstance(v, ast.Quoted) and v.text:
             f = schema.get(n.key.name)
-            if f is not None and f.type in (STRING, LINK):
+            if f is not None and f.kind.text_like and not f.kind.options:
                 clause = f"{_key_text(n)}~{_quote(v.text)}"
                 yield (f"{_key_text(n)}:{_quote(v.text)} matches the whole value; {clause} finds values "
                        f"containing it", _replace(text, n.span, clause))

@@ -21,7 +21,7 @@ from lark.exceptions import LarkError, UnexpectedCharacters, UnexpectedInput, Un
 from ..errors import QueryError
 from ..schema import BUILTIN_KEYS
 from . import ast
-from .syntax_errors import DANGLING_HELP, check_bare_word, check_value_word, from_characters, from_token, glued
+from .syntax_errors import check_bare_word, check_value_word, dangling, from_characters, from_token, glued
 from .syntax_errors import err as _err
 
 MAX_QUERY_BYTES = 64 * 1024
@@ -378,10 +378,7 @@ class _Tracker:
             self.negs = 0
         else:
             if t == "WORD" and tok.value.lower() in ("and", "or"):
-                raise _err(
-                    f"dangling '{tok.value}': it needs a term on each side", tok.start_pos, tok.end_pos,
-                    DANGLING_HELP.format(w=tok.value),
-                )
+                raise dangling(tok)
             if t in _TERM_START or (t == "QUOTED" and prev not in ("OP", "LSQB", "_COMMA")) or (
                 t == "ATKEY" and prev != "BUILTIN"
             ):
@@ -407,10 +404,29 @@ class _Tracker:
         return self.history[-back] if len(self.history) >= back else None
 
 
+#: Recently parsed texts → their (immutable) trees: long-lived users (``search -i``, ``serve``,
+#: the Python API) repeat queries, and Lark costs ~0.3 ms per parse (issue 16, warm reads).
+_PARSED: dict[str, "ast.Node | None"] = {}
+_PARSED_MAX = 256
+
+
 def parse(text: str) -> ast.Node | None:
     """Parse query text into an AST; None for an empty or blank query.
 
     Raises QuerySyntaxError (a QueryError) for anything that does not parse."""
+    if isinstance(text, str) and text in _PARSED:
+        return _PARSED[text]
+    node = _parse(text)
+    if len(_PARSED) >= _PARSED_MAX:
+        try:
+            _PARSED.pop(next(iter(_PARSED)), None)  # the oldest
+        except (StopIteration, RuntimeError):  # another thread changed it meanwhile
+            pass
+    _PARSED[text] = node
+    return node
+
+
+def _parse(text: str) -> ast.Node | None:
     if not isinstance(text, str):
         raise TypeError("query text must be a str")
     size = len(text.encode("utf-8", "surrogatepass"))

@@ -55,13 +55,25 @@ def _check_boost(tok: Token, what: str) -> None:
     m = _BOOST.search(tok.value)
     if m and m.start() > 0:
         start = tok.start_pos + m.start()
-        raise err(f"boosts ('{m.group()}') are not supported: results are not ranked", start, tok.end_pos,
-                   f"remove '{m.group()}' (quote {what} to match the text: \"{tok.value}\")")
+        raise _no_boosts(m.group(), start, tok.end_pos,
+                         f"remove '{m.group()}' (quote {what} to match the text: \"{tok.value}\")")
 
 
 # ---------------------------------------------------------------- friendly syntax errors
 
-DANGLING_HELP = "put a term on each side, e.g. weather:rain OR weather:fog (quote it to search the word: \"{w}\")"
+def dangling(tok: Token) -> QuerySyntaxError:
+    """``AND`` / ``OR`` without a term on one side (at the start or end, or before ``)``)."""
+    w = tok.value
+    return err(f"dangling '{w}': it needs a term on each side", tok.start_pos, tok.end_pos,
+               f"put a term on each side, e.g. weather:rain OR weather:fog (quote it to search the word: \"{w}\")")
+
+
+def _nested(start: int, end: int) -> QuerySyntaxError:
+    return err("lists cannot be nested", start, end, "write one flat list, e.g. location:[dock-a, dock-b]")
+
+
+def _no_boosts(boost: str, start: int, end: int, help: str) -> QuerySyntaxError:
+    return err(f"boosts ('{boost}') are not supported: results are not ranked", start, end, help)
 
 
 def from_characters(text: str, e: UnexpectedCharacters, tr) -> QuerySyntaxError:
@@ -76,7 +88,7 @@ def _bad_char(text: str, pos: int, tr, prev: Token | None) -> QuerySyntaxError:
             f"unclosed quote — {ch} opened at column {col}", pos, len(text),
             f"add the closing {ch} (or write \\{ch} for a literal quote)",
         )
-    if ch == "/" and prev is not None and prev.type in ("OP",):
+    if ch == "/" and prev is not None and prev.type == "OP":
         rest = text[pos + 1:]
         closing = re.search(r"(?<!\\)/", rest)
         if closing is None:
@@ -99,7 +111,7 @@ def _bad_char(text: str, pos: int, tr, prev: Token | None) -> QuerySyntaxError:
     if ch == "@":
         return err("'@' must be followed by a key name", pos, pos + 1, 'write @name or @"any key", e.g. @has:x')
     if ch == "[" and prev is not None and prev.type in ("LSQB", "_COMMA"):
-        return err("lists cannot be nested", pos, pos + 1, "write one flat list, e.g. location:[dock-a, dock-b]")
+        return _nested(pos, pos + 1)
     if prev is not None and prev.type == "OP":
         return err(
             f"a value cannot start with '{ch}'", pos, pos + 1,
@@ -119,7 +131,7 @@ def glued(tr, before: Token, tok: Token) -> QuerySyntaxError:
                     f"search the exact phrase {before.value}, or each word anywhere: {words}")
     m = _BOOST.match(text)
     if m:
-        return err(f"boosts ('{text}') are not supported: results are not ranked", start, end, f"remove '{text}'")
+        return _no_boosts(text, start, end, f"remove '{text}'")
     if before.type == "QUOTED" and text[:1] == "," and tr.prev(2) is not None and tr.prev(2).type == "OP":
         key = _token_before(tr, tr.prev(2))
         name = key.value if key is not None else "key"
@@ -140,9 +152,8 @@ def _key_before(tr, op: Token | None) -> str:
 
 def from_token(text: str, tok: Token | None, tr) -> QuerySyntaxError:
     end_of_input = tok is None or tok.type == "$END"
+    # the token before the failing one (the tracker has seen the failing token when it is a real one)
     prev = tr.prev(2) if not end_of_input and tr.history and tr.history[-1] is tok else tr.prev()
-    if not end_of_input and (not tr.history or tr.history[-1] is not tok):
-        prev = tr.prev()
     ptype = prev.type if prev is not None else None
     where = (len(text), len(text)) if end_of_input else (tok.start_pos, tok.end_pos)
     shown = "the end of the query" if end_of_input else f"'{tok.value}'"
@@ -176,11 +187,9 @@ def from_token(text: str, tok: Token | None, tr) -> QuerySyntaxError:
     if ptype in ("LSQB", "LBRACE", "_COMMA", "ITEM", "_TO") or (ptype == "QUOTED" and _in_list(tr)):
         return _bracket_error(tr, tok, prev, where)
     if tok is not None and tok.type in ("_AND", "_OR"):
-        w = tok.value
-        return err(f"dangling '{w}': it needs a term on each side", tok.start_pos, tok.end_pos, DANGLING_HELP.format(w=w))
+        return dangling(tok)
     if ptype in ("_AND", "_OR") and (end_of_input or tok.type == "RPAR"):
-        w = prev.value
-        return err(f"dangling '{w}': it needs a term on each side", prev.start_pos, prev.end_pos, DANGLING_HELP.format(w=w))
+        return dangling(prev)
     if ptype in ("NOT", "NEG", "PLUS") and (end_of_input or tok.type == "RPAR"):
         return err(
             f"'{prev.value}' {'applies to' if ptype == 'PLUS' else 'negates'} nothing", prev.start_pos, prev.end_pos,
@@ -225,7 +234,7 @@ def _bracket_error(tr, tok: Token | None, prev: Token, where) -> QuerySyntaxErro
         return err("a list item cannot start with '{'", tok.start_pos, tok.start_pos + 1,
                     f"quote it: {name}[\"{tok.value.rstrip(']')}\"]")
     if tok is not None and tok.value[:1] == "[" and prev.type in ("LSQB", "_COMMA"):
-        return err("lists cannot be nested", tok.start_pos, tok.end_pos, "write one flat list, e.g. location:[dock-a, dock-b]")
+        return _nested(tok.start_pos, tok.end_pos)
     if opener.type == "LBRACE" and not ranged and (any(":" in t.value for t in items) or ttype in ("RBRACE", "$END")):
         inner = next((t.value for t in items if ":" in t.value), None)
         if inner is not None:
@@ -271,13 +280,6 @@ def _token_before(tr, tok: Token) -> Token | None:
     return None
 
 
-def _last(tr, type_: str) -> Token | None:
-    for t in reversed(tr.history):
-        if t.type == type_:
-            return t
-    return None
-
-
 def _in_list(tr) -> bool:
     for t in reversed(tr.history[:-1] if tr.history else []):
         if t.type in ("RSQB", "RBRACE"):
@@ -287,4 +289,4 @@ def _in_list(tr) -> bool:
     return False
 
 
-__all__ = ["err", "DANGLING_HELP", "check_bare_word", "check_value_word", "glued", "from_characters", "from_token"]
+__all__ = ["err", "dangling", "check_bare_word", "check_value_word", "glued", "from_characters", "from_token"]

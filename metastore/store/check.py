@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .. import schema as S
+from .. import types as T
 from . import ddl
 from .connection import quote
 from .edits import TAGS_SRC
@@ -146,15 +147,16 @@ def check_catalog(con) -> CheckReport:
         rule(f"SELECT count(*), any_value(path) FROM images i WHERE {s} IN "
              f"(SELECT id FROM sources WHERE undone_by IS NOT NULL)",
              f"key '{f.name}': values credited to an undone import")
-        if f.type == S.ENUM:
+        t = T.TYPES[f.type]
+        if t.options and not t.listed:
             rule(f"SELECT count(*), any_value({v}) FROM images WHERE {v} IS NOT NULL "
                  f"AND NOT list_contains(?::VARCHAR[], {v})", f"key '{f.name}': values not among its options",
                  [list(f.options)])
-        elif f.type == S.MULTI_ENUM:
+        elif t.options:
             rule(f"SELECT count(*), any_value(x) FROM (SELECT unnest({v}) AS x FROM images WHERE {v} IS NOT NULL) "
                  f"WHERE x IS NULL OR NOT list_contains(?::VARCHAR[], x)", f"key '{f.name}': values not among its options",
                  [list(f.options)])
-        if f.type in (S.ENUM, S.MULTI_ENUM):
+        if t.options:
             rep.rules += 1
             if len(f.options) > S.MAX_OPTIONS or any(len(o) > S.MAX_OPTION_LENGTH for o in f.options):
                 rep.problems.append(f"key '{f.name}': options exceed {S.MAX_OPTIONS} or {S.MAX_OPTION_LENGTH} characters")

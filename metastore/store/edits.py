@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from .. import infer
 from .. import schema as S
+from .. import types as T
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import from_json_expr
 from .connection import quote
@@ -41,8 +42,8 @@ def _image_ids(con, paths: list[str]) -> list[int]:
 def _typed(key: str, text: str, field: S.Field | None, forced: str | None) -> tuple[str, object]:
     """Read one hand-typed value: the key's type if it exists, else --type, else auto-typing."""
     if field is not None and forced and forced != field.type:
-        raise UsageError(f"key '{key}' is a {field.type}, not {forced}",
-                         help=f"metastore fields retype {key} string widens it" if forced == S.STRING else None)
+        raise UsageError(f"key '{key}' is {field.kind.a}, not {forced}",
+                         help=f"metastore fields retype {key} {forced} widens it" if forced in T.TYPES and T.TYPES[forced].fits_any else None)
     if forced and forced not in S.TYPES:
         raise UsageError(f"unknown type '{forced}'", help=f"types are: {', '.join(S.TYPES)}")
     try:
@@ -53,7 +54,7 @@ def _typed(key: str, text: str, field: S.Field | None, forced: str | None) -> tu
         return infer.infer_and_coerce(text)
     except infer.ValueProblem as exc:
         kind = field.type if field is not None else forced
-        raise MetastoreError(f"key '{key}': {exc}", help=f"'{key}' is a {kind}") from None
+        raise MetastoreError(f"key '{key}': {exc}", help=f"'{key}' is {T.TYPES[kind].a}") from None
 
 
 def set_values(con, path: str, assignments: list[tuple[str, str]], types: dict[str, str]) -> int:

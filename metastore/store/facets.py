@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from typing import Sequence
 
 from .. import schema as S
+from .. import types as T
 from ..errors import NotFoundError, UsageError
 from .connection import quote
 
@@ -160,6 +161,16 @@ class _Key:
     unit: str = "year"  # datetime: fine bins are one unit long
 
 
+#: How a key is counted: its type's ``facet`` (``types.TYPES``). TOP: the most common values (any
+#: number of them); OPTIONS: every option; ITEMS: every option of a list, per image; TRUTH:
+#: true and false; HISTOGRAM: numeric bins; TIMELINE: calendar bins.
+TOP, OPTIONS, ITEMS, TRUTH, HISTOGRAM, TIMELINE = "top", "options", "items", "boolean", "histogram", "timeline"
+
+
+def _kind(f: S.Field) -> str:
+    return T.TYPES[f.type].facet
+
+
 class _Run:
     def __init__(self, con, where: str, params: list, *, filtered: bool, bins: int, top: int) -> None:
         self.con, self.where, self.params = con, where, params
@@ -168,11 +179,11 @@ class _Run:
     def facets(self, fields: Sequence[S.Field], images: int) -> list[Facet]:
         keys = [_Key(f, Facet(f.name, f.type, 0)) for f in fields]
         # branches: one per key, and one more per multi-enum key when filtered
-        n = len(keys) + (sum(k.field.type == S.MULTI_ENUM for k in keys) if self.filtered else 0)
+        n = len(keys) + (sum(_kind(k.field) == ITEMS for k in keys) if self.filtered else 0)
         materialize = self._prelude(keys, sample=self.filtered and n >= 2 and images >= SAMPLE_FROM)
         extra: list = []
         branches = [b for i, key in enumerate(keys) for b in self._branches(i, key, extra)]
-        if self.filtered and all(k.field.type == S.MULTI_ENUM for k in keys):
+        if self.filtered and all(_kind(k.field) == ITEMS for k in keys):
             branches.append(_select(-1, "count(*)", "{src}"))  # nothing else gives the result's size
         src, cte = f"images WHERE {self.where}", ""
         if materialize:
@@ -201,7 +212,7 @@ class _Run:
         """One query: fine bins of every number and datetime key from the whole catalog's
         range, and (when ``sample``) whether a 1% sample says the filter keeps at most
         ``MATERIALIZE_AT`` of the rows. Returns that answer."""
-        ranged = [k for k in keys if k.field.type in (S.NUMBER, S.DATETIME)]
+        ranged = [k for k in keys if _kind(k.field) in (HISTOGRAM, TIMELINE)]
         cols = [quote(k.field.column) for k in ranged]
         aggs = [f"min({c}), max({c})" for c in cols]
         if sample:
@@ -216,7 +227,7 @@ class _Run:
             lo, hi = got[2 * j], got[2 * j + 1]
             if lo is None:
                 continue
-            if key.field.type == S.DATETIME:
+            if _kind(key.field) == TIMELINE:
                 span = (hi - lo).total_seconds()
                 key.unit = next((u for u in _FINE_UNITS if span / dict(UNITS)[u] + 1 <= FINE_BINS), "year")
                 continue
@@ -234,26 +245,26 @@ class _Run:
     def _branches(self, i: int, key: _Key, extra: list) -> list[str]:
         """SQL of the key's branches (``{src}`` is the rows to read); columns are
         ``k, s (text), x (number), t (datetime), b (boolean), n, tot, pres``."""
-        f, c = key.field, quote(key.field.column)
-        if f.type in (S.STRING, S.LINK):
+        c, kind = quote(key.field.column), _kind(key.field)
+        if kind == TOP:
             # any number of distinct values: cut to the top in SQL; the window sums run over
             # every group (NULL included) before the cut
             return [f"SELECT {i} AS k, v AS s, NULL::DOUBLE AS x, NULL::TIMESTAMP AS t, NULL::BOOLEAN AS b, n, "
                     f"sum(n) OVER () AS tot, sum(n) FILTER (WHERE v IS NOT NULL) OVER () AS pres "
                     f"FROM (SELECT {c} AS v, count(*) AS n FROM {{src}} GROUP BY v) "
                     f"ORDER BY v IS NULL DESC, n DESC, v LIMIT {int(self.top) + 1}"]
-        if f.type == S.ENUM:  # at most MAX_OPTIONS values: count them all
+        if kind == OPTIONS:  # at most MAX_OPTIONS values: count them all
             return [_select(i, "count(*)", "{src}", s=c, group=2)]
-        if f.type == S.BOOLEAN:
+        if kind == TRUTH:
             return [_select(i, "count(*)", "{src}", b=c, group=5)]
-        if f.type == S.MULTI_ENUM:
+        if kind == ITEMS:
             # Stored lists hold distinct items and are never empty (an empty one is NULL), so
             # unnest counts images per option; the second branch counts images with a value.
             out = [_select(i, "count(*)", "{src}", s=f"unnest({c})", group=2)]
             if self.filtered:  # else fields.count says it (a checked invariant)
                 out.append(_select(i, f"count({c})", "{src}"))
             return out
-        if f.type == S.NUMBER:
+        if kind == HISTOGRAM:
             extra.append(10.0 ** abs(key.exp))
             return [_select(i, "count(*)", "{src}", x=_fine_sql(c, key.exp, len(self.params) + len(extra)),
                             group=3)]
@@ -262,28 +273,28 @@ class _Run:
     # -- finishing ---------------------------------------------------------------------------
     def _finish(self, key: _Key) -> int | None:
         """Fill ``key.facet`` from its rows; the result's size when the rows tell it."""
-        f, facet, rows = key.field, key.facet, key.rows
-        if f.type in (S.STRING, S.LINK):
+        f, facet, rows, kind = key.field, key.facet, key.rows, _kind(key.field)
+        if kind == TOP:
             key.present = int(rows[0][7] or 0) if rows else 0
             _top(facet, [(r[1], r[5]) for r in rows if r[1] is not None], self.top, key.present)
             return int(rows[0][6]) if rows else 0
-        if f.type == S.MULTI_ENUM:
+        if kind == ITEMS:
             options = [(r[1], r[5]) for r in rows if r[1] is not None]
             counted = [r[5] for r in rows if r[1] is None]
             key.present = counted[0] if counted else f.count
             _top(facet, options, self.top, sum(n for _, n in options))
             return None
         total = sum(r[5] for r in rows)
-        if f.type in (S.ENUM, S.BOOLEAN):
-            col = 1 if f.type == S.ENUM else 4
+        if kind in (OPTIONS, TRUTH):
+            col = 1 if kind == OPTIONS else 4
             values = [(r[col], r[5]) for r in rows if r[col] is not None]
             key.present = sum(n for _, n in values)
-            if f.type == S.BOOLEAN:
+            if kind == TRUTH:
                 got = dict(values)
                 facet.buckets = [Bucket("value", got.get(True, 0), True), Bucket("value", got.get(False, 0), False)]
             else:
                 _top(facet, values, self.top, key.present)
-        elif f.type == S.NUMBER:
+        elif kind == HISTOGRAM:
             key.present = self._number(key, {r[2]: r[5] for r in rows})
         else:
             key.present = self._datetime(key, {r[3]: r[5] for r in rows})

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from .. import schema as S
+from .. import types as T
 from ..errors import UsageError
 from .fields import load_fields
 from .txn import atomic
@@ -18,8 +19,9 @@ def declare_field(con, name: str, type_: str, *, options: Sequence[str] = (), lo
     problem = S.key_problem(name)
     if problem:
         raise UsageError(f"invalid key '{name}': {problem}")
-    if options and type_ not in (S.ENUM, S.MULTI_ENUM):
-        raise UsageError("--options only applies to enum and multi-enum fields")
+    if options and not T.TYPES[type_].options:
+        raise UsageError("--options only applies to " + " and ".join(n for n, t in T.TYPES.items() if t.options)
+                         + " fields")
     bad = [o for o in options if len(o) > S.MAX_OPTION_LENGTH]
     if bad:
         raise UsageError(f"option '{bad[0]}' is longer than {S.MAX_OPTION_LENGTH} characters")
@@ -29,8 +31,8 @@ def declare_field(con, name: str, type_: str, *, options: Sequence[str] = (), lo
             f = existing[name]
             if f.type != type_:
                 raise UsageError(
-                    f"key '{name}' is already a {f.type}",
-                    help=f"to widen it: metastore fields retype {name} string" if type_ == S.STRING else None)
+                    f"key '{name}' is already {f.kind.a}",
+                    help=f"to widen it: metastore fields retype {name} {type_}" if T.TYPES[type_].fits_any else None)
             con.execute(
                 "UPDATE fields SET declared = true, locked = ?, "
                 "options = list_sort(list_distinct(list_concat(options, ?))) WHERE id = ?",

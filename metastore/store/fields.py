@@ -36,6 +36,15 @@ _KEPT: dict[str, tuple[list, S.Schema]] = {}  # catalog path -> (stamp, schema w
 _KEPT_LOCK = threading.Lock()
 
 
+def kept_schema(path: str | os.PathLike) -> S.Schema | None:
+    """The schema :func:`read_schema` kept for the catalog at ``path`` if its stamp still holds
+    (no connection needed: a warm search parses and checks without opening the catalog)."""
+    key = os.path.realpath(path)
+    with _KEPT_LOCK:
+        kept = _KEPT.get(key)
+    return kept[1] if kept is not None and kept[0] == stamp(key) else None
+
+
 def read_schema(con, path: str | os.PathLike) -> S.Schema:
     """``load_schema(con, with_tags=False)`` for the catalog at ``path``, kept in memory while
     the file's stamp holds (``stamp.py``), so repeated searches and facets in one process read

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import re
+
 from .. import schema as S
 from .. import types as T
-import re
 
 import duckdb
 
@@ -21,8 +22,11 @@ from .stage import Issue, Stage, StageColumn
 from .handoff import ERRS, STAGE, TYPED, map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
-_TEXT_CANDIDATES = (S.BOOLEAN, S.NUMBER, S.DATETIME, S.LINK)
-_KIND_NOUN = {S.BOOLEAN: "booleans", S.NUMBER: "numbers", S.DATETIME: "datetimes", S.LINK: "links"}
+_TEXT_CANDIDATES = T.AUTO_ORDER
+#: The type a key whose values fit no other is (every text fits it).
+_FALLBACK = next(t.name for t in T.TYPES.values() if t.fits_any)
+#: The type ``--datetime-format KEY=FORM`` makes a key (its values read with strptime).
+FORMAT_TYPE = S.DATETIME
 
 
 @dataclass
@@ -63,19 +67,22 @@ def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
     if col.kinds is None:
         return _TEXT_CANDIDATES, None
     kinds = col.kinds
-    if kinds == {"num"}:
-        return (), S.NUMBER
-    if kinds == {"bool"}:
-        return (), S.BOOLEAN
-    if kinds == {"list"}:
-        return (), S.MULTI_ENUM
-    if kinds == {"str"}:
-        return (S.DATETIME, S.LINK), None
+    if len(kinds) == 1:
+        (kind,) = kinds
+        if kind == "str":  # JSON strings: the auto-typed kinds whose values arrive as strings
+            return tuple(t for t in _TEXT_CANDIDATES if T.TYPES[t].json_kind == "str"), None
+        forced = _JSON_TYPE.get(kind)
+        if forced:
+            return (), forced
     if kinds <= {"str", "num", "bool"}:
         # Mixed JSON kinds (5 here, "5" or "n/a" there): typed from the text of every value like a
         # CSV column, so that a key that ends up a string says why (issue 12 item 11).
         return _TEXT_CANDIDATES, None
-    return (), S.STRING
+    return (), _FALLBACK
+
+
+#: The type of a key whose JSON values are all of one (non-string) kind: numbers, booleans, lists.
+_JSON_TYPE = {t.json_kind: t.name for t in T.TYPES.values() if t.json_kind != "str"}
 
 
 #: Keys one import may bring. Planning is one SQL statement over all keys, which DuckDB plans in
@@ -107,11 +114,11 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
     formats = formats or {}
     if formats:
         check_datetime_formats(con, formats)
-        bad = [k for k, t in declared.items() if k in formats and t != S.DATETIME]
+        bad = [k for k, t in declared.items() if k in formats and t != FORMAT_TYPE]
         if bad:
             raise UsageError(f"--datetime-format {bad[0]}=… makes '{bad[0]}' a datetime, but --type says "
                              f"{declared[bad[0]]}", help="give one of the two")
-        declared = {**declared, **{k: S.DATETIME for k in formats}}
+        declared = {**declared, **{k: FORMAT_TYPE for k in formats}}
     files = stage.files
     if len(stage.columns) > MAX_IMPORT_KEYS:
         from ..errors import ImportFailed
@@ -131,7 +138,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
             if want and want != existing.type:
                 plan.issues.append(Issue(
                     col.where, None, col.key, None,
-                    f"key '{col.key}' is already a {existing.type}, not {want} "
+                    f"key '{col.key}' is already {existing.kind.a}, not {want} "
                     f"(to change it, checking every stored value first: metastore fields retype {col.key} {want})"))
                 continue
             plan.keys.append(KeyPlan(col.key, col.col, existing.type, "existing", field=existing,
@@ -144,7 +151,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
                 plan.keys.append(KeyPlan(col.key, col.col, forced, "new"))
             else:
                 infer_cols.append((col, cands))
-                plan.keys.append(KeyPlan(col.key, col.col, S.STRING, "new"))
+                plan.keys.append(KeyPlan(col.key, col.col, _FALLBACK, "new"))
     by_col = {k.col: k for k in plan.keys}
 
     _infer(con, plan, by_col, infer_cols)
@@ -160,7 +167,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
 
 #: Rows a first, cheap pass looks at to rule candidate types out. A type that fails on any of
 #: them cannot fit every value; types that survive are then confirmed on ALL rows.
-_SAMPLE_ROWS = 20_000
+_SAMPLE_ROWS = 2_048
 
 
 #: Aggregates per statement. DuckDB plans one SELECT of many aggregates in super-linear time
@@ -262,12 +269,12 @@ def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> s
     misfits = k.values - fitting
     where = ex[3] if ex[3] else f"row {ex[2]}" + (f" of {files[ex[1]]}" if len(files) > 1 else "")
     verb = "is" if misfits == 1 else "are"
-    noun = _KIND_NOUN[best] if misfits != 1 else _KIND_NOUN[best][:-1]
+    noun = best + "s" if misfits != 1 else best
     article = "" if misfits != 1 else ("an " if noun[0] in "aeiou" else "a ")
     note = (f"{k.key}: string, because {misfits:,} of {k.values:,} values {verb} not {article}{noun}, "
             f"e.g. {ex[0]!r} at {where}; use --type {k.key}={best} to import as {best} (those values are "
             f"then listed as errors and left out)")
-    if best == S.DATETIME:
+    if best == FORMAT_TYPE:
         note += f", or give their form with --datetime-format {k.key}=FORMAT (e.g. '%m/%d/%Y %H:%M')"
     return note
 
@@ -280,7 +287,7 @@ LOOSE_DATE_RE = (r"[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}([ T,]+[0-9]{1,2}[:.]
 
 def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
     """Keys left as strings whose values mostly look like dates in a form not understood."""
-    keys = [k for k in keys if k.type == S.STRING and k.values and (k.note is None or "datetimes" not in k.note)]
+    keys = [k for k in keys if T.TYPES[k.type].fits_any and k.values and (k.note is None or "datetimes" not in k.note)]
     if not keys:
         return
     pat = "'" + LOOSE_DATE_RE.replace("'", "''") + "'"
@@ -298,7 +305,8 @@ def _date_like_notes(con, plan: Plan, keys: list[KeyPlan]) -> None:
                       f"--datetime-format {k.key}=FORMAT (strftime, e.g. '%m/%d/%Y %H:%M')")
 
 
-_MAPPED = (S.ENUM, S.MULTI_ENUM)
+#: Types whose cells repeat (options): each distinct cell is typed once, in a map table.
+_MAPPED = tuple(t.name for t in T.TYPES.values() if t.options)
 
 
 def _map_table(k: KeyPlan) -> str:
@@ -314,7 +322,8 @@ def _check_enums(con, plan: Plan) -> None:
         m = _map_table(k)
         con.execute(f"CREATE TEMP TABLE {m} AS SELECT raw, {cast_expr('raw', k.type)} AS val "
                     f"FROM (SELECT DISTINCT {k.col} AS raw FROM {STAGE} WHERE {_nonempty(k.col)})")
-        items = "unnest(val)" if k.type == S.MULTI_ENUM else "val"
+        listed = T.TYPES[k.type].listed
+        items = "unnest(val)" if listed else "val"
         known = sorted(k.field.options) if k.field else []
         total, longest = con.execute(
             f"SELECT count(DISTINCT x), max(length(x)) FROM (SELECT {items} AS x FROM {m} "
@@ -322,18 +331,18 @@ def _check_enums(con, plan: Plan) -> None:
         if total > S.MAX_OPTIONS:
             plan.issues.append(Issue(
                 plan.stage.files[0], None, k.key, None,
-                f"key '{k.key}' would have {total:,} options; an {k.type} allows at most {S.MAX_OPTIONS} "
+                f"key '{k.key}' would have {total:,} options; {T.TYPES[k.type].a} allows at most {S.MAX_OPTIONS} "
                 f"(declare it as string: --type {k.key}=string)"))
             plan.keys.remove(k)
             continue
         if longest and longest > S.MAX_OPTION_LENGTH:
-            long_ = (f"length(val) > {S.MAX_OPTION_LENGTH}" if k.type == S.ENUM else
-                     f"list_bool_or(list_transform(val, lambda x: length(x) > {S.MAX_OPTION_LENGTH}))")
+            long_ = (f"list_bool_or(list_transform(val, lambda x: length(x) > {S.MAX_OPTION_LENGTH}))" if listed
+                     else f"length(val) > {S.MAX_OPTION_LENGTH}")
             con.execute(f"UPDATE {m} SET val = NULL WHERE {long_}")
 
 
 def _typed_expr(k: KeyPlan) -> str:
-    if k.type == S.MULTI_ENUM:
+    if k.type in _MAPPED and T.TYPES[k.type].listed:
         # An empty list is no value, like an empty cell: stored lists always hold an option.
         return f"nullif({_map_table(k)}.val, [])"
     if k.type in _MAPPED:
@@ -369,11 +378,11 @@ def _reason(k: KeyPlan, c: str) -> str:
     q = "'" * 4
     if k.fmt is not None:
         return f"{q} || {c} || {q} || {codec_lit(' does not match --datetime-format ' + repr(k.fmt))}"
-    if k.type == S.ENUM:
+    if k.type in _MAPPED and not T.TYPES[k.type].listed:
         return (f"{q} || {c} || {q} || CASE WHEN trim({c}) = '' THEN {codec_lit(T.EMPTY_OPTION_PROBLEM)} "
                 f"ELSE ' is longer than {S.MAX_OPTION_LENGTH} characters, the limit for an "
                 f"enum option (declare the key as string)' END")
-    if k.type == S.MULTI_ENUM:
+    if k.type in _MAPPED:
         return (f"{q} || {c} || {q} || CASE WHEN starts_with(trim({c}), '[') "
                 f"THEN ' is not a JSON array of strings (e.g. [\"rust\", \"dent\"] or rust, dent)' "
                 f"ELSE ' has an option longer than {S.MAX_OPTION_LENGTH} characters (declare the key as string)' END")
@@ -392,7 +401,7 @@ def _collect_errors(con, plan: Plan) -> None:
             src = issue.file if issue.row is None else None
             con.execute(f"INSERT INTO {ERRS} VALUES (?, ?, ?, ?, ?, ?, false, NULL)",
                         [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
-    checked = [k for k in plan.keys if not k.verified and k.type != S.STRING]
+    checked = [k for k in plan.keys if not k.verified and not T.TYPES[k.type].fits_any]
     if checked:
         counts = _aggregate(con, [f"count(*) FILTER (WHERE {_misfit(k)})" for k in checked])
         for k, n in zip(checked, counts):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import schema as S
+from .. import types as T
 from ..errors import ExportError, QueryError, UsageError
 from .connection import quote
 from .export_rows import _sql_text
@@ -37,12 +38,12 @@ IMAGES_DIR = "images"
 META_FILE = "metastore.json"
 FIXED_COLUMNS = ("path", "media_id", "tags")
 #: the Parquet type of each key type (as DuckDB writes it) — the published table's contract
-PARQUET_TYPES = {
-    S.STRING: "VARCHAR", S.LINK: "VARCHAR", S.ENUM: "VARCHAR", S.NUMBER: "DOUBLE", S.BOOLEAN: "BOOLEAN",
-    S.DATETIME: "TIMESTAMPTZ", S.MULTI_ENUM: "VARCHAR[]",
-}
-#: keys a folder can be named after (one folder per value)
-PARTITION_TYPES = (S.ENUM, S.STRING, S.BOOLEAN, S.LINK)
+PARQUET_TYPES = {name: t.published or t.sql for name, t in T.TYPES.items()}
+#: keys a folder can be named after (one folder per value): one value, and not a measure
+PARTITION_TYPES = tuple(name for name, t in T.TYPES.items() if not t.listed and not t.ordered)
+#: "enum, string, link or boolean": options first, as the help suggests (an enum has few values)
+_PARTITION_NAMES = (lambda names: ", ".join(names[:-1]) + " or " + names[-1])(
+    sorted(PARTITION_TYPES, key=lambda n: (not T.TYPES[n].options, T.TYPES[n].sql != "VARCHAR")))
 FORMAT_VERSION = 1
 
 
@@ -127,8 +128,8 @@ def publish(catalog, out, query: str = "", *, partition_by: str | None = None, f
             if partition_by:
                 part = schema.require(partition_by, "--partition-by")
                 if part.type not in PARTITION_TYPES:
-                    raise UsageError(f"--partition-by {part.name}: '{part.name}' is {'an' if part.type[0] in 'ae' else 'a'} "
-                                     f"{part.type}; only enum, string, link or boolean keys name folders",
+                    raise UsageError(f"--partition-by {part.name}: '{part.name}' is {part.kind.a}; only "
+                                     f"{_PARTITION_NAMES} keys name folders",
                                      help="partition by a key with few distinct values, e.g. an enum")
             where, params = compile_where(checked)
             out.mkdir(parents=True, exist_ok=True)
@@ -168,16 +169,16 @@ def publish(catalog, out, query: str = "", *, partition_by: str | None = None, f
     }
     replaced = images.exists() or meta_path.exists()
     _swap(tmp, images, meta_path, meta)
-    files = [p for p in images.rglob("*.parquet")]
+    files = list(images.rglob("*.parquet"))
     return PublishReport(str(out), int(count), len(fields), len(files), sum(p.stat().st_size for p in files),
                          time.perf_counter() - started, part.name if part else None, query, replaced, meta)
 
 
 def _state(con) -> dict:
     images = con.execute("SELECT count(*) FROM images").fetchone()[0]
-    last = con.execute("SELECT id, kind, ts FROM sources ORDER BY id DESC LIMIT 1").fetchone()
+    last = con.execute("SELECT id, ts FROM sources ORDER BY id DESC LIMIT 1").fetchone()
     return {"images": int(images), "last_source_id": int(last[0]) if last else None,
-            "last_source_at": (last[2].isoformat() + "Z") if last and last[2] is not None else None}
+            "last_source_at": (last[1].isoformat() + "Z") if last and last[1] is not None else None}
 
 
 def _utc_now(catalog) -> str:
@@ -210,12 +211,20 @@ def _swap(tmp: Path, images: Path, meta_path: Path, meta: dict) -> None:
             shutil.rmtree(old)
 
 
+def published_root(folder) -> Path:
+    """The published folder, given it, its ``images/`` folder or its ``metastore.json``."""
+    p = Path(folder)
+    if p.name == META_FILE:
+        return p.parent
+    if p.name == IMAGES_DIR and not (p / META_FILE).exists():
+        return p.parent
+    return p
+
+
 def read_meta(folder) -> dict:
     """``metastore.json`` of a published folder (also given the ``images/`` folder or the file)."""
-    p = Path(folder)
-    if p.name == IMAGES_DIR and not (p / META_FILE).exists():
-        p = p.parent
-    path = p if p.name == META_FILE else p / META_FILE
+    p = published_root(folder)
+    path = p / META_FILE
     try:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -246,53 +255,29 @@ def search_folder(folder, query: str = "", *, now=None, tz="UTC", con=None):
     from ..engines import compile_table
 
     meta = read_meta(folder)
-    root = Path(folder)
-    root = root.parent if root.name == META_FILE else root
-    if root.name == IMAGES_DIR and not (root / META_FILE).exists():
-        root = root.parent
+    root = published_root(folder)
     schema = meta_schema(meta)
     pattern = _sql_text(str(root / IMAGES_DIR / "**" / "*.parquet"))
     part = meta.get("partition_by")
     hive = ""
     if part:
         f = schema.exact(part)
-        kind = "BOOLEAN" if f is not None and f.type == S.BOOLEAN else "VARCHAR"
+        kind = f.sql_type if f is not None else "VARCHAR"  # a partition type: VARCHAR or BOOLEAN
         hive = f", hive_partitioning = true, hive_types = {{'{_sql_text(part)}': {kind}}}"
     source = f"read_parquet('{pattern}'{hive})"
-    from .search import re2_problem
+    from .search import key_examples, re2_problem
 
     con = con or duckdb.connect(":memory:")
     sql, params = compile_table(query, schema, dialect="duckdb", source=source, now=now, tz=tz,
-                                examples=_examples(con, source), regex_problem=re2_problem(con))
+                                examples=key_examples(con, source, _naive_utc), regex_problem=re2_problem(con))
     return con.sql(sql, params=params)
 
 
-def _examples(con, source: str):
-    """The checker's ``examples`` over a published table: like the catalog's (``key_examples``),
-    a key's two most common values, or its smallest and largest; datetimes as naive UTC."""
-    import duckdb
-
-    def examples(f) -> list:
-        c = quote(f.column)
-        try:
-            if f.type in (S.NUMBER, S.DATETIME):
-                got = list(con.execute(f"SELECT min({c}), max({c}) FROM {source}").fetchone())
-            else:
-                item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-                got = [r[0] for r in con.execute(
-                    f"SELECT v FROM (SELECT {item} AS v FROM {source} WHERE {c} IS NOT NULL) GROUP BY v "
-                    f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
-        except duckdb.Error:
-            return []
-        return [_naive_utc(v) for v in got]
-
-    return examples
-
-
 def _naive_utc(value):
+    """A published table's datetimes are instants (TIMESTAMPTZ): as naive UTC, like the catalog's."""
     if isinstance(value, datetime) and value.tzinfo is not None:
         return value.astimezone(timezone.utc).replace(tzinfo=None)
     return value
 
 
-__all__ = ["publish", "search_folder", "PublishReport", "read_meta", "meta_schema", "IMAGES_DIR", "META_FILE", "PARQUET_TYPES"]
+__all__ = ["publish", "search_folder", "PublishReport", "read_meta", "published_root", "meta_schema", "IMAGES_DIR", "META_FILE", "PARQUET_TYPES"]

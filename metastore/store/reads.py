@@ -104,7 +104,7 @@ def value_counts(con, key: str, *, prefix: str | None = None, limit: int | None 
     sql, qparams = where
     f = field(con, key)
     c = quote(f.column)
-    item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+    item = f.kind.each(c)
     params = list(qparams)
     cond = ""
     if prefix:

@@ -19,6 +19,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 
 from .. import schema as S
+from .. import types as T
 from ..errors import MetastoreError, NotFoundError, UsageError
 from .codec import cast_expr, from_json_expr, to_json_expr
 from .connection import quote
@@ -56,38 +57,31 @@ class RetypeUndo:
 
 def as_text(c: str, type_: str) -> str:
     """SQL: a stored value of ``type_`` as the text ``types.text`` writes (what the retype reads)."""
-    return {
-        S.NUMBER: f"CASE WHEN {c} = trunc({c}) AND abs({c}) < 1e15 THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) "
-                  f"ELSE CAST({c} AS VARCHAR) END",
-        S.BOOLEAN: f"CASE WHEN {c} THEN 'true' ELSE 'false' END",
-        S.DATETIME: f"strftime({c}, '%Y-%m-%dT%H:%M:%S') || CASE WHEN microsecond({c}) % 1000000 <> 0 "
-                    f"THEN '.' || lpad(CAST(microsecond({c}) % 1000000 AS VARCHAR), 6, '0') ELSE '' END || 'Z'",
-        S.MULTI_ENUM: f"array_to_string({c}, ', ')",
-    }.get(type_, c)
+    return T.TYPES[type_].to_text(c)
 
 
 def _convert(c: str, old: str, new: str) -> str:
     """SQL: a stored value of type ``old`` as a value of type ``new`` (NULL where it does not fit)."""
     text = f"({as_text(c, old)})"
-    if new == S.STRING:
+    t = T.TYPES[new]
+    if t.fits_any:
         return text
     value = cast_expr(text, new)
-    if new == S.ENUM:
+    if t.options and not t.listed:
         return f"CASE WHEN length({value}) <= {S.MAX_OPTION_LENGTH} THEN {value} END"
-    if new == S.MULTI_ENUM:
+    if t.options:
         return (f"CASE WHEN len({value}) > 0 AND NOT list_bool_or(list_transform({value}, "
                 f"lambda x: length(x) > {S.MAX_OPTION_LENGTH})) THEN {value} END")
     return value
 
 
 def _why(new: str) -> str:
-    if new == S.ENUM:
-        return f"is not an enum option (a name of at most {S.MAX_OPTION_LENGTH} characters)"
-    if new == S.MULTI_ENUM:
+    t = T.TYPES[new]
+    if t.options and not t.listed:
+        return f"is not {t.a} option (a name of at most {S.MAX_OPTION_LENGTH} characters)"
+    if t.options:
         return f"is not a list of options of at most {S.MAX_OPTION_LENGTH} characters"
-    from .. import types as T
-
-    return T.TYPES[new].problem.strip()
+    return t.problem.strip()
 
 
 def _field(con, name: str) -> S.Field:
@@ -116,10 +110,10 @@ def check(con, f: S.Field, new: str) -> tuple[int, int]:
                 f"SELECT coalesce(i.path, '(removed image)'), {as_text(f'({v})', f.type)}, h.source_id FROM history h "
                 f"LEFT JOIN images i ON i.id = h.image_id WHERE h.field_id = ? AND {side} IS NOT NULL "
                 f"AND ({hconv.replace(side, 'h.' + side)}) IS NULL LIMIT {SHOWN}", [f.id]).fetchall()
-    if new == S.ENUM and not bad:
+    if T.TYPES[new].options and not T.TYPES[new].listed and not bad:
         options = con.execute(f"SELECT count(DISTINCT {conv}) FROM images").fetchone()[0]
         if options > S.MAX_OPTIONS:
-            raise RetypeRefused(f"key '{f.name}' has {options:,} distinct values; an enum allows at most "
+            raise RetypeRefused(f"key '{f.name}' has {options:,} distinct values; {T.TYPES[new].a} allows at most "
                                 f"{S.MAX_OPTIONS}: nothing changed", help="keep it a string")
     if bad or hist_bad:
         what = _why(new)
@@ -147,7 +141,7 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
         conv = _convert(c, f.type, new)
         # The exact old texts the new type cannot spell back (for an undo), by image id.
         keep = []
-        if f.type in S.STRING_LIKE and f.type != S.MULTI_ENUM and new != S.STRING:
+        if f.kind.text_like and not f.kind.listed and not T.TYPES[new].fits_any:
             back = as_text(f"({conv})", new)
             keep = con.execute(f"SELECT id, {c} FROM images WHERE {c} IS NOT NULL AND {c} IS DISTINCT FROM ({back})"
                                ).fetchall()
@@ -171,8 +165,8 @@ def retype(con, name: str, new: str, *, undo_of: int | None = None, own_txn: boo
             con.execute(f"UPDATE history SET {side} = {to_json_expr(value)} WHERE field_id = ? AND {side} IS NOT NULL",
                         [f.id])
         opts = "[]"
-        if new in (S.ENUM, S.MULTI_ENUM):
-            items = f"unnest({c})" if new == S.MULTI_ENUM else c
+        if T.TYPES[new].options:
+            items = T.TYPES[new].each(c)
             opts = f"(SELECT coalesce(list_sort(list_distinct(list(x))), []) FROM (SELECT {items} AS x FROM images))"
         con.execute(f"UPDATE fields SET type = ?, options = {opts}, declared = true WHERE id = ?", [new, f.id])
     return RetypeResult(next(x for x in load_fields(con) if x.id == f.id), sid, n, hist_n)
@@ -192,8 +186,8 @@ def undo(con, retype_id: int) -> RetypeUndo:
     if f is None or "from" not in opts:
         raise MetastoreError(f"retype {retype_id} cannot be undone: its key is gone or it predates undoable retypes")
     if f.type != opts["to"]:
-        raise MetastoreError(f"key '{f.name}' was retyped again after change {retype_id} (it is a {f.type} now)",
-                             help=f"undo the later retype first (metastore imports lists them)")
+        raise MetastoreError(f"key '{f.name}' was retyped again after change {retype_id} (it is {f.kind.a} now)",
+                             help="undo the later retype first (metastore imports lists them)")
     respelled = 0
     c, src = quote(f.column), quote(f.source_column)
     spellings = opts.get("spellings") or []

@@ -15,7 +15,7 @@ import duckdb
 
 from .. import schema as S
 from ..errors import QueryError, UsageError
-from .fields import read_schema
+from .fields import kept_schema, read_schema
 
 
 @dataclass
@@ -35,7 +35,7 @@ class SearchResult:
 
     def __init__(self, catalog, text: str, checked, schema: S.Schema, columns: list[S.Field],
                  sort, limit: int | None, offset: int | None = None,
-                 sample: tuple[str, int] | None = None) -> None:
+                 sample: tuple[str, int] | None = None, after: str | None = None) -> None:
         from ..query import compile_count, compile_select
 
         self.catalog = catalog
@@ -44,9 +44,9 @@ class SearchResult:
         self.schema = schema
         self.columns = columns
         self.sql, self.params = compile_select(checked, schema, columns=columns, sort=sort, limit=limit,
-                                               offset=offset, sample=sample)
+                                               offset=offset, sample=sample, after=after)
         self.paths_sql, self.paths_params = compile_select(checked, schema, sort=sort, limit=limit, offset=offset,
-                                                           paths_only=True, sample=sample)
+                                                           paths_only=True, sample=sample, after=after)
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
         self.offset = offset
@@ -112,22 +112,24 @@ def _fields_used(checked) -> list[S.Field]:
     return list(seen.values())
 
 
-def key_examples(con):
-    """The query checker's ``examples``: a key's most common values (numbers and datetimes: its
-    smallest and largest), read from this catalog when a help line needs them."""
+def key_examples(con, source: str = "images", convert=None):
+    """The query checker's ``examples``: a key's two most common values (numbers and datetimes:
+    its smallest and largest), read from ``source`` (the catalog's images, or a published table's
+    ``read_parquet(…)``) when a help line needs them; ``convert`` maps each value read."""
     from .connection import quote
 
     def examples(f) -> list:
         c = quote(f.column)
         try:
-            if f.type in (S.NUMBER, S.DATETIME):
-                return list(con.execute(f"SELECT min({c}), max({c}) FROM images").fetchone())
-            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
-            return [r[0] for r in con.execute(
-                f"SELECT v FROM (SELECT {item} AS v FROM images WHERE {c} IS NOT NULL) GROUP BY v "
-                f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
+            if f.kind.ordered:
+                got = list(con.execute(f"SELECT min({c}), max({c}) FROM {source}").fetchone())
+            else:
+                got = [r[0] for r in con.execute(
+                    f"SELECT v FROM (SELECT {f.kind.each(c)} AS v FROM {source} WHERE {c} IS NOT NULL) GROUP BY v "
+                    f"ORDER BY count(*) DESC, v LIMIT 2").fetchall()]
         except duckdb.Error:
             return []
+        return [convert(v) for v in got] if convert else got
 
     return examples
 
@@ -150,23 +152,51 @@ def re2_problem(con):
 
 def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | None = None,
                limit: int | None = None, offset: int | None = None, now: datetime | None = None,
-               sample: tuple[str, int] | None = None) -> SearchResult:
+               sample: tuple[str, int] | None = None, after: str | None = None) -> SearchResult:
     """``sample=(prefix, n)``: only the ``n`` matches with the smallest ``md5(prefix || path)``
     (export's ``--sample``; see ``query.compile_select``)."""
     from ..query import check, parse
 
+    reader = _Reader(catalog)
     try:
-        with catalog.reading() as con:
-            schema = read_schema(con, catalog.path)
-            checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
-                            regex_problem=re2_problem(con), examples=key_examples(con))
+        schema = kept_schema(catalog.path) if catalog.path.exists() else None
+        if schema is None:
+            schema = read_schema(reader.get(), catalog.path)
+        # the connection is opened only if the checker asks (a regex to judge, examples for a
+        # help line): a warm search attaches the catalog once, to run its SQL
+        checked = check(parse(text), schema, now=now or catalog.now(), tz=catalog.tz, text=text,
+                        regex_problem=lambda pattern: re2_problem(reader.get())(pattern),
+                        examples=lambda f: key_examples(reader.get())(f))
     except QueryError as exc:
         exc.query = exc.query or text
         raise
+    finally:
+        reader.close()
     if offset is not None and offset < 0:
         raise UsageError(f"offset must be 0 or more, got {offset}")
-    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), _sort(schema, sort), limit,
-                        offset, sample)
+    order = _sort(schema, sort)
+    if after is not None and any(target != "path" for target, _ in order or ()):
+        raise UsageError(f"'after' pages in the path order only, not with sort '{sort}'",
+                         help="use offset to page a result sorted by a key")
+    return SearchResult(catalog, text, checked, schema, _columns(schema, columns), order, limit,
+                        offset, sample, after)
+
+
+class _Reader:
+    """One read-only connection to the catalog, opened on first use."""
+
+    def __init__(self, catalog) -> None:
+        self.catalog, self.con = catalog, None
+
+    def get(self):
+        if self.con is None:
+            self.con = self.catalog.open_reader()
+        return self.con
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 def _columns(schema: S.Schema, names: Sequence[str]) -> list[S.Field]:

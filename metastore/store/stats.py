@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 
 from .. import schema as S
+from .. import types as T
 from ..types import date_text
 from ..query.complete import CompletionStats, KeyStats
 from .stamp import RACY_SECONDS, settled, stamp
@@ -77,7 +78,7 @@ def lookup_values(db: str | os.PathLike, key: str, typed: str, *, contains: bool
     con = open_db(Path(db), read_only=True, wait=wait)
     try:
         f = S.Schema(tuple(load_fields(con))).get(key)
-        if f is None or f.type not in (S.STRING, S.LINK):
+        if f is None or T.TYPES[f.type].facet != "top":  # keys with more values than the cache keeps
             return ()
         c = quote(f.column)
         test = "contains(lower(v), lower($t))" if contains else "starts_with(lower(v), lower($t))"
@@ -118,13 +119,14 @@ def compute_stats(con) -> CompletionStats:
         c = quote(f.column)
         values: tuple = ()
         distinct = low = high = None
-        if f.type == S.DATETIME or f.type == S.NUMBER:
-            cond = f"{c} IS NOT NULL" + (f" AND isfinite({c})" if f.type == S.NUMBER else "")
+        t = T.TYPES[f.type]
+        if t.ordered:
+            cond = f"{c} IS NOT NULL" + (f" AND isfinite({c})" if t.finite else "")
             low, high = con.execute(f"SELECT min({c}), max({c}) FROM images WHERE {cond}").fetchone()
             low = None if low is None else query_text(low)
             high = None if high is None else query_text(high)
-        if f.type != S.DATETIME:
-            item = f"unnest({c})" if f.type == S.MULTI_ENUM else c
+        if t.suggest_values:
+            item = f"unnest({c})" if t.listed else c
             rows = con.execute(
                 f"SELECT v, count(*) AS n, count(*) OVER () FROM (SELECT {item} AS v FROM images "
                 f"WHERE {c} IS NOT NULL) WHERE v IS NOT NULL GROUP BY v ORDER BY n DESC, v LIMIT {TOP_VALUES}"

@@ -91,8 +91,8 @@ def refresh_field_stats(con, field_list: list[S.Field]) -> None:
         "SELECT " + ", ".join(f"count({quote(f.column)})" for f in field_list) + " FROM images").fetchone()
     for f, n in zip(field_list, counts):
         con.execute("UPDATE fields SET count = ? WHERE id = ?", [n, f.id])
-        if f.type in (S.ENUM, S.MULTI_ENUM):
-            items = f"unnest({quote(f.column)})" if f.type == S.MULTI_ENUM else quote(f.column)
+        if f.kind.options:
+            items = f.kind.each(quote(f.column))
             con.execute(
                 f"UPDATE fields SET options = (SELECT list_sort(list_distinct(list(x))) FROM "
                 f"(SELECT unnest(options) AS x FROM fields WHERE id = $id UNION ALL "

@@ -99,19 +99,22 @@ class Api:
 
     # -- search ----------------------------------------------------------------------------------
     def search(self, q: str = "", *, sort: str | None = None, offset: int = 0, limit: int = 100,
-               columns: Sequence[str] = ()) -> dict:
+               columns: Sequence[str] = (), after: str | None = None) -> dict:
         """One page of results. No ``count``: counting every match costs as much as the page
         again (a free-text query scans the whole catalog twice), so the page asks ``count``
-        separately, in parallel; ``more`` says whether a next page exists (one row more is read)."""
+        separately, in parallel; ``more`` says whether a next page exists (one row more is read).
+        ``after``: in the path order, start after this path (the next page: the last path of
+        this one) — what keeps deep pages fast (see ``Catalog.search``)."""
         if not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"limit must be between 0 and {MAX_PAGE}, got {limit}")
-        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit + 1, offset=offset)
+        result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit + 1, offset=offset,
+                                     after=after or None)
         rows = result.rows()
         more = len(rows) > limit
         rows = rows[:limit]
         self._remember(r["path"] for r in rows)
         self.warm()
-        return {"query": q, "offset": offset, "limit": limit, "more": more, "sort": sort or "path",
+        return {"query": q, "offset": offset, "after": after or None, "limit": limit, "more": more, "sort": sort or "path",
                 "columns": [{"name": f.name, "type": f.type} for f in result.columns],
                 "rows": [{k: (v if k in ("path", "media_id") else value_json(v)) for k, v in r.items()}
                          for r in rows]}

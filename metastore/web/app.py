@@ -177,7 +177,8 @@ def create_app(api: Api, *, host: str = "127.0.0.1", port: int = 8765, token: st
     def search(request):
         return _json(api.search(q(request), sort=request.query_params.get("sort") or None,
                                 offset=_int_param(request, "offset", 0), limit=_int_param(request, "limit", 100),
-                                columns=_list_param(request, "columns")))
+                                columns=_list_param(request, "columns"),
+                                after=request.query_params.get("after") or None))
 
     def count(request):
         return _json(api.count(q(request)))

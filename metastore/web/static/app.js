@@ -8,7 +8,13 @@ const TOKEN = document.querySelector('meta[name="metastore-token"]').content;
 const PAGE = 100;
 let info = null;                 // /api/info
 let infoReady = null;            // its promise (the first page is asked for at the same time)
-let state = {q: "", sort: "", page: 0, open: "", cols: [], facets: null};
+let state = {q: "", sort: "", page: 0, after: "", open: "", cols: [], facets: null};
+// In the path order a page starts after the last path of the one before (?after=): page 5,000 of
+// a million comes as fast as page 2, where an offset that deep makes the catalog sort every match.
+// starts remembers where each page began, for Prev.
+let starts = {};
+const pathOrder = () => ["", "path", "path:asc", "path:desc"].includes(state.sort);
+const startKey = (page) => `${state.q}\x1f${state.sort}\x1f${page}`;
 let results = {rows: [], count: null, more: false, offset: 0};  // count: null until /api/count answers
 let counted = {n: 0, count: null};  // the latest result count and the load it belongs to
 let selected = -1;               // index of the selected tile
@@ -52,6 +58,7 @@ const thumbUrl = (path, size) => `/api/thumb?size=${size}&path=${encodeURICompon
 function readState() {
   const p = new URLSearchParams(location.search);
   state = {q: p.get("q") || "", sort: p.get("sort") || "", page: Math.max(0, parseInt(p.get("page") || "0", 10) || 0),
+           after: p.get("after") || "",
            open: p.get("open") || "", cols: (p.get("cols") || "").split(",").filter(Boolean),
            facets: p.has("facets") ? p.get("facets").split(",").filter(Boolean) : null};
 }
@@ -61,6 +68,7 @@ function writeState(push) {
   if (state.q) p.set("q", state.q);
   if (state.sort) p.set("sort", state.sort);
   if (state.page) p.set("page", state.page);
+  if (state.after) p.set("after", state.after);
   if (state.cols.length) p.set("cols", state.cols.join(","));
   if (state.facets) p.set("facets", state.facets.join(","));
   if (state.open) p.set("open", state.open);
@@ -166,17 +174,19 @@ function accept(i) {
 function submitQuery() {
   closeCompletions();
   state.q = $("#q").value;
-  state.page = 0;
+  firstPage();
   state.open = "";
   writeState(true);
   load();
 }
 
+function firstPage() { state.page = 0; state.after = ""; }
+
 function addClause(clause) {
   let q = state.q.trim();
   if (/\bOR\b/.test(q)) q = `(${q})`;
   state.q = q ? `${q} ${clause}` : clause;
-  state.page = 0;
+  firstPage();
   writeState(true);
   load();
 }
@@ -188,7 +198,9 @@ async function load(detail = true) {
   $("#cols").value = state.cols.join(",");
   if (info) syncSort();
   const q = state.q;
-  const page = api("/api/search", {q: q, sort: state.sort, offset: state.page * PAGE, limit: PAGE, columns: state.cols.join(",")});
+  const after = pathOrder() ? state.after : "";
+  const page = api("/api/search", {q: q, sort: state.sort, after: after, offset: after ? 0 : state.page * PAGE, limit: PAGE,
+                                   columns: state.cols.join(",")});
   resultCount(q, n);
   let res;
   try {
@@ -234,7 +246,8 @@ function renderGrid() {
 function renderPager() {
   const shown = results.rows.length, known = results.count !== null;
   const of = known ? ` of ${fmt(Math.max(1, Math.ceil(results.count / PAGE)))}` : "";
-  $("#pageinfo").textContent = shown ? `page ${state.page + 1}${of} · ${fmt(results.offset + 1)}–${fmt(results.offset + shown)}` : "";
+  const first = state.page * PAGE;
+  $("#pageinfo").textContent = shown ? `page ${state.page + 1}${of} · ${fmt(first + 1)}–${fmt(first + shown)}` : "";
   $("#prev").disabled = state.page <= 0;
   $("#next").disabled = !results.more;
 }
@@ -443,8 +456,12 @@ async function previewExport() {
   box.replaceChildren(
     el("p", {}, `Will write ${fmt(r.rows)} of ${fmt(r.matched)} matching images`,
        r.missing ? ` (${fmt(r.missing)} missing files left out)` : ""),
-    r.splits.length ? el("table", {id: "export-preview-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
-      el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "");
+    splitTable("export-preview-splits", r.splits));
+}
+
+function splitTable(id, splits) {
+  return splits.length ? el("table", {id: id}, ...splits.map((s) => el("tr", {"data-split": s.name},
+    el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "";
 }
 
 async function runExport(ev) {
@@ -455,8 +472,7 @@ async function runExport(ev) {
     const r = await post("/api/export", body);
     box.replaceChildren(el("p", {class: "ok"}, `Wrote ${fmt(r.rows)} of ${fmt(r.matched)} images to `, el("code", {}, r.out),
                                  r.media ? ` (${fmt(r.placed)} files, ${r.media})` : ""),
-      r.splits.length ? el("table", {id: "export-splits"}, ...r.splits.map((s) => el("tr", {"data-split": s.name},
-        el("td", {}, s.name), el("td", {}, `${s.ratio}`), el("td", {}, fmt(s.count))))) : "",
+      splitTable("export-splits", r.splits),
       el("p", {class: "muted"}, `manifest ${r.manifest} · rebuild with: metastore export --from ${r.record} --out DIR`),
       ...r.warnings.map((w) => el("p", {class: "err"}, "warning: " + w)));
   } catch (err) {
@@ -478,11 +494,22 @@ function wire() {
     else if (ev.key === "Enter") { if (open && comp.sel >= 0) accept(comp.sel); else submitQuery(); ev.preventDefault(); }
     else if (ev.key === "Escape") { if (open) closeCompletions(); else input.blur(); ev.preventDefault(); ev.stopPropagation(); }
   });
-  $("#sort").addEventListener("change", (ev) => { state.sort = ev.target.value; state.page = 0; writeState(true); load(); });
+  $("#sort").addEventListener("change", (ev) => { state.sort = ev.target.value; firstPage(); writeState(true); load(); });
   $("#cols").addEventListener("change", (ev) => { state.cols = ev.target.value.split(",").map((s) => s.trim()).filter(Boolean); writeState(true); load(); });
   $("#add-facet").addEventListener("change", (ev) => { if (!ev.target.value) return; state.facets = [...facetKeys(), ev.target.value]; writeState(true); load(); });
-  $("#prev").addEventListener("click", () => { state.page = Math.max(0, state.page - 1); writeState(true); load(); });
-  $("#next").addEventListener("click", () => { state.page += 1; writeState(true); load(); });
+  $("#prev").addEventListener("click", () => {
+    state.page = Math.max(0, state.page - 1);
+    state.after = (state.page && starts[startKey(state.page)]) || "";  // unknown: by offset
+    writeState(true); load();
+  });
+  $("#next").addEventListener("click", () => {
+    const last = results.rows[results.rows.length - 1];
+    starts[startKey(state.page)] = state.after;
+    state.page += 1;
+    state.after = pathOrder() && last ? last.path : "";
+    starts[startKey(state.page)] = state.after;
+    writeState(true); load();
+  });
   $("#explain-btn").addEventListener("click", () => { const b = $("#explain"); b.hidden = !b.hidden; if (!b.hidden) loadExplain(); });
   $("#export-btn").addEventListener("click", openExport);
   $("#export-form").addEventListener("submit", runExport);
