@@ -80,3 +80,23 @@ def test_query_uses_starts_with_not_like():
 
     sql, params = compile_where(check_text("location:Dock-*", SCHEMA, now=NOW))
     assert "starts_with(lower(" in sql and "LIKE" not in sql and params == ["dock-"]
+
+
+WIDE = "aAbBkK%_\\?/-éÉİıßẞKΣσς \u0130\u212a"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.text(alphabet=WIDE, max_size=6), min_size=1, max_size=8),
+       needle=st.text(alphabet=WIDE, max_size=3))
+def test_ilike_contains_is_contains_of_lower(con, values, needle):
+    """``ilike_contains`` (chosen for ASCII needles without % or _) matches exactly what
+    ``contains_ci`` (``contains(lower(c), needle)``) matches, non-ASCII text included."""
+    from metastore.query.checker import contains_ci_op
+
+    needle = needle.lower()
+    op = contains_ci_op(needle)
+    fast = OPERATORS[op].sql("duckdb").format("$2", c="v")
+    ref = OPERATORS["contains_ci"].sql("duckdb").format("$2", c="v")
+    rows = con.execute(f"SELECT v, {fast}, {ref} FROM unnest($1::VARCHAR[]) AS t(v)", [values, needle]).fetchall()
+    assert all(a == b for _, a, b in rows), rows
+    assert op == ("ilike_contains" if needle.isascii() and not set(needle) & {"%", "_"} else "contains_ci")

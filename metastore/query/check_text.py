@@ -8,7 +8,7 @@ from ..schema import Field
 from . import ast
 from .check_base import CheckerBase, fold
 from .checked import Pred, Target
-from .globs import glob_op, glob_regex
+from .globs import contains_ci_op, glob_op, glob_regex
 from .usage import options_text, raw
 
 
@@ -42,7 +42,8 @@ class TextChecks(CheckerBase):
                 self.issue(f"'~' takes plain text, not {kind}", v.span,
                            f"write {name}~text, or {name}:{raw(v)} to match the pattern")
                 return None
-            return Pred("contains_ci", target, (fold(v.text),), each=each, span=n.span)
+            needle = fold(v.text)
+            return Pred(contains_ci_op(needle), target, (needle,), each=each, span=n.span)
         if isinstance(v, ast.Regex):
             if not self.regex(v, "check it (RE2 syntax), e.g. location:/dock-[ab]/"):
                 return None

@@ -23,7 +23,7 @@ from .check_text import TextChecks
 from .check_typed import TypedChecks
 from .checked import CAnd, Checked, CNode, CNot, COr, Pred  # noqa: F401  (the checker's API)
 from .datetimes import resolve_zone
-from .globs import glob_op, glob_regex, like_pattern  # noqa: F401  (re-exported: tests and callers)
+from .globs import contains_ci_op, glob_op, glob_regex, like_pattern  # noqa: F401  (re-exported: tests and callers)
 from .usage import raw
 
 
@@ -110,7 +110,8 @@ class _Checker(TextChecks, TypedChecks, ast.Visitor):
         if v.text == "":
             self.issue("an empty phrase matches everything", n.span, "remove it, or put words inside the quotes")
             return None
-        return Pred("contains_ci", "text", (fold(v.text),), over=self.text_fields(), span=n.span)
+        needle = fold(v.text)
+        return Pred(contains_ci_op(needle), "text", (needle,), over=self.text_fields(), span=n.span)
 
     def text_fields(self) -> tuple:
         return tuple(self.schema.string_like())

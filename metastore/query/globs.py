@@ -30,14 +30,21 @@ def glob_op(parts: tuple[str, ...] | list[str], *, ci: bool, substring: bool = F
     if not inner and last and not first:
         return "suffix" + sfx, (last,)
     if not first and not last and len(inner) <= 1:
-        return "contains" + sfx, (inner[0] if inner else "",)
+        needle = inner[0] if inner else ""
+        return (contains_ci_op(needle) if ci else "contains"), (needle,)
     if any(ch in p for p in parts for ch in "%_\\"):
         return "glob" + sfx, (like_pattern(parts, lower=False),)
     return "like" + sfx, ("%".join(parts),)
+
+
+def contains_ci_op(needle: str) -> str:
+    """``contains_ci`` (``contains(lower(c), needle)``), or ``ilike_contains`` when the
+    (lowercased) needle is ASCII without ``%`` or ``_``: the same matches, faster in DuckDB."""
+    return "ilike_contains" if needle.isascii() and "%" not in needle and "_" not in needle else "contains_ci"
 
 
 def glob_regex(parts, *, ci: bool) -> re.Pattern:
     return re.compile(".*".join(re.escape(p) for p in parts) + r"\Z", re.S | (re.I if ci else 0))
 
 
-__all__ = ["like_pattern", "glob_op", "glob_regex"]
+__all__ = ["like_pattern", "glob_op", "glob_regex", "contains_ci_op"]

@@ -15,6 +15,7 @@ from typing import Callable
 from .. import schema as S
 from ..errors import UsageError
 from . import folders, txn
+from .connection import bounded_memory
 from ..readers import records as R
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields
@@ -118,10 +119,11 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
                detail: str | None = None, progress: Callable[[str], None] | None = None) -> ImportReport:
     """Prepare (read, type, validate: no catalog writes), then write in one transaction."""
     say = progress or (lambda _msg: None)
-    prep = prepare(con, files, opts, schema, say)
-    if not prep.writable:
-        return prep.report
-    return write(con, prep, opts, detail, say)
+    with bounded_memory(con):
+        prep = prepare(con, files, opts, schema, say)
+        if not prep.writable:
+            return prep.report
+        return write(con, prep, opts, detail, say)
 
 
 def prepare(con, files: list[Path], opts: ImportOptions, schema: S.Schema,

@@ -1,0 +1,57 @@
+"""An import caps DuckDB's memory (``connection.bounded_memory``): past the cap its tables spill
+to ``CATALOG.tmp`` next to the catalog, and the result is the same as without the cap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benchmarks.generate import DECLARED_TYPES, write_csv
+from metastore import Catalog
+from metastore.store import connection
+
+
+@pytest.fixture(scope="module")
+def csv(tmp_path_factory) -> Path:
+    return write_csv(tmp_path_factory.mktemp("data") / "images.csv", 60_000)
+
+
+def snapshot(cat: Catalog) -> dict:
+    with cat.reading() as con:
+        cols = [d[0] for d in con.execute("SELECT * FROM images LIMIT 0").description if d[0] not in ("id", "media_id")]
+        return {"rows": con.execute(f"SELECT {', '.join(map(repr, cols)).replace(chr(39), chr(34))} FROM images "
+                                    f"ORDER BY path").fetchall(),
+                "fields": con.execute("SELECT name, type, options, count FROM fields ORDER BY name").fetchall()}
+
+
+def test_an_import_past_its_memory_cap_spills_next_to_the_catalog_and_gives_the_same_catalog(
+        csv, tmp_path, monkeypatch):
+    free = Catalog(tmp_path / "free.duckdb")
+    assert free.import_files([csv], types=DECLARED_TYPES).exit_code == 0
+    monkeypatch.setattr(connection, "IMPORT_MEMORY_LIMIT", "64MB")
+    capped = Catalog(tmp_path / "capped.duckdb")
+    spilled, limits = [], []
+
+    def progress(step):
+        spill = tmp_path / "capped.duckdb.tmp"
+        spilled.append(spill.is_dir() and any(spill.iterdir()))
+
+    report = capped.import_files([csv], types=DECLARED_TYPES, progress=progress)
+    assert report.exit_code == 0 and report.rows_written == 60_000
+    assert any(spilled)  # it did spill, into the catalog's own folder
+    assert not (tmp_path / "capped.duckdb.tmp").exists()  # and cleaned up
+    assert snapshot(capped) == snapshot(free)
+
+
+def test_the_cap_is_set_for_the_import_only_and_never_on_a_scratch_catalog(tmp_path):
+    import duckdb
+
+    con = duckdb.connect(":memory:", config={"temp_directory": str(tmp_path / "c.duckdb.tmp")})
+    before = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    with connection.bounded_memory(con, "100MB"):
+        assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] in ("95.3 MiB", "100.0 MB")
+    assert con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
+    scratch = duckdb.connect(":memory:")  # spills to ./.tmp: never capped
+    with connection.bounded_memory(scratch, "100MB"):
+        assert scratch.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
