@@ -191,6 +191,7 @@ def growth(results: list[dict]) -> list[dict]:
                                     "baseline_x": round(rb["baseline_s"] / ra["baseline_s"], 2)})
         if row["part"] == "import":
             entry["peak_rss_mb"] = {str(n): row["sizes"][n]["peak_rss_mb_metastore"] for n in sizes}
+            entry["baseline_peak_rss_mb"] = {str(n): row["sizes"][n]["peak_rss_mb_baseline"] for n in sizes}
         table.append(entry)
     return table
 
@@ -201,7 +202,10 @@ def markdown(table: list[dict], sizes: list[int]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in table:
         cells = [f"{e['part']} {e['name']}" if e["part"] != e["name"] else e["part"]]
-        cells += [f"{e['ratio'][str(n)]:.2f}" if str(n) in e["ratio"] else "—" for n in sizes]
+        rss = e.get("peak_rss_mb", {})
+        cells += [(f"{e['ratio'][str(n)]:.2f}" + (f" (peak RSS {rss[str(n)]:,} MB vs {e['baseline_peak_rss_mb'][str(n)]:,})"
+                                                   if str(n) in rss else "")) if str(n) in e["ratio"] else "—"
+                  for n in sizes]
         grown = {(g["from"], g["to"]): g for g in e["growth"]}
         cells += [f"×{grown[(a, b)]['metastore_x']:.1f} / ×{grown[(a, b)]['baseline_x']:.1f}"
                   if (a, b) in grown else "—" for a, b in zip(sizes, sizes[1:])]
