@@ -23,9 +23,10 @@ Each measurement takes turns with its baseline (interleaved) and quotes medians:
   touching the file (a new mtime → a new cache key → made again; target ≤ 60 ms) vs Pillow
   without draft mode in-process (open, full decode, thumbnail, save), the naive hand-written way.
 * ``depth``: ``GET /api/search`` at offsets 0 … 50,000 (pages 1 … 501) for ``""`` and
-  ``-location:warehouse-3``: DuckDB sorts only the top ``limit + offset`` rows (Top-N) until
-  that is over 5,000 rows and 0.7 % of the matches, then the whole result. No target; shows
-  where paging stops being smooth.
+  ``-location:warehouse-3``, by ``offset`` and as the page's Next asks it (``after`` the path
+  before): DuckDB sorts only the top ``limit + offset`` rows (Top-N) until that is over 5,000
+  rows and 0.7 % of the matches, then the whole result. No target; shows where paging by
+  offset stops being smooth, and that ``after`` does not.
 * ``late``: in-process, the page SQL of each query with DuckDB's late materialization (the
   engine's ``late_materialization_max_rows``, see ``store/connection.py``) vs DuckDB's default
   (50 rows, so a page of 100 fetched every column of every match before the sort); ratio < 1
@@ -307,10 +308,15 @@ def main(argv=None) -> int:
             thumbnails(c, cache, src, args.repeat, summary)
         if "depth" in parts:
             for q in ("", "-location:warehouse-3"):
-                for offset in (0, 1000, 4000, 9900, 50000):
-                    t = interleaved({"web": lambda q=q, o=offset: c.json("/api/search", q=q, limit=PAGE, offset=o)},
-                                    min(args.repeat, 5))
-                    emit(measure="depth", query=q, offset=offset, web_s=round(statistics.median(t["web"]), 4))
+                for offset in (o for o in (0, 1000, 4000, 9900, 50000) if o < cat.count(q)):
+                    fns = {"offset": lambda q=q, o=offset: c.json("/api/search", q=q, limit=PAGE, offset=o)}
+                    if offset:  # the same page as the page's Next asks it: after the path before it
+                        before = cat.search(q, limit=1, offset=offset - 1).paths()[0]
+                        fns["after"] = lambda q=q, a=before: c.json("/api/search", q=q, limit=PAGE, after=a)
+                        assert fns["after"]()["rows"] == fns["offset"]()["rows"]
+                    t = interleaved(fns, min(args.repeat, 5))
+                    emit(measure="depth", query=q, offset=offset, **{f"{k}_s": round(statistics.median(v), 4)
+                                                                     for k, v in t.items()})
         if "late" in parts:
             late(cat, args.repeat, summary)
     finally:

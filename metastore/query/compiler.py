@@ -153,7 +153,40 @@ class _Sql(Visitor):
         return "(" + " AND ".join(self.visit(x) for x in n.items) + ")"
 
     def visit_or(self, n: Or) -> str:
-        return "(" + " OR ".join(self.visit(x) for x in n.items) + ")"
+        # k:a OR k:b on one key → one IN list: DuckDB pushes an IN into the scan, whereas an OR
+        # of equalities is checked again in a filter above it (same rows, NULL alike)
+        groups: dict[tuple, list[Pred]] = {}
+        order: list = []
+        for x in n.items:
+            key = _in_key(x)
+            if key is None:
+                order.append(x)
+            else:
+                if key not in groups:
+                    groups[key] = []
+                    order.append(key)
+                groups[key].append(x)
+        parts = []
+        for item in order:
+            preds = groups.get(item) if isinstance(item, tuple) else None
+            if preds is None or len(preds) == 1:
+                parts.append(self.visit(preds[0] if preds else item))
+                continue
+            left = _IN_LEFT[preds[0].op].format(c=_column(preds[0].target, self.dialect))
+            holders = ", ".join(self.params.add(p.args[0]) for p in preds)
+            parts.append(f"{left} IN ({holders})")
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+#: Equality operators an OR of several values on one key compiles into ``<left> IN (…)``.
+_IN_LEFT = {"eq": "{c}", "eq_ci": "lower({c})"}
+
+
+def _in_key(x) -> tuple | None:
+    if (isinstance(x, Pred) and x.op in _IN_LEFT and not x.negated and not x.each and len(x.args) == 1
+            and isinstance(x.target, Field)):
+        return (x.op, x.target.column)
+    return None
 
 
 def _node_sql(node, params: _Params, dialect: str = "duckdb") -> str:
