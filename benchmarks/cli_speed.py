@@ -38,6 +38,7 @@ TARGET = 1.3
 BARE = """import sys, duckdb
 con = duckdb.connect(sys.argv[1], read_only=True)
 con.execute("SET TimeZone = 'UTC'")
+con.execute("SET enable_progress_bar = false")  # past 2 s DuckDB draws one on stdout (metastore does not)
 if sys.argv[3] == "count":
     print(con.execute("SELECT count(*) FROM images WHERE " + sys.argv[2]).fetchone()[0])
 else:

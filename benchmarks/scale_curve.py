@@ -161,6 +161,17 @@ def run_cli(rows: int, db: Path, base_db: Path, repeat: int, results: list[dict]
         _record(results, rows, "cli", f"count {name}", ours, bare, count=count, repeat=repeat)
 
 
+def _part(label: str, run, *args) -> list[str]:
+    """Run one part; a mismatch it exits on (the modules' checks raise SystemExit) is reported and
+    the run goes on with the next part, so one failure does not lose the rest of a long run."""
+    try:
+        return run(*args) or []
+    except SystemExit as exc:
+        print(f"!!! {label}: {exc}", file=sys.stderr, flush=True)
+        _emit({"benchmark": "scale_curve.failed", "part": label, "error": str(exc)})
+        return [label]
+
+
 def growth(results: list[dict]) -> list[dict]:
     """Per measurement: the ratio at each size and, between consecutive sizes, how much each
     side's time grew (``rows_x`` more rows → ``metastore_x`` / ``baseline_x`` more seconds)."""
@@ -255,13 +266,13 @@ def main(argv: list[str] | None = None) -> int:
                "catalog_built_by": "import part" if "import" in parts else ("this run" if built else "an earlier run"),
                "baseline_db": str(base_db), "load": _load()})
         if "search" in parts:
-            bad += run_search(rows, db, base_db, args.repeat, args.search_warmup, results)
+            bad += _part(f"search {rows}", run_search, rows, db, base_db, args.repeat, args.search_warmup, results)
         if "facets" in parts:
-            bad += run_facets(rows, db, base_db, args.repeat, results)
+            bad += _part(f"facets {rows}", run_facets, rows, db, base_db, args.repeat, results)
         if "export" in parts:
-            run_export(rows, db, base_db, args.repeat, formats, exports, results)
+            bad += _part(f"export {rows}", run_export, rows, db, base_db, args.repeat, formats, exports, results)
         if "cli" in parts:
-            run_cli(rows, db, base_db, args.repeat, results)
+            bad += _part(f"cli {rows}", run_cli, rows, db, base_db, args.repeat, results)
         _emit({"benchmark": "scale_curve.size_done", "rows": rows, "seconds": round(time.perf_counter() - t0, 1),
                "load": _load()})
     table = growth(results)

@@ -1,8 +1,9 @@
 """The table of field types: one row per type, every fact about it in one place. Pure; no I/O.
 
 A row (:class:`FieldType`) holds a type's storage type in DuckDB, the query operators it takes
-(in the order completion offers them), whether free text and ranges apply to it, how facets count
-it, how it is named in messages, and its reader :meth:`FieldType.parse` — the ONE reader of text
+(in the order completion offers them), how queries read its values, whether free text and ranges
+apply to it, how facets count it, how it is named in messages, its DuckDB SQL, and its reader
+:meth:`FieldType.parse` — the ONE reader of text
 shared by import (``--type k=number`` cells, via the row's SQL, built from the
 constants below), ``metastore set``, JSON scalars and the query checker. The reverse direction is
 :func:`text` (a value as text that reads back to it: CSV cells, tables), :func:`json_value` (JSON
@@ -263,7 +264,8 @@ def _pattern_sql(regex: str) -> dict:
 
 @dataclass(frozen=True)
 class FieldType:
-    """One field type. ``problem`` completes "'<text>' …" when a value does not fit."""
+    """One field type: everything the rest of the code asks about it (``Field.kind`` is a key's
+    row). ``problem`` completes "'<text>' …" when a value does not fit."""
 
     name: str
     sql: str                     # DuckDB column type (datetimes are naive UTC TIMESTAMPs)
@@ -294,6 +296,8 @@ class FieldType:
     cast: Callable[[str], str] = lambda c: f"nfc_normalize(trim({c}))"
     fast: Callable[[str], str] | None = None
     auto: Callable[[str], str] | None = None
+    #: ``auto`` in Python: a text → its value when auto-typing gives it this type, else None
+    auto_read: Callable[[str], object] | None = None
     from_json: Callable[[str], str] = lambda j: f"json_extract_string({j}, '$')"
 
     @property
@@ -348,7 +352,7 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
     FieldType(NUMBER, "DOUBLE", _ORDERED_OPS, "histogram", " is not a number",
               _checked(read_number, " is not a number"), ordered=True, query="number", finite=True,
               json_kind="num", cast=_number_cast, fast=lambda c: f"TRY_CAST(trim({c}) AS DOUBLE)",
-              auto=_number_auto, from_json=_json_as("DOUBLE"),
+              auto=_number_auto, auto_read=lambda t: read_number(t, auto=True), from_json=_json_as("DOUBLE"),
               to_text=lambda c: (f"CASE WHEN isfinite({c}) AND {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW!r} "
                                  f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")),
     FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", _NOT_BOOLEAN, _checked(read_boolean, _NOT_BOOLEAN),
@@ -356,11 +360,12 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(TRUE_WORDS, FALSE_WORDS)} END",
               fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
               auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
+              auto_read=lambda t: read_boolean(t, auto=True),
               from_json=_json_as("BOOLEAN"),
               to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {lit(FALSE_WORDS[0])} END"),
     FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
               ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
-              auto=_datetime_auto, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
+              auto=_datetime_auto, auto_read=read_datetime, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
               # one strftime (each costs ~0.1 s per million values); '.000000Z' can only be the end
               to_text=lambda c: f"replace(strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')"),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,
@@ -373,19 +378,15 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               cast=lambda c: _items_sql(f"trim({c})"), from_json=lambda j: f"json_extract_string({j}, '$[*]')",
               to_text=lambda c: f"array_to_string({c}, ', ')"),
     FieldType(LINK, "VARCHAR", (":", "~", "=", "!="), "top", _NOT_URL, _checked(read_link, _NOT_URL),
-              text_like=True, exact=True, **_pattern_sql(LINK_RE)),
+              text_like=True, exact=True, auto_read=read_link, **_pattern_sql(LINK_RE)),
 )}
 
 #: Auto-typing tries these in order; a value fitting none is a string. No text fits two of them
 #: (the bulk inference relies on it to test each cell once; ``tests/test_infer.py`` checks it).
 AUTO_ORDER = (BOOLEAN, NUMBER, DATETIME, LINK)
+#: Each auto-typed kind's Python reader (the rows' ``auto_read``; tests/test_infer.py reads it).
+_AUTO_READ = {name: TYPES[name].auto_read for name in AUTO_ORDER}
 
-_AUTO_READ = {
-    BOOLEAN: lambda t: read_boolean(t, auto=True),
-    NUMBER: lambda t: read_number(t, auto=True),
-    DATETIME: read_datetime,
-    LINK: read_link,
-}
 
 
 def get(type_: str) -> FieldType:
@@ -400,7 +401,7 @@ def parse(type_: str, text: str) -> object:
 def auto_type(text: str) -> str:
     """The type auto-typing gives one text value (a CSV cell, ``set k=v``)."""
     for name in AUTO_ORDER:
-        if _AUTO_READ[name](text) is not None:
+        if TYPES[name].auto_read(text) is not None:
             return name
     return STRING
 

@@ -49,3 +49,10 @@ def test_retype_to_string_leaves_images_without_the_key_without_it(cat, tmp_path
     assert [v.key for v in cat.show("b.jpg").values] == []
     assert {v.key: v.value for v in cat.show("a.jpg").values} == {"k": text}
     assert cat.check().problems == []
+
+
+def test_auto_typed_kinds_have_both_readers():
+    # auto-typing runs in Python (one value: `set`, JSON) and in SQL (a column): a row needs both
+    for name in T.AUTO_ORDER:
+        assert T.TYPES[name].auto is not None and T.TYPES[name].auto_read is not None, name
+    assert all(t.auto is None and t.auto_read is None for n, t in T.TYPES.items() if n not in T.AUTO_ORDER)
