@@ -302,9 +302,9 @@ class Api:
 def _text(value) -> str:
     if value is None:
         return ""
-    if not isinstance(value, (str, int, float)):
+    if not isinstance(value, (str, int, float)) or isinstance(value, bool):
         raise UsageError(f"expected text, got {type(value).__name__}")
-    return str(value).strip() if not isinstance(value, str) else value.strip()
+    return str(value).strip()
 
 
 def _bool(value, name: str) -> bool:
