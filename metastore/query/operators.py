@@ -130,7 +130,10 @@ FORMS: dict[str, Form] = {
     "quote": Form('"', "`"),
     "datetime": Form("{p}", "timestamp_micros({p})"),
     "text": Form("VARCHAR", "STRING"),
-    "md5": Form("md5({c})", "md5({c})"),  # lowercase hex of the UTF-8 bytes (export samples and splits)
+    "md5": Form("md5({c})", "md5({c})"),
+    # k:a OR k:b on one key (the compiler's visit_or): one IN list, per equality operator
+    "in_eq": Form("{c} IN ({items})", "{c} IN ({items})"),
+    "in_eq_ci": Form("lower({c}) IN ({items})", "lower({c}) IN ({items})"),  # lowercase hex of the UTF-8 bytes (export samples and splits)
 }
 
 #: Dialects whose datetime parameters are bound as microseconds since 1970 (UTC).
