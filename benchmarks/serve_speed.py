@@ -31,6 +31,9 @@ Each measurement takes turns with its baseline (interleaved) and quotes medians:
   engine's ``late_materialization_max_rows``, see ``store/connection.py``) vs DuckDB's default
   (50 rows, so a page of 100 fetched every column of every match before the sort); ratio < 1
   means the setting helps.
+* ``pause``: a search page asked after the user paused 6 s, from this server (which keeps the
+  catalog attached, DuckDB's cache warm, for 10 minutes) and from one started with
+  ``METASTORE_READ_LINGER=5`` (every reader's default: it lets go after 5 s idle), taking turns.
 * ``startup``: from starting ``metastore serve`` to the page usable: ``/``, ``app.js``,
   ``app.css``, then ``/api/info``, the first page of 100 and the count asked at once (as the
   page does, over three connections); usable when the page of 100 has come (target ≤ 1.5 s);
@@ -150,8 +153,8 @@ class Client:
         return json.loads(body)
 
 
-def _start(db: Path, root: Path, cache: Path) -> tuple[subprocess.Popen, int, float]:
-    env = {**os.environ, "XDG_CACHE_HOME": str(cache)}
+def _start(db: Path, root: Path, cache: Path, **env_vars) -> tuple[subprocess.Popen, int, float]:
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache), **env_vars}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "metastore.entry", "--db", str(db), "serve", "--port", "0",
                              "--media-root", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -211,7 +214,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rows", type=int, default=1_000_000, help="without --db: build a catalog of N rows")
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--starts", type=int, default=5)
-    ap.add_argument("--parts", default="startup,search,complete,facets,thumbs,depth,late",
+    ap.add_argument("--parts", default="startup,search,complete,facets,thumbs,depth,late,pause",
                     help="which measurements (comma-separated; default all)")
     args = ap.parse_args(argv)
 
@@ -319,10 +322,33 @@ def main(argv=None) -> int:
                                                                      for k, v in t.items()})
         if "late" in parts:
             late(cat, args.repeat, summary)
+        if "pause" in parts:
+            pause(c, db, root, cache, min(args.repeat, 5), summary)
     finally:
         _stop(proc)
     emit(measure="summary", images=images, loadavg=os.getloadavg()[0], **summary)
     return 0
+
+
+def pause(c: Client, db: Path, root: Path, cache: Path, repeat: int, summary: dict, seconds: float = 6.0) -> None:
+    proc, port, _ = _start(db, root, cache, METASTORE_READ_LINGER="5")
+    try:
+        short = Client(port)
+        times = {"serve": [], "linger5": []}
+        for i in range(repeat + 1):
+            for name, client in (("serve", c), ("linger5", short)):
+                q = list(QUERIES)[i % len(QUERIES)]
+                client.json("/api/search", q=q, limit=PAGE)  # the catalog attached, then the user pauses
+                time.sleep(seconds)
+                t0 = time.perf_counter()
+                client.json("/api/search", q=q, limit=PAGE)
+                if i:
+                    times[name].append(time.perf_counter() - t0)
+        ms, ml = statistics.median(times["serve"]), statistics.median(times["linger5"])
+        emit(measure="pause", pause_s=seconds, serve_s=round(ms, 4), linger5_s=round(ml, 4), ratio=round(ms / ml, 2))
+        summary["pause_ratio"] = round(ms / ml, 2)
+    finally:
+        _stop(proc)
 
 
 def late(cat, repeat: int, summary: dict) -> None:

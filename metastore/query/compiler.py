@@ -24,7 +24,7 @@ from ..schema import Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
-from .operators import DATETIME_AS_MICROS, DIALECTS, FORMS, ITEM, OPERATORS, MissingTemplate
+from .operators import DATETIME_AS_MICROS, DIALECTS, FORMS, IN_LEFT, ITEM, OPERATORS, MissingTemplate
 
 TABLE = "images"
 
@@ -172,15 +172,14 @@ class _Sql(Visitor):
             if preds is None or len(preds) == 1:
                 parts.append(self.visit(preds[0] if preds else item))
                 continue
+            left = IN_LEFT[preds[0].op].sql(self.dialect).format(c=_column(preds[0].target, self.dialect))
             holders = ", ".join(self.params.add(p.args[0]) for p in preds)
-            parts.append(FORMS["in_" + preds[0].op].sql(self.dialect).format(
-                c=_column(preds[0].target, self.dialect), items=holders))
+            parts.append(FORMS["in"].sql(self.dialect).format(left=left, holders=holders))
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
 def _in_key(x) -> tuple | None:
-    """Equality predicates an OR on one key merges into one IN list (``FORMS["in_<op>"]``)."""
-    if (isinstance(x, Pred) and "in_" + x.op in FORMS and not x.negated and not x.each and len(x.args) == 1
+    if (isinstance(x, Pred) and x.op in IN_LEFT and not x.negated and not x.each and len(x.args) == 1
             and isinstance(x.target, Field)):
         return (x.op, x.target.column)
     return None

@@ -314,6 +314,16 @@ class _Engine:
 _ENGINE = _Engine()
 
 
+def linger(seconds: float) -> None:
+    """How long this process keeps an idle catalog attached (unless ``METASTORE_READ_LINGER``
+    says otherwise). A long-lived reader such as ``metastore serve`` keeps it for its user's
+    pauses between searches; writers that signal (every metastore writer) still get the file
+    within a poll, only a writer that does not signal waits this long."""
+    global LINGER_SECONDS
+    if "METASTORE_READ_LINGER" not in os.environ:
+        LINGER_SECONDS = float(seconds)
+
+
 def release_idle(path: str | os.PathLike | None = None) -> None:
     """Detach the catalog at ``path`` (default: every catalog) if this process keeps it warm but
     is not reading it (see the module's note). DuckDB refuses a second handle on a file in one
