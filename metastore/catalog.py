@@ -14,13 +14,20 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from . import schema as S
 from .errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from .store import reads
-from .store.connection import Handle, open_db, release_idle, scratch
+from .store.connection import Handle, forget_new_catalog, open_db, release_idle, scratch
 from .store.fields import load_schema
 from .store.reads import ImageInfo, KeyInfo, StoredValue, ValueCounts
 
 if TYPE_CHECKING:
     from .store.importer import ImportReport
     from .store.search import SearchResult
+
+
+def _still_blank(con) -> bool:
+    try:
+        return reads.is_blank(con)
+    except Exception:  # a broken connection: keep the file (check can tell what it holds)
+        return False
 
 
 def default_db() -> str:
@@ -171,9 +178,20 @@ class Catalog:
         for f in files:
             if not f.exists():
                 raise ImportFailed(f"no such file or folder: {f}")
-        ctx = scratch() if dry_run and not self.path.exists() else self.writing()
-        with ctx as con:
-            return run_import(con, files, opts, load_schema(con, with_tags=False), progress=progress)
+        if dry_run and not self.path.exists():
+            with scratch() as con:
+                return run_import(con, files, opts, load_schema(con, with_tags=False), progress=progress)
+        created, blank = not self.path.exists(), False
+        try:
+            with self.writing() as con:
+                try:
+                    report = run_import(con, files, opts, load_schema(con, with_tags=False), progress=progress)
+                finally:  # decided while this process still holds the catalog
+                    blank = created and _still_blank(con)
+        finally:
+            if blank:  # a first import that wrote nothing leaves no catalog file
+                forget_new_catalog(self.path)
+        return report
 
     # -- reading -----------------------------------------------------------------------------
     def show(self, path: str) -> ImageInfo:

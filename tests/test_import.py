@@ -63,7 +63,7 @@ def test_strict_writes_nothing_when_anything_fails(cat, tmp_path):
     f = write(tmp_path / "m.csv", "path,score\na.jpg,1\nb.jpg,abc\n")
     report = cat.import_files([f], types={"score": "number"}, strict=True)
     assert report.exit_code == 1 and not report.committed
-    assert snapshot(cat)["images"] == [] and snapshot(cat)["sources"] == []
+    assert not cat.exists()  # nothing written, not even a new catalog file
 
 
 def test_all_rows_failing_writes_nothing_and_exits_1(cat, tmp_path):
@@ -153,7 +153,7 @@ def test_ragged_rows_short_padded_long_rejected(cat, tmp_path):
 def test_empty_file_is_a_clear_error(cat, tmp_path):
     with pytest.raises(ImportFailed, match="is empty"):
         cat.import_files([write(tmp_path / "m.csv", "")])
-    assert not cat.exists() or snapshot(cat)["images"] == []
+    assert not cat.exists()  # a failed first import leaves no catalog file
 
 
 def test_header_only_imports_nothing(cat, tmp_path):
@@ -299,3 +299,26 @@ def test_a_type_for_a_key_the_input_lacks_is_reported(cat, tmp_path):
     assert report.notes == ["--type tempreature=number: no file of this import has a key 'tempreature' "
                             "(check the spelling)"]
     assert report.exit_code == 0
+
+
+@pytest.mark.parametrize("content, types, outcome", [
+    ("a,b\n1,2\n", {}, ImportFailed),                       # no id column: raised before any row
+    ("path,score\n,x\n,y\n", {"score": "number"}, 1),       # every row rejected: exit 1
+    ("path,score\na.jpg,x\n", {"score": "number"}, 3),       # one bad cell: the image is written
+])
+def test_a_failed_first_import_leaves_no_catalog_file(cat, tmp_path, content, types, outcome):
+    """Issue 12: "A failed import that writes nothing creates no catalog file" — nor a WAL; an
+    import that wrote something (exit 3) keeps it, and so does a failure into an existing one."""
+    f = write(tmp_path / "m.csv", content)
+    if outcome is ImportFailed:
+        with pytest.raises(ImportFailed):
+            cat.import_files([f], types=types)
+    else:
+        assert cat.import_files([f], types=types).exit_code == outcome
+    wal = tmp_path / "c.duckdb.wal"
+    assert cat.exists() == (outcome == 3) and not wal.exists()
+    cat.import_files([write(tmp_path / "ok.csv", "path,score\nz.jpg,1\n")])
+    before = snapshot(cat)
+    with pytest.raises(ImportFailed):
+        cat.import_files([write(tmp_path / "bad.csv", "a,b\n1,2\n")])
+    assert cat.exists() and snapshot(cat) == before

@@ -55,3 +55,20 @@ def test_the_cap_is_set_for_the_import_only_and_never_on_a_scratch_catalog(tmp_p
     scratch = duckdb.connect(":memory:")  # spills to ./.tmp: never capped
     with connection.bounded_memory(scratch, "100MB"):
         assert scratch.execute("SELECT current_setting('memory_limit')").fetchone()[0] == before
+
+
+def test_the_cap_is_the_users_to_raise_and_running_out_says_how(csv, tmp_path, run_cli):
+    """Past what spilling can save (a cap far too small), the import fails as a whole with a
+    message naming METASTORE_IMPORT_MEMORY — not a 'cannot write the catalog' about disk space —
+    and a bad amount is a usage error before anything is read."""
+    db = tmp_path / "c.duckdb"
+    out = run_cli("import", csv, db=db, env={"METASTORE_IMPORT_MEMORY": "4MB"})
+    assert out.returncode != 0, out.stdout
+    assert "ran out of memory" in out.stderr and "METASTORE_IMPORT_MEMORY=4GB" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr and "free some space" not in out.stderr
+    assert not db.exists() and not Path(f"{db}.wal").exists()  # a failed first import leaves no catalog
+    bad = run_cli("import", csv, db=db, env={"METASTORE_IMPORT_MEMORY": "lots"})
+    assert bad.returncode == 2 and "METASTORE_IMPORT_MEMORY='lots' is not an amount of memory" in bad.stderr, bad.stderr
+    ok = run_cli("import", csv, db=db, env={"METASTORE_IMPORT_MEMORY": "2GB"})
+    assert ok.returncode == 0, ok.stderr
+    assert Catalog(db).count("") == 60_000

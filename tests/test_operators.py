@@ -62,3 +62,33 @@ def test_the_compiler_writes_no_operator_sql():
     for word in ("LIKE", "regexp_", "list_contains", "list_has_any", "isfinite", "lambda", "coalesce",
                  "IS NOT NULL", "lower(", "contains("):
         assert word not in code, word
+
+
+# -- the grammar's operator tokens and the SYNTAX table are one list ------------------------------
+def _grammar_regex(name: str) -> re.Pattern:
+    from metastore.query.parser import grammar_text
+
+    m = re.search(rf"^{re.escape(name)}(?:\.\d+)?:\s*/(.*)/\s*$", grammar_text(), re.M)
+    assert m, f"no terminal {name} in grammar/query.lark"
+    return re.compile(m.group(1).replace("\\\\", "\\"))
+
+
+def _operator_shaped(chars=":=<>!~", longest=3):
+    out = [""]
+    for _ in range(longest):
+        out = out + [s + c for s in out for c in chars]
+    return sorted({s for s in out if s})
+
+
+def test_the_grammar_lexes_exactly_the_operators_of_the_syntax_table():
+    """grammar/query.lark spells the operators in OP (and the lookahead of KEY); the checker,
+    completion and --explain read operators.SYNTAX. An operator added to one and not the other
+    would lex as something else (the toy `!~` of docs/architecture.md read as `:`) — so the two
+    lists are compared here over every string of up to three operator characters."""
+    op, key = _grammar_regex("OP"), _grammar_regex("KEY")
+    lexed = {s for s in _operator_shaped() if op.fullmatch(s)}
+    github = {":" + s for s in O.SYNTAX if s[0] in "<>"}  # GitHub style :> :>= :< :<=
+    assert lexed == set(O.SYNTAX) | github
+    for s in O.SYNTAX:  # a key is a key only when one of the table's operators follows it
+        assert key.match(f"k{s}v") and key.match(f"k{s}v").group(0) == "k", s
+    assert not key.match("k!v") and not key.match("k@v")

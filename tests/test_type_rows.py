@@ -56,3 +56,15 @@ def test_auto_typed_kinds_have_both_readers():
     for name in T.AUTO_ORDER:
         assert T.TYPES[name].auto is not None and T.TYPES[name].auto_read is not None, name
     assert all(t.auto is None and t.auto_read is None for n, t in T.TYPES.items() if n not in T.AUTO_ORDER)
+
+
+def test_every_operator_a_type_takes_has_a_meaning():
+    # the checker reads an operator's meaning from its SYNTAX row (negated, exact, contains, text);
+    # an operator without one would be read as ':' (the toy '!~' of docs/architecture.md did)
+    from metastore.query.operators import SYNTAX
+
+    for name, t in T.TYPES.items():
+        for op in t.operators:
+            assert op in SYNTAX, (name, op)
+            if t.text_like:
+                assert SYNTAX[op].text, (name, op)

@@ -10,6 +10,7 @@ from ..errors import QueryIssue
 from ..schema import Field, Schema
 from . import ast
 from .checked import CAnd, Pred
+from .operators import SYNTAX
 from .usage import number_example, raw, usage
 
 
@@ -65,7 +66,7 @@ class CheckerBase:
                 return None
             if len(preds) == 1:
                 return preds[0]
-            if getattr(n, "op", ":") == "!=":  # present and no item matches
+            if SYNTAX[getattr(n, "op", ":")].negated:  # present and no item matches
                 return ast.And(tuple(preds), span=n.span)
             return ast.Or(tuple(preds), span=n.span)
         return one(value)

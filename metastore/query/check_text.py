@@ -9,6 +9,7 @@ from . import ast
 from .check_base import CheckerBase, fold
 from .checked import Pred, Target
 from .globs import contains_ci_op, glob_op, glob_regex
+from .operators import SYNTAX
 from .usage import options_text, raw
 
 
@@ -18,10 +19,11 @@ class TextChecks(CheckerBase):
 
     def text_value(self, n, target: Target, v, *, each: bool = False):
         op = n.op
-        neg = op == "!="
+        syn = SYNTAX[op]
+        neg = syn.negated
         name = target.name if isinstance(target, Field) else target
         link = isinstance(target, Field) and target.kind.exact
-        cs = op == "=" or link or target == "path"  # case-sensitive comparison
+        cs = syn.exact or link or target == "path"  # case-sensitive comparison
         if isinstance(v, ast.Star):  # tag:* / path:*
             return Pred("nonempty" if target == "tags" else "present", target, span=n.span)
         string = isinstance(target, Field) and target.kind.text_ranges and not each
@@ -36,14 +38,14 @@ class TextChecks(CheckerBase):
             self.issue(f"'{name}' is text; ranges are not allowed", v.span,
                        f"quote the value to match '..' literally: {name}{op}\"{raw(v)}\"")
             return None
-        if op == "~":
+        if syn.contains:
             if isinstance(v, (ast.Glob, ast.Regex)):
                 kind = "a glob" if isinstance(v, ast.Glob) else "a regex"
-                self.issue(f"'~' takes plain text, not {kind}", v.span,
-                           f"write {name}~text, or {name}:{raw(v)} to match the pattern")
+                self.issue(f"'{op}' takes plain text, not {kind}", v.span,
+                           f"write {name}{op}text, or {name}:{raw(v)} to match the pattern")
                 return None
             needle = fold(v.text)
-            return Pred(contains_ci_op(needle), target, (needle,), each=each, span=n.span)
+            return Pred(contains_ci_op(needle), target, (needle,), negated=neg, each=each, span=n.span)
         if isinstance(v, ast.Regex):
             if not self.regex(v, "check it (RE2 syntax), e.g. location:/dock-[ab]/"):
                 return None
@@ -82,14 +84,14 @@ class TextChecks(CheckerBase):
         if isinstance(v, ast.Regex):
             if not self.regex(v, "check it (RE2 syntax)"):
                 return None
-            return Pred("regex", f, (v.pattern,), negated=n.op == "!=", each=f.kind.listed, span=n.span)
+            return Pred("regex", f, (v.pattern,), negated=SYNTAX[n.op].negated, each=f.kind.listed, span=n.span)
         chosen: list[str] = []
         for item in items:
-            got = self.resolve(f, item, exact=n.op == "=")
+            got = self.resolve(f, item, exact=SYNTAX[n.op].exact)
             if got is None:
                 return None
             chosen.extend(x for x in got if x not in chosen)
-        neg = n.op == "!="
+        neg = SYNTAX[n.op].negated
         if f.kind.listed:
             if len(chosen) == 1:
                 return Pred("has_item", f, (chosen[0],), negated=neg, span=n.span)

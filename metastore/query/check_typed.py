@@ -36,26 +36,26 @@ class TypedChecks(CheckerBase):
             return self.range_pred(n, f, v)
         if f.kind.query == "boolean":
             b = self.boolean(f, v)
-            return None if b is None else Pred("eq", f, (b,), negated=op == "!=", span=n.span)
+            return None if b is None else Pred("eq", f, (b,), negated=SYNTAX[op].negated, span=n.span)
         if f.kind.query == "number":
             x = self.number(f, v)
             if x is None:
                 return None
-            return Pred(SYNTAX[op].number, f, (x,), negated=op == "!=", span=n.span)
+            return Pred(SYNTAX[op].number, f, (x,), negated=SYNTAX[op].negated, span=n.span)
         iv = self.datetime(f, v)
         if iv is None:
             return None
         start, end = iv
         compare = SYNTAX[op].datetime
         if compare is None:
-            return Pred("between_dt", f, (start, end), negated=op == "!=", span=n.span)
+            return Pred("between_dt", f, (start, end), negated=SYNTAX[op].negated, span=n.span)
         kind, bound = compare
         return Pred(kind, f, (start if bound == "start" else end,), span=n.span)
 
     def range_pred(self, n, f: Field, v: ast.Range):
         if isinstance(v, ast.LuceneRange):
             return self.lucene_range(n, f, v)
-        neg = n.op == "!="
+        neg = SYNTAX[n.op].negated
         if f.kind.query == "number":
             got = self.ends(v, lambda x: self.number(f, x))
             if got is None:

@@ -23,6 +23,7 @@ from .check_text import TextChecks
 from .check_typed import TypedChecks
 from .checked import CAnd, Checked, CNode, CNot, COr, Pred  # noqa: F401  (the checker's API)
 from .datetimes import resolve_zone
+from .operators import SYNTAX
 from .globs import contains_ci_op, glob_op, glob_regex, like_pattern  # noqa: F401  (re-exported: tests and callers)
 from .usage import raw
 
@@ -117,13 +118,13 @@ class _Checker(TextChecks, TypedChecks, ast.Visitor):
         return tuple(self.schema.string_like())
 
     def visit_tag(self, n: ast.Tag):
-        if n.op not in (":", "=", "!=", "~"):
+        if not SYNTAX[n.op].text:
             self.issue(f"tag: does not take '{n.op}'", n.span, "write e.g. tag:reviewed or tag:needs-*")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "tags", v, each=True))
 
     def visit_path(self, n: ast.Path):
-        if n.op not in (":", "=", "!=", "~"):
+        if not SYNTAX[n.op].text:
             self.issue(f"path does not take '{n.op}'", n.span, "write e.g. path:images/2024/* or path~forklift")
             return None
         return self.values(n, n.value, lambda v: self.text_value(n, "path", v))

@@ -24,7 +24,7 @@ from ..schema import Field
 from ..types import query_text
 from .ast import And, Not, Or, Visitor
 from .checker import Checked, Pred
-from .operators import DATETIME_AS_MICROS, DIALECTS, FORMS, ITEM, OPERATORS, MissingTemplate
+from .operators import DATETIME_AS_MICROS, DIALECTS, FORMS, IN_LEFT, ITEM, OPERATORS, MissingTemplate
 
 TABLE = "images"
 
@@ -172,18 +172,14 @@ class _Sql(Visitor):
             if preds is None or len(preds) == 1:
                 parts.append(self.visit(preds[0] if preds else item))
                 continue
-            left = _IN_LEFT[preds[0].op].format(c=_column(preds[0].target, self.dialect))
+            left = IN_LEFT[preds[0].op].sql(self.dialect).format(c=_column(preds[0].target, self.dialect))
             holders = ", ".join(self.params.add(p.args[0]) for p in preds)
-            parts.append(f"{left} IN ({holders})")
+            parts.append(FORMS["in"].sql(self.dialect).format(left=left, holders=holders))
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-#: Equality operators an OR of several values on one key compiles into ``<left> IN (…)``.
-_IN_LEFT = {"eq": "{c}", "eq_ci": "lower({c})"}
-
-
 def _in_key(x) -> tuple | None:
-    if (isinstance(x, Pred) and x.op in _IN_LEFT and not x.negated and not x.each and len(x.args) == 1
+    if (isinstance(x, Pred) and x.op in IN_LEFT and not x.negated and not x.each and len(x.args) == 1
             and isinstance(x.target, Field)):
         return (x.op, x.target.column)
     return None

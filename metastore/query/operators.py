@@ -131,6 +131,14 @@ FORMS: dict[str, Form] = {
     "datetime": Form("{p}", "timestamp_micros({p})"),
     "text": Form("VARCHAR", "STRING"),
     "md5": Form("md5({c})", "md5({c})"),  # lowercase hex of the UTF-8 bytes (export samples and splits)
+    "in": Form("{left} IN ({holders})", "{left} IN ({holders})"),
+}
+
+#: Equality operators whose OR over one key compiles to one list, ``<left> IN (…)`` (DuckDB pushes
+#: an IN into the scan; an OR of equalities is filtered again above it): the left side per dialect.
+IN_LEFT: dict[str, Form] = {
+    "eq": Form("{c}", "{c}"),
+    "eq_ci": Form("lower({c})", "lower({c})"),
 }
 
 #: Dialects whose datetime parameters are bound as microseconds since 1970 (UTC).
@@ -144,12 +152,20 @@ ITEM = "x"
 class Syntax:
     """One operator as users write it. ``phrase`` is what completion shows beside it;
     ``by_type`` overrides it for a type. ``number`` is the checked operator a number comparison
-    becomes; ``datetime`` the operator and the end of the literal's interval it compares with."""
+    becomes; ``datetime`` the operator and the end of the literal's interval it compares with.
+    The flags say what it means to the checker: ``negated``, the key is present and the
+    comparison is false (``k!=v``); ``exact``, text compares case-sensitively (``k=v``);
+    ``contains``, the plain text occurs anywhere in the value (``k~v``); ``text``, it applies to
+    text (text keys, ``tag``, ``path``)."""
 
     phrase: str
     by_type: dict = field(default_factory=dict)
     number: str = "eq"
     datetime: tuple[str, str] | None = None  # (operator, "start" | "end"); None: the interval itself
+    negated: bool = False
+    exact: bool = False
+    contains: bool = False
+    text: bool = False
 
     def phrase_for(self, type_: str) -> str:
         return self.by_type.get(type_, self.phrase)
@@ -157,10 +173,10 @@ class Syntax:
 
 SYNTAX: dict[str, Syntax] = {
     ":": Syntax("equals (any case)", {MULTI_ENUM: "contains the option", LINK: "equals",
-                                      DATETIME: "within (year, month, day…)"}),
-    "=": Syntax("equals exactly"),
-    "!=": Syntax("has it, and differs"),
-    "~": Syntax("contains"),
+                                      DATETIME: "within (year, month, day…)"}, text=True),
+    "=": Syntax("equals exactly", exact=True, text=True),
+    "!=": Syntax("has it, and differs", negated=True, text=True),
+    "~": Syntax("contains", contains=True, text=True),
     ">": Syntax("greater than", {DATETIME: "after"}, "gt", ("ge", "end")),
     ">=": Syntax("at least", {DATETIME: "from"}, "ge", ("ge", "start")),
     "<": Syntax("less than", {DATETIME: "before"}, "lt", ("lt", "start")),
@@ -180,12 +196,12 @@ def english(op: str) -> str:
 def missing_templates() -> list[str]:
     """Rows lacking a template for a dialect of ``DIALECTS`` (a test keeps this empty)."""
     out = []
-    for table in (OPERATORS, FORMS):
+    for table in (OPERATORS, FORMS, IN_LEFT):
         for name, row in table.items():
             have = {f.name for f in fields(row)}
             out += [f"{name}: {d}" for d in DIALECTS if d not in have or not getattr(row, d)]
     return out
 
 
-__all__ = ["DIALECTS", "DATETIME_AS_MICROS", "MissingTemplate", "Op", "Form", "Syntax", "OPERATORS", "FORMS", "SYNTAX", "ITEM", "template", "english",
+__all__ = ["DIALECTS", "DATETIME_AS_MICROS", "MissingTemplate", "Op", "Form", "Syntax", "OPERATORS", "FORMS", "SYNTAX", "IN_LEFT", "ITEM", "template", "english",
            "missing_templates"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from contextlib import contextmanager
 import tempfile
 import threading
@@ -41,7 +42,7 @@ from typing import Callable, Iterator
 
 import duckdb
 
-from ..errors import CatalogError, CatalogLockedError, NotFoundError
+from ..errors import CatalogError, CatalogLockedError, NotFoundError, UsageError
 from . import ddl
 from .stamp import settled, stamp
 from .txn import atomic
@@ -512,10 +513,36 @@ def scratch() -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def forget_new_catalog(path: Path) -> None:
+    """Remove the catalog file (and its WAL) that a write of this process created and then wrote
+    nothing into (a failed first import): a failed import leaves no catalog behind. Called right
+    after the writer closed it; a catalog another writer opened and wrote in that instant would
+    be lost, which needs two first imports into one new file at once, one of them failing."""
+    for leftover in (Path(str(path) + ".wal"), Path(path)):
+        try:
+            leftover.unlink()
+        except FileNotFoundError:
+            pass
+
+
 #: DuckDB memory for one import on a writer's connection. Past it, the import's TEMP tables (the
 #: all-text stage, the option maps …) spill to the catalog's own temp folder (``<catalog>.tmp``)
 #: instead of growing the process: issue 16 measured 4.3 GB at 10M rows without it.
 IMPORT_MEMORY_LIMIT = "1GB"
+#: The environment variable that sets it for one run (``METASTORE_IMPORT_MEMORY=4GB``).
+IMPORT_MEMORY_ENV = "METASTORE_IMPORT_MEMORY"
+_MEMORY_RE = re.compile(r"\s*\d+(?:\.\d+)?\s*(?:[KMGT]i?B)\s*", re.I | re.A)
+
+
+def import_memory_limit() -> str:
+    """The import's memory cap: ``$METASTORE_IMPORT_MEMORY`` when set, else ``IMPORT_MEMORY_LIMIT``."""
+    value = os.environ.get(IMPORT_MEMORY_ENV)
+    if value is None or value == "":
+        return IMPORT_MEMORY_LIMIT
+    if not _MEMORY_RE.fullmatch(value):
+        raise UsageError(f"{IMPORT_MEMORY_ENV}={value!r} is not an amount of memory",
+                         help=f"give a number and a unit, e.g. {IMPORT_MEMORY_ENV}=4GB (KB, MB, GB, TB)")
+    return value.strip()
 
 
 @contextmanager
@@ -527,7 +554,7 @@ def bounded_memory(con, limit: str | None = None) -> Iterator[None]:
     if not spill.endswith(".tmp") or os.path.basename(spill) == ".tmp":
         yield
         return
-    con.execute(f"SET memory_limit = '{limit or IMPORT_MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{limit or import_memory_limit()}'")
     try:
         yield
     finally:

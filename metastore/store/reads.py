@@ -144,6 +144,12 @@ def import_record(con, import_id: int) -> tuple[dict, list[tuple]]:
     return rec, errors
 
 
+def is_blank(con) -> bool:
+    """True when the catalog holds nothing a user made: no source, key or image."""
+    return con.execute("SELECT NOT EXISTS (SELECT 1 FROM sources) AND NOT EXISTS (SELECT 1 FROM fields) "
+                       "AND NOT EXISTS (SELECT 1 FROM images)").fetchone()[0]
+
+
 def _similar_paths(con, path: str) -> str:
     name = path.rsplit("/", 1)[-1]
     rows = con.execute("SELECT path FROM images WHERE path LIKE '%' || ? ORDER BY path LIMIT 3",
@@ -153,5 +159,5 @@ def _similar_paths(con, path: str) -> str:
     return "paths are stored as given at import; list some with: metastore search '' --limit 5"
 
 
-__all__ = ["StoredValue", "ImageInfo", "KeyInfo", "ValueCounts", "field", "show", "known_paths", "keys",
+__all__ = ["StoredValue", "ImageInfo", "KeyInfo", "ValueCounts", "field", "show", "known_paths", "keys", "is_blank",
            "value_counts", "source_kind", "imports", "import_record"]

@@ -98,6 +98,8 @@ def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
     sql = f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, {opts}{{extra}})"
     try:
         con.execute(sql.format(extra=""), [str(path)])
+    except duckdb.OutOfMemoryException:
+        raise  # not the file's fault: the import's memory cap (txn.write_failure says how to raise it)
     except duckdb.Error as exc:
         if "Expected Number of Columns" in str(exc):
             # DuckDB sniffs the width from the first 2,048 rows: give it the widest row's, so a row

@@ -27,6 +27,11 @@ def write_failure(exc: Exception) -> CatalogError | None:
     if not isinstance(exc, (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException,
                             duckdb.OutOfMemoryException)):
         return None
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return CatalogError(f"DuckDB ran out of memory: {text.splitlines()[0][:300]}; nothing was changed",
+                            help="an import uses at most METASTORE_IMPORT_MEMORY (default 1GB) and spills the "
+                                 "rest next to the catalog; give it more, e.g. METASTORE_IMPORT_MEMORY=4GB, "
+                                 "or import the files in parts")
     m = _WRITE.search(text)
     if m:
         what = f"cannot write {m.group(1)}: {m.group(2).strip().splitlines()[0]}"
@@ -34,7 +39,7 @@ def write_failure(exc: Exception) -> CatalogError | None:
         what = "cannot write the catalog: no space left on the device"
     elif isinstance(exc, duckdb.TransactionException) and "Failed to commit" in text:
         what = "cannot commit to the catalog: " + text.split("Failed to commit:", 1)[1].strip().splitlines()[0]
-    elif isinstance(exc, (duckdb.IOException, duckdb.FatalException, duckdb.OutOfMemoryException)):
+    elif isinstance(exc, (duckdb.IOException, duckdb.FatalException)):
         what = "cannot write the catalog: " + text.splitlines()[0]
     else:
         return None
