@@ -198,7 +198,7 @@ def growth(results: list[dict]) -> list[dict]:
 
 def markdown(table: list[dict], sizes: list[int]) -> str:
     head = ["measurement"] + [f"{n:,} ratio" for n in sizes] + [
-        f"×{b / a:g} rows: metastore / baseline" for a, b in zip(sizes, sizes[1:])]
+        f"{a:,} → {b:,}: time ×, metastore / baseline" for a, b in zip(sizes, sizes[1:])]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for e in table:
         cells = [f"{e['part']} {e['name']}" if e["part"] != e["name"] else e["part"]]
