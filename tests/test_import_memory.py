@@ -72,3 +72,18 @@ def test_the_cap_is_the_users_to_raise_and_running_out_says_how(csv, tmp_path, r
     ok = run_cli("import", csv, db=db, env={"METASTORE_IMPORT_MEMORY": "2GB"})
     assert ok.returncode == 0, ok.stderr
     assert Catalog(db).count("") == 60_000
+
+
+def test_a_file_wider_than_one_import_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    """10,000 text columns do not fit the cap; the key limit is told first (it was an out-of-memory
+    error once the cap came in, and before that a misleading 'cannot read as CSV')."""
+    from metastore import ImportFailed
+
+    monkeypatch.setattr(connection, "IMPORT_MEMORY_LIMIT", "64MB")
+    wide = tmp_path / "w.csv"
+    wide.write_text(",".join(["path"] + [f"c{i}" for i in range(10_000)]) + "\n"
+                    + ",".join(["a.jpg"] + [str(i) for i in range(10_000)]) + "\n")
+    cat = Catalog(tmp_path / "c.duckdb")
+    with pytest.raises(ImportFailed, match="10,000 keys in one import; the limit is 500"):
+        cat.import_files([wide])
+    assert not cat.exists()

@@ -18,7 +18,7 @@ import duckdb
 
 from ..errors import UsageError
 from .codec import auto_checks, auto_kind, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
-from .stage import Issue, Stage, StageColumn
+from .stage import Issue, Stage, StageColumn, refuse_too_many_keys
 from .handoff import ERRS, STAGE, TYPED, map_table, typed_column
 
 #: Auto-typing candidates, in the order of preference when several fit every value.
@@ -85,11 +85,6 @@ def _candidates(col: StageColumn) -> tuple[tuple[str, ...], str | None]:
 _JSON_TYPE = {t.json_kind: t.name for t in T.TYPES.values() if t.json_kind != "str"}
 
 
-#: Keys one import may bring. Planning is one SQL statement over all keys, which DuckDB plans in
-#: super-linear time (300 keys: ~15 s) and refuses past 1,000 expressions: refuse up front.
-MAX_IMPORT_KEYS = 500
-
-
 #: Characters a --datetime-format may hold (it becomes a SQL literal: validated, never escaped ad hoc).
 _FORMAT_RE = re.compile(r"[%A-Za-z0-9 :/.,_+\-]+\Z")
 
@@ -120,12 +115,7 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
                              f"{declared[bad[0]]}", help="give one of the two")
         declared = {**declared, **{k: FORMAT_TYPE for k in formats}}
     files = stage.files
-    if len(stage.columns) > MAX_IMPORT_KEYS:
-        from ..errors import ImportFailed
-
-        raise ImportFailed(f"{', '.join(files)}: {len(stage.columns):,} keys in one import; the limit is "
-                           f"{MAX_IMPORT_KEYS}", help="split the columns over several files (each with the id "
-                           "column) and import them one after another")
+    refuse_too_many_keys(files, len(stage.columns))
     infer_cols: list[tuple[StageColumn, tuple[str, ...]]] = []
     for col in stage.columns:
         existing = schema.exact(col.key)

@@ -90,12 +90,32 @@ def _key_for(name: str, normalize: bool) -> tuple[str | None, str | None]:
     return name, None
 
 
+#: Keys one import may bring. Planning is one SQL statement over all keys, which DuckDB plans in
+#: super-linear time (300 keys: ~15 s) and refuses past 1,000 expressions: refuse up front.
+MAX_IMPORT_KEYS = 500
+
+
+def refuse_too_many_keys(files, keys: int) -> None:
+    if keys > MAX_IMPORT_KEYS:
+        raise ImportFailed(f"{', '.join(map(str, files))}: {keys:,} keys in one import; the limit is "
+                           f"{MAX_IMPORT_KEYS}", help="split the columns over several files (each with the id "
+                           "column) and import them one after another")
+
+
+def _header_width(path: Path, delim: str) -> int:
+    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        return len(next(csv.reader(fh, delimiter=delim), []))
+
+
 def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
     opts = (
         f"header = false, all_varchar = true, delim = {lit(delim)}, quote = '\"', escape = '\"', "
         "null_padding = true, encoding = 'utf-8'"
     )
     sql = f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, {opts}{{extra}})"
+    # a file far wider than one import may be is refused before DuckDB reads it (10,000 text
+    # columns do not fit the import's memory cap); the id column is not a key
+    refuse_too_many_keys([path], _header_width(path, delim) - 1)
     try:
         con.execute(sql.format(extra=""), [str(path)])
     except duckdb.OutOfMemoryException:
