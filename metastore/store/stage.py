@@ -102,9 +102,10 @@ def refuse_too_many_keys(files, keys: int) -> None:
                            "column) and import them one after another")
 
 
-def _header_width(path: Path, delim: str) -> int:
+def _first_record(path: Path, delim: str) -> list[str]:
+    """The file's first CSV record, read by Python's csv module (the header as the file has it)."""
     with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        return len(next(csv.reader(fh, delimiter=delim), []))
+        return next(csv.reader(fh, delimiter=delim), [])
 
 
 def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
@@ -115,7 +116,7 @@ def _read_csv_raw(con, path: Path, table: str, delim: str) -> None:
     sql = f"CREATE TEMP TABLE {table} AS SELECT * FROM read_csv(?, {opts}{{extra}})"
     # a file far wider than one import may be is refused before DuckDB reads it (10,000 text
     # columns do not fit the import's memory cap); the id column is not a key
-    refuse_too_many_keys([path], _header_width(path, delim) - 1)
+    refuse_too_many_keys([path], len(_first_record(path, delim)) - 1)
     try:
         con.execute(sql.format(extra=""), [str(path)])
     except duckdb.OutOfMemoryException:
@@ -188,8 +189,7 @@ def _csv_failure(path: Path, exc: Exception) -> ImportFailed:
 
 def _check_header(path: Path, header: list, delim: str) -> None:
     """DuckDB's dialect sniffer may skip leading rows; make sure row 0 is the file's first record."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        first = next(csv.reader(fh, delimiter=delim), [])
+    first = _first_record(path, delim)
     while first and first[-1] == "":
         first.pop()
     if [h or "" for h in header] != first:
