@@ -279,6 +279,15 @@ class Catalog:
                 return undo_retype(con, import_id)
             return edits.undo(con, import_id)
 
+    def optimize(self):
+        """Store the images in path order, which makes pages of results (``ORDER BY path``) fast;
+        imports keep that order, catalogs made before them may not. Nothing visible changes (ids,
+        values, history, undo). Returns a ``ReorderReport`` (``rewritten`` False: already in order)."""
+        from .store.reorder import reorder
+
+        with self.writing(create=False) as con:
+            return reorder(con)
+
     # -- fields ------------------------------------------------------------------------------
     def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:
         from .store.field_edits import declare_field
