@@ -132,6 +132,10 @@ FORMS: dict[str, Form] = {
     "text": Form("VARCHAR", "STRING"),
     "md5": Form("md5({c})", "md5({c})"),  # lowercase hex of the UTF-8 bytes (export samples and splits)
     "in": Form("{left} IN ({holders})", "{left} IN ({holders})"),
+    # keyset paging (``after``): sorted by a key, missing values last in either direction
+    "same": Form("{c} IS NOT DISTINCT FROM {v}", "{c} <=> {v}"),  # equal, or both missing
+    "beyond": Form("({c} {op} {v} OR ({c} IS NULL AND {v} IS NOT NULL))",
+                   "({c} {op} {v} OR ({c} IS NULL AND {v} IS NOT NULL))"),  # later in the order
 }
 
 #: Equality operators whose OR over one key compiles to one list, ``<left> IN (…)`` (DuckDB pushes
