@@ -28,7 +28,7 @@ Each measurement takes turns with its baseline (interleaved) and quotes medians:
   rows and 0.7 % of the matches, then the whole result. No target; shows where paging by
   offset stops being smooth, and that ``after`` does not.
 * ``late``: in-process, the page SQL of each query with DuckDB's late materialization (the
-  engine's ``late_materialization_max_rows``, see ``store/connection.py``) vs DuckDB's default
+  engine's ``late_materialization_max_rows``, see ``store/warm.py``) vs DuckDB's default
   (50 rows, so a page of 100 fetched every column of every match before the sort); ratio < 1
   means the setting helps.
 * ``pause``: a search page asked after the user paused 6 s, from this server (which keeps the
@@ -352,7 +352,7 @@ def pause(c: Client, db: Path, root: Path, cache: Path, repeat: int, summary: di
 
 
 def late(cat, repeat: int, summary: dict) -> None:
-    from metastore.store.connection import LATE_ROWS
+    from metastore.store.warm import LATE_ROWS
 
     ratios = []
     for q in QUERIES:

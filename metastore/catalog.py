@@ -1,6 +1,6 @@
 """The Catalog: the library's front door, above the store (``metastore/store/``) and export
 (``metastore/export.py``). It opens the catalog per operation (read-only for reads, so any
-number of searches can run at once; see ``store/connection.py``) and delegates to the module that
+number of searches can run at once; see ``store/warm.py``) and delegates to the module that
 does the work; it writes no SQL itself."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from . import schema as S
 from .errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from .store import reads
-from .store.connection import Handle, forget_new_catalog, open_db, release_idle, scratch
+from .store.connection import forget_new_catalog, open_db, scratch
+from .store.warm import Handle, release_idle
 from .store.fields import load_schema
 from .store.reads import ImageInfo, KeyInfo, StoredValue, ValueCounts
 
@@ -278,6 +279,15 @@ class Catalog:
 
                 return undo_retype(con, import_id)
             return edits.undo(con, import_id)
+
+    def optimize(self):
+        """Store the images in path order, which makes pages of results (``ORDER BY path``) fast;
+        imports keep that order, catalogs made before them may not. Nothing visible changes (ids,
+        values, history, undo). Returns a ``ReorderReport`` (``rewritten`` False: already in order)."""
+        from .store.reorder import reorder
+
+        with self.writing(create=False) as con:
+            return reorder(con)
 
     # -- fields ------------------------------------------------------------------------------
     def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:

@@ -552,6 +552,14 @@ def check() -> None:
 
 
 @app.command()
+def optimize() -> None:
+    """Store the images in path order: fast pages of results for a catalog made before imports kept that order."""
+    from . import render
+
+    render.optimize_report(catalog().optimize())
+
+
+@app.command()
 def quickstart(
     dest: Path = typer.Argument(Path("metastore-sample"), help="Folder for the sample project."),
 ) -> None:

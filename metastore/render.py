@@ -422,6 +422,15 @@ def check_report(r) -> None:
         print(f"problem: {p}")
 
 
+def optimize_report(r) -> None:
+    """``metastore optimize``: what it rewrote (stdout)."""
+    if not r.rewritten:
+        print(f"already in path order: {r.images:,} images; nothing to do")
+        return
+    print(f"stored {r.images:,} images in path order ({r.out_of_order:,} were out of order); "
+          f"ids, values, history and undo are unchanged")
+
+
 # -- facets and export -------------------------------------------------------------------------
 _BAR_WIDTH = 32
 _BLOCKS = " ▏▎▍▌▋▊▉█"

@@ -118,7 +118,10 @@ def _changes(con, w: Written, keys: list, all_fields: list[S.Field], source_id: 
 
 
 def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None:
-    """New images: registered with a fresh media_id, every value from this source."""
+    """New images: registered with a fresh media_id, every value from this source — stored in
+    path order (``ORDER BY``; DuckDB keeps an insert's order): each import appends a sorted run,
+    so a page's ``ORDER BY path LIMIT n`` skips row groups by their path ranges (``reorder.py``
+    puts older catalogs in order). Ids do not depend on it."""
     cols = ["id", "path", "media_id", "tags", "edited", "src"]
     # Ids from file and row (unique, and no row_number(): it would serialise the insert).
     offsets, total = [], 0
@@ -132,7 +135,7 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None
     base = last_image_id(con)
     w.images_added = con.execute(
         f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM {TYPED} t WHERE {valid} "
-        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path)",
+        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path) ORDER BY t._path",
         {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added
     return w

@@ -2,7 +2,7 @@
 
 Opens the catalog read-only, so any number of searches run side by side. Reading the schema
 and each of the result's queries open the catalog for just that step (attaching it to the
-process's engine takes ~1 ms, see ``connection.py``), so a result kept around never holds it.
+process's engine takes ~1 ms, see ``warm.py``), so a result kept around never holds it.
 """
 
 from __future__ import annotations
