@@ -64,9 +64,10 @@ class Catalog:
                limit: int | None = None, offset: int | None = None, after: str | None = None) -> "SearchResult":
         """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
         ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``).
-        ``after``: in the path order (no ``sort``, or ``"path"``/``"path:desc"``), only the images
-        after this path — the next page from the last path of this one, as fast on page 5,000
-        as on page 2 (a large ``offset`` makes DuckDB sort every match)."""
+        ``after``: only the images after the image at this path in the order (any ``sort``;
+        sorted by keys, after that image's values of them, ties by path) — the next page from
+        the last path of this one, as fast on page 5,000 as on page 2 (a large ``offset`` makes
+        DuckDB sort every match). Sorted by a key, the image must be in the catalog."""
         from .store.search import run_search
 
         return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset, after=after)

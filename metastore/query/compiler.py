@@ -236,9 +236,11 @@ def compile_select(
     (``media_id`` as text costs as much as the filter itself on large results).
     ``sample=(prefix, n)`` keeps only the ``n`` matches with the smallest ``md5(prefix || path)``
     (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``.
-    ``after``: only the matches after this path in the order, which must be the path order
-    (``sort`` None or only ``path``): the next page without ``OFFSET`` (an offset past a few
-    thousand rows makes DuckDB sort every match instead of keeping the top ones)."""
+    ``after``: only the matches after the image at this path in the order (keyset paging): the
+    next page without ``OFFSET`` (an offset past a few thousand rows makes DuckDB sort every match
+    instead of keeping the top ones). In the path order that is ``path > after``; sorted by keys,
+    the image's own values of those keys are read by a subquery, so the path must be in the
+    catalog (``store.search`` checks)."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
@@ -252,11 +254,7 @@ def compile_select(
                  f"ORDER BY {hashed}, {q('path')} LIMIT {counter.add(int(n))})")
 
     if after is not None:
-        keys = list(sort or ())
-        if any(target != "path" for target, _ in keys):
-            raise ValueError("'after' pages in the path order only")
-        desc = bool(keys) and keys[0][1]
-        where = f"({where}) AND {q('path')} {'<' if desc else '>'} {counter.add(str(after))}"
+        where = f"({where}) AND {_after(list(sort or ()), counter.add(str(after)), q, q(table), dialect)}"
 
     cols = [q("path")]
     if not paths_only:
@@ -278,6 +276,24 @@ def compile_select(
     if offset:
         sql += f" OFFSET {counter.add(int(offset))}"
     return sql, params + counter.values
+
+
+def _after(keys: list[SortKey], path: str, q, table: str, dialect: str) -> str:
+    """The images after the one at ``path`` in the order ``keys`` (then path ascending, the
+    tie-breaker): lexicographic over the keys, a missing value last in either direction, as
+    ``ORDER BY … NULLS LAST`` sorts them."""
+    if not any(target == "path" for target, _ in keys):
+        keys = keys + [("path", False)]
+    after = ""
+    for target, desc in reversed(keys):
+        if target == "path":
+            beyond, same = f"{q('path')} {'<' if desc else '>'} {path}", f"{q('path')} = {path}"
+        else:
+            c, v = q(target.column), f"(SELECT {q(target.column)} FROM {table} WHERE {q('path')} = {path})"
+            beyond = FORMS["beyond"].sql(dialect).format(c=c, v=v, op="<" if desc else ">")
+            same = FORMS["same"].sql(dialect).format(c=c, v=v)
+        after = beyond if not after else f"({beyond} OR ({same} AND {after}))"
+    return after
 
 
 def clauses(checked: Checked) -> list[tuple[str, str, list]]:

@@ -137,6 +137,10 @@ FORMS: dict[str, Form] = {
     # ~25 % on a selective query; ``IS TRUE`` (NULL → false, as WHERE reads it) keeps the test
     # inside the scan. An enum's few values give pruning little to skip.
     "in_options": Form("({left} IN ({holders})) IS TRUE", "{left} IN ({holders})"),
+    # keyset paging (``after``): sorted by a key, missing values last in either direction
+    "same": Form("{c} IS NOT DISTINCT FROM {v}", "{c} <=> {v}"),  # equal, or both missing
+    "beyond": Form("({c} {op} {v} OR ({c} IS NULL AND {v} IS NOT NULL))",
+                   "({c} {op} {v} OR ({c} IS NULL AND {v} IS NOT NULL))"),  # later in the order
 }
 
 #: Equality operators whose OR over one key compiles to one list, ``<left> IN (…)`` (DuckDB pushes
