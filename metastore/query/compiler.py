@@ -114,8 +114,14 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     holders = [params.add(a) for a in p.args]
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
-        for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
+        hits = p.hits or (None,) * len(p.over)
+        for f, found in zip(p.over, hits):
+            if found is None:
+                parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
+            elif found:  # a key with options: the options holding the text, resolved by the checker
+                op = "has_any" if f.kind.listed else "in"
+                parts.append(_template(op, dialect).format(params.add(list(found)), c=quote(f.column, dialect)))
+            # no option holds the text: no value of the key can
         parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
     col = _column(p.target, dialect)
@@ -174,7 +180,8 @@ class _Sql(Visitor):
                 continue
             left = IN_LEFT[preds[0].op].sql(self.dialect).format(c=_column(preds[0].target, self.dialect))
             holders = ", ".join(self.params.add(p.args[0]) for p in preds)
-            parts.append(FORMS["in"].sql(self.dialect).format(left=left, holders=holders))
+            form = "in_options" if preds[0].target.kind.options else "in"
+            parts.append(FORMS[form].sql(self.dialect).format(left=left, holders=holders))
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
