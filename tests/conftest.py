@@ -144,11 +144,11 @@ def open_tmp():
 def _no_warm_catalog_between_tests():
     """Each test starts with no catalog kept warm by an earlier test (warm reads keep a catalog
     attached in this process between operations; a test must not see another test's catalogs)."""
-    from metastore.store import connection
+    from metastore.store import warm
 
-    connection.release_idle()
+    warm.release_idle()
     yield
-    connection.release_idle()
+    warm.release_idle()
 
 
 #: The modules of the language and the tables (parser, checker, compiler, operators, type rows, globs,
