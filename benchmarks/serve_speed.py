@@ -23,12 +23,12 @@ Each measurement takes turns with its baseline (interleaved) and quotes medians:
   touching the file (a new mtime → a new cache key → made again; target ≤ 60 ms) vs Pillow
   without draft mode in-process (open, full decode, thumbnail, save), the naive hand-written way.
 * ``depth``: ``GET /api/search`` at offsets 0 … 50,000 (pages 1 … 501) for ``""`` and
-  ``-location:warehouse-3``, by ``offset`` and as the page's Next asks it (``after`` the path
-  before): DuckDB sorts only the top ``limit + offset`` rows (Top-N) until that is over 5,000
+  ``-location:warehouse-3`` in the path order and ``""`` sorted by ``temperature:desc``, by
+  ``offset`` and as the page's Next asks it (``after`` the image before): DuckDB sorts only the top ``limit + offset`` rows (Top-N) until that is over 5,000
   rows and 0.7 % of the matches, then the whole result. No target; shows where paging by
   offset stops being smooth, and that ``after`` does not.
 * ``late``: in-process, the page SQL of each query with DuckDB's late materialization (the
-  engine's ``late_materialization_max_rows``, see ``store/connection.py``) vs DuckDB's default
+  engine's ``late_materialization_max_rows``, see ``store/warm.py``) vs DuckDB's default
   (50 rows, so a page of 100 fetched every column of every match before the sort); ratio < 1
   means the setting helps.
 * ``pause``: a search page asked after the user paused 6 s, from this server (which keeps the
@@ -310,16 +310,17 @@ def main(argv=None) -> int:
         if "thumbs" in parts:
             thumbnails(c, cache, src, args.repeat, summary)
         if "depth" in parts:
-            for q in ("", "-location:warehouse-3"):
+            for q, sort in (("", ""), ("-location:warehouse-3", ""), ("", "temperature:desc")):
                 for offset in (o for o in (0, 1000, 4000, 9900, 50000) if o < cat.count(q)):
-                    fns = {"offset": lambda q=q, o=offset: c.json("/api/search", q=q, limit=PAGE, offset=o)}
-                    if offset:  # the same page as the page's Next asks it: after the path before it
-                        before = cat.search(q, limit=1, offset=offset - 1).paths()[0]
-                        fns["after"] = lambda q=q, a=before: c.json("/api/search", q=q, limit=PAGE, after=a)
+                    ask = dict(q=q, sort=sort, limit=PAGE)
+                    fns = {"offset": lambda a=ask, o=offset: c.json("/api/search", **a, offset=o)}
+                    if offset:  # the same page as the page's Next asks it: after the image before it
+                        before = cat.search(q, sort=sort or None, limit=1, offset=offset - 1).paths()[0]
+                        fns["after"] = lambda a=ask, b=before: c.json("/api/search", **a, after=b)
                         assert fns["after"]()["rows"] == fns["offset"]()["rows"]
                     t = interleaved(fns, min(args.repeat, 5))
-                    emit(measure="depth", query=q, offset=offset, **{f"{k}_s": round(statistics.median(v), 4)
-                                                                     for k, v in t.items()})
+                    emit(measure="depth", query=q, sort=sort or "path", offset=offset,
+                         **{f"{k}_s": round(statistics.median(v), 4) for k, v in t.items()})
         if "late" in parts:
             late(cat, args.repeat, summary)
         if "pause" in parts:
@@ -352,7 +353,7 @@ def pause(c: Client, db: Path, root: Path, cache: Path, repeat: int, summary: di
 
 
 def late(cat, repeat: int, summary: dict) -> None:
-    from metastore.store.connection import LATE_ROWS
+    from metastore.store.warm import LATE_ROWS
 
     ratios = []
     for q in QUERIES:

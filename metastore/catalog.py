@@ -1,6 +1,6 @@
 """The Catalog: the library's front door, above the store (``metastore/store/``) and export
 (``metastore/export.py``). It opens the catalog per operation (read-only for reads, so any
-number of searches can run at once; see ``store/connection.py``) and delegates to the module that
+number of searches can run at once; see ``store/warm.py``) and delegates to the module that
 does the work; it writes no SQL itself."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 from . import schema as S
 from .errors import CatalogError, ImportFailed, NotFoundError, UsageError
 from .store import reads
-from .store.connection import Handle, forget_new_catalog, open_db, release_idle, scratch
+from .store.connection import forget_new_catalog, open_db, scratch
+from .store.warm import Handle, release_idle
 from .store.fields import load_schema
 from .store.reads import ImageInfo, KeyInfo, StoredValue, ValueCounts
 
@@ -63,9 +64,10 @@ class Catalog:
                limit: int | None = None, offset: int | None = None, after: str | None = None) -> "SearchResult":
         """The images matching ``query``: ``.paths()``, ``.count()``, ``.rows()``, ``.to_arrow()``.
         ``offset`` skips that many results of the ordered list (a page: ``limit=100, offset=200``).
-        ``after``: in the path order (no ``sort``, or ``"path"``/``"path:desc"``), only the images
-        after this path — the next page from the last path of this one, as fast on page 5,000
-        as on page 2 (a large ``offset`` makes DuckDB sort every match)."""
+        ``after``: only the images after the image at this path in the order (any ``sort``;
+        sorted by keys, after that image's values of them, ties by path) — the next page from
+        the last path of this one, as fast on page 5,000 as on page 2 (a large ``offset`` makes
+        DuckDB sort every match). Sorted by a key, the image must be in the catalog."""
         from .store.search import run_search
 
         return run_search(self, query, columns=columns, sort=sort, limit=limit, offset=offset, after=after)
@@ -85,7 +87,7 @@ class Catalog:
     def export_from(self, record: str | os.PathLike, out: str | os.PathLike, *, force: bool = False):
         """Rebuild the export an ``export.json`` describes into ``out``; ``report.warnings`` says
         when the catalog changed since."""
-        from .export import export_from
+        from .export_record import export_from
 
         return export_from(self, record, out, force=force)
 

@@ -144,18 +144,30 @@ def open_tmp():
 def _no_warm_catalog_between_tests():
     """Each test starts with no catalog kept warm by an earlier test (warm reads keep a catalog
     attached in this process between operations; a test must not see another test's catalogs)."""
-    from metastore.store import connection
+    from metastore.store import warm
 
-    connection.release_idle()
+    warm.release_idle()
     yield
-    connection.release_idle()
+    warm.release_idle()
+
+
+#: The modules of the language and the tables (parser, checker, compiler, operators, type rows, globs,
+#: dialects, inference, sampling, argv, the one-place and layer checks): their in-process tests are
+#: the `unit` tier, a few seconds. A few of them open a small catalog; none starts a process.
+UNIT_MODULES = {"test_query_parser", "test_query_compiler", "test_operators", "test_type_rows", "test_glob_shape",
+                "test_dialects", "test_infer", "test_sample", "test_generate", "test_cli_argv", "test_one_place",
+                "test_layers", "test_normalize_keys"}
 
 
 def pytest_collection_modifyitems(items):
     """Mark every test that starts a process (the CLI through `run_cli`, or a module that imports
-    `subprocess`) `process`: `pytest -m "not slow and not process"` is the in-process tier, which
-    runs in seconds."""
+    `subprocess`) `process`: `pytest -m "not slow and not process"` is the in-process tier (about a
+    minute). Mark `unit` the in-process tests of UNIT_MODULES:
+    `pytest -m unit` runs in seconds."""
     for item in items:
         module = getattr(item, "module", None)
-        if "run_cli" in getattr(item, "fixturenames", ()) or hasattr(module, "subprocess"):
+        fixtures = getattr(item, "fixturenames", ())
+        if "run_cli" in fixtures or hasattr(module, "subprocess"):
             item.add_marker(pytest.mark.process)
+        if getattr(module, "__name__", "") in UNIT_MODULES and not item.get_closest_marker("process"):
+            item.add_marker(pytest.mark.unit)

@@ -1,4 +1,4 @@
-"""Reading through the process's one DuckDB engine (``store/connection.py``): a catalog is
+"""Reading through the process's one DuckDB engine (``store/warm.py``): a catalog is
 attached read-only and kept attached (warm) between operations until a writer waits, so
 
 * a reader holds the file's shared lock while it reads (another process cannot write); an idle
@@ -26,7 +26,7 @@ import pytest
 import procs
 from metastore import Catalog
 from metastore.errors import CatalogLockedError
-from metastore.store import connection
+from metastore.store import warm
 
 
 def _catalog(tmp_path: Path, name: str, n: int, camera: str = "c") -> Path:
@@ -43,11 +43,11 @@ def _catalog(tmp_path: Path, name: str, n: int, camera: str = "c") -> Path:
 
 def _attached() -> dict:
     """The catalogs being read now (warm idle ones aside)."""
-    return {k: e for k, e in connection._ENGINE._attached.items() if e[1]}
+    return {k: e for k, e in warm._ENGINE._attached.items() if e[1]}
 
 
 def _warm() -> set:
-    return {k for k, e in connection._ENGINE._attached.items() if not e[1]}
+    return {k for k, e in warm._ENGINE._attached.items() if not e[1]}
 
 
 def test_a_kept_search_result_does_not_hold_the_catalog(tmp_path):
@@ -86,7 +86,7 @@ def test_one_process_never_reads_and_writes_the_same_file_at_once(tmp_path):
             cat.count("")
     cat.set("a/00001.jpg", {"score": "5"})
     assert cat.count("score:5") == 2
-    assert _attached() == {} and connection._ENGINE._writing == {}
+    assert _attached() == {} and warm._ENGINE._writing == {}
 
 
 def test_a_reader_in_another_thread_is_waited_for(tmp_path):

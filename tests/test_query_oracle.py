@@ -122,6 +122,20 @@ def test_spec_examples_match_oracle(db, query):
     assert _sql_paths(con, query) == _oracle_paths(records, query)
 
 
+@pytest.mark.parametrize("query", [
+    "ain", "RAIN", "us", "S", "nt", "e", "zzz", "r*n", "*st", "s*y", "-ain", "ain OR dock", "\"ain\"",
+    "-(s*)", "ain -nt", "NOT us",
+])
+def test_free_text_over_keys_with_options_matches_oracle(db, query):
+    """Free text on an enum / multi-enum is resolved to the options holding the text (issue 16):
+    words inside options (``ain`` → rain, ``nt`` → dent), across case, globs, none, negated."""
+    con, records = db
+    got = _sql_paths(con, query)
+    assert got == _oracle_paths(records, query)
+    if query in ("ain", "nt"):
+        assert got, query  # the case is not vacuous
+
+
 def test_or_is_union_and_not_is_complement(db):
     con, records = db
     everything = {r["path"] for r in records}

@@ -97,18 +97,16 @@ def test_library_after_pages_like_offset(project, sort):
         r["path"] for r in every[6:9]]
 
 
-def test_after_needs_the_path_order(client):
+def test_after_pages_a_sort_by_a_key_and_says_when_its_image_is_gone(client):
     c, cat = client
-    with pytest.raises(Exception) as err:
-        cat.search("", sort="temperature", after="images/a.png")
-    assert "path order" in str(err.value)
-    r = c.get("/api/search", params={"q": "", "sort": "temperature:desc", "after": "images/a.png"})
-    assert r.status_code == 400 and "path order" in r.json()["error"]["message"]
-    first = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10}).json()
-    nxt = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10,
-                                      "after": first["rows"][-1]["path"]}).json()
-    by_offset = c.get("/api/search", params={"q": "", "sort": "path:desc", "limit": 10, "offset": 10}).json()
-    assert nxt["rows"] == by_offset["rows"] and nxt["more"] == by_offset["more"]
+    params = {"q": "", "sort": "temperature:desc", "limit": 10, "columns": "temperature"}
+    first = c.get("/api/search", params=params).json()
+    nxt = c.get("/api/search", params={**params, "after": first["rows"][-1]["path"]}).json()
+    by_offset = c.get("/api/search", params={**params, "offset": 10}).json()
+    assert nxt["rows"] == by_offset["rows"] and nxt["more"] == by_offset["more"] and len(nxt["rows"]) == 10
+    r = c.get("/api/search", params={**params, "after": "images/not-in-the-catalog.png"})
+    assert r.status_code == 400 and "not in the catalog" in r.json()["error"]["message"]
+    assert "first page" in r.json()["error"]["help"]
 
 
 def test_query_error_has_the_cli_span_and_help(client):

@@ -1,4 +1,4 @@
-"""Warm reads (``store/connection.py``): a reading process keeps the catalog attached between
+"""Warm reads (``store/warm.py``): a reading process keeps the catalog attached between
 reads — DuckDB's cached column data survives — yet a writer in another process still gets the
 lock: it signals that it waits and idle readers let go at once.
 
@@ -23,7 +23,7 @@ import pytest
 
 import procs
 from metastore import Catalog
-from metastore.store import connection
+from metastore.store import warm
 
 LONG = {"METASTORE_READ_LINGER": "600"}
 
@@ -46,7 +46,7 @@ def _raw_write_fails(db: Path) -> str:
 
 
 def _warm() -> set:
-    return {k for k, e in connection._ENGINE._attached.items() if not e[1]}
+    return {k for k, e in warm._ENGINE._attached.items() if not e[1]}
 
 
 class _Pty:
@@ -140,12 +140,12 @@ def test_a_changed_file_is_attached_anew(tmp_path):
     db = _catalog(tmp_path)
     cat = Catalog(db)
     assert cat.count("score<3") == 3 and os.path.realpath(db) in _warm()
-    alias = connection._ENGINE._attached[os.path.realpath(db)][0]
+    alias = warm._ENGINE._attached[os.path.realpath(db)][0]
     assert cat.count("score<4") == 4
-    assert connection._ENGINE._attached[os.path.realpath(db)][0] == alias  # reused while unchanged
+    assert warm._ENGINE._attached[os.path.realpath(db)][0] == alias  # reused while unchanged
     os.utime(db, (1e9, 1e9))
     assert cat.count("score<3") == 3
-    assert connection._ENGINE._attached[os.path.realpath(db)][0] != alias  # attached anew
+    assert warm._ENGINE._attached[os.path.realpath(db)][0] != alias  # attached anew
 
 
 def test_closing_the_catalog_lets_a_raw_duckdb_connection_in(tmp_path):
@@ -168,7 +168,7 @@ def test_this_process_writes_past_its_own_warm_catalog(tmp_path):
 
 def test_an_idle_catalog_is_released_after_the_linger(tmp_path, monkeypatch):
     db = _catalog(tmp_path)
-    monkeypatch.setattr(connection, "LINGER_SECONDS", 0.05)
+    monkeypatch.setattr(warm, "LINGER_SECONDS", 0.05)
     assert Catalog(db).count("") == 30 and _warm()
     end = time.monotonic() + 30
     while _warm() and time.monotonic() < end:

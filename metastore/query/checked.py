@@ -28,6 +28,9 @@ class Pred(ast.Tree):
     negated: bool = False
     each: bool = False
     over: tuple = ()  # free text: the string-like fields searched
+    # free text: per field of ``over``, None (search its values) or, for a key with options,
+    # the options holding the text (its values are among them: searching them is the same)
+    hits: tuple = ()
     span: tuple[int, int] = field(default=(0, 0), compare=False)
 
 

@@ -107,12 +107,17 @@ class _Checker(TextChecks, TypedChecks, ast.Visitor):
         v = n.value
         if isinstance(v, ast.Glob):
             op, args = glob_op(v.parts, ci=True, substring=True)
-            return Pred(op, "text", args, over=self.text_fields(), span=n.span)
+            rx = glob_regex([fold(p) for p in ("", *v.parts, "")], ci=False)
+            over = self.text_fields()
+            return Pred(op, "text", args, over=over, hits=_option_hits(over, lambda o: rx.match(fold(o))),
+                        span=n.span)
         if v.text == "":
             self.issue("an empty phrase matches everything", n.span, "remove it, or put words inside the quotes")
             return None
         needle = fold(v.text)
-        return Pred(contains_ci_op(needle), "text", (needle,), over=self.text_fields(), span=n.span)
+        over = self.text_fields()
+        return Pred(contains_ci_op(needle), "text", (needle,), over=over,
+                    hits=_option_hits(over, lambda o: needle in fold(o)), span=n.span)
 
     def text_fields(self) -> tuple:
         return tuple(self.schema.string_like())
@@ -171,6 +176,16 @@ class _Checker(TextChecks, TypedChecks, ast.Visitor):
                        f"write {name} alone to search the text anywhere, or KEY~{name} for values containing it")
             return True
         return False
+
+
+def _option_hits(over: tuple, matches: Callable[[str], object]) -> tuple:
+    """Free text over ``over``: per field, None (its values are searched), or for a key with
+    options the options the text matches, in the catalog's order (stored values are always among
+    them, ``store/check.py``): a list test instead of a text scan of every value (or item)."""
+    if not any(f.kind.options and f.options for f in over):
+        return ()
+    return tuple(tuple(o for o in f.options if matches(o)) if f.kind.options and f.options else None
+                 for f in over)
 
 
 def _is_tags(key: ast.Key, schema: Schema) -> bool:

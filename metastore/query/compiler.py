@@ -114,8 +114,14 @@ def _pred_sql(p: Pred, params: _Params, dialect: str) -> str:
     holders = [params.add(a) for a in p.args]
     if p.target == "text":  # free text: path, every string-like value, every tag
         parts = [_leaf_sql(template, quote("path", dialect), holders, False, dialect)]
-        for f in p.over:
-            parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
+        hits = p.hits or (None,) * len(p.over)
+        for f, found in zip(p.over, hits):
+            if found is None:
+                parts.append(_leaf_sql(template, quote(f.column, dialect), holders, f.kind.listed, dialect))
+            elif found:  # a key with options: the options holding the text, resolved by the checker
+                op = "has_any" if f.kind.listed else "in"
+                parts.append(_template(op, dialect).format(params.add(list(found)), c=quote(f.column, dialect)))
+            # no option holds the text: no value of the key can
         parts.append(_leaf_sql(template, quote("tags", dialect), holders, True, dialect))
         return "(" + " OR ".join(parts) + ")"
     col = _column(p.target, dialect)
@@ -174,7 +180,8 @@ class _Sql(Visitor):
                 continue
             left = IN_LEFT[preds[0].op].sql(self.dialect).format(c=_column(preds[0].target, self.dialect))
             holders = ", ".join(self.params.add(p.args[0]) for p in preds)
-            parts.append(FORMS["in"].sql(self.dialect).format(left=left, holders=holders))
+            form = "in_options" if preds[0].target.kind.options else "in"
+            parts.append(FORMS[form].sql(self.dialect).format(left=left, holders=holders))
         return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
@@ -229,9 +236,11 @@ def compile_select(
     (``media_id`` as text costs as much as the filter itself on large results).
     ``sample=(prefix, n)`` keeps only the ``n`` matches with the smallest ``md5(prefix || path)``
     (ties by path) — export's ``--sample``, applied before ``sort`` and ``limit``.
-    ``after``: only the matches after this path in the order, which must be the path order
-    (``sort`` None or only ``path``): the next page without ``OFFSET`` (an offset past a few
-    thousand rows makes DuckDB sort every match instead of keeping the top ones)."""
+    ``after``: only the matches after the image at this path in the order (keyset paging): the
+    next page without ``OFFSET`` (an offset past a few thousand rows makes DuckDB sort every match
+    instead of keeping the top ones). In the path order that is ``path > after``; sorted by keys,
+    the image's own values of those keys are read by a subquery, so the path must be in the
+    catalog (``store.search`` checks)."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
@@ -245,11 +254,7 @@ def compile_select(
                  f"ORDER BY {hashed}, {q('path')} LIMIT {counter.add(int(n))})")
 
     if after is not None:
-        keys = list(sort or ())
-        if any(target != "path" for target, _ in keys):
-            raise ValueError("'after' pages in the path order only")
-        desc = bool(keys) and keys[0][1]
-        where = f"({where}) AND {q('path')} {'<' if desc else '>'} {counter.add(str(after))}"
+        where = f"({where}) AND {_after(list(sort or ()), counter.add(str(after)), q, q(table), dialect)}"
 
     cols = [q("path")]
     if not paths_only:
@@ -271,6 +276,24 @@ def compile_select(
     if offset:
         sql += f" OFFSET {counter.add(int(offset))}"
     return sql, params + counter.values
+
+
+def _after(keys: list[SortKey], path: str, q, table: str, dialect: str) -> str:
+    """The images after the one at ``path`` in the order ``keys`` (then path ascending, the
+    tie-breaker): lexicographic over the keys, a missing value last in either direction, as
+    ``ORDER BY … NULLS LAST`` sorts them."""
+    if not any(target == "path" for target, _ in keys):
+        keys = keys + [("path", False)]
+    after = ""
+    for target, desc in reversed(keys):
+        if target == "path":
+            beyond, same = f"{q('path')} {'<' if desc else '>'} {path}", f"{q('path')} = {path}"
+        else:
+            c, v = q(target.column), f"(SELECT {q(target.column)} FROM {table} WHERE {q('path')} = {path})"
+            beyond = FORMS["beyond"].sql(dialect).format(c=c, v=v, op="<" if desc else ">")
+            same = FORMS["same"].sql(dialect).format(c=c, v=v)
+        after = beyond if not after else f"({beyond} OR ({same} AND {after}))"
+    return after
 
 
 def clauses(checked: Checked) -> list[tuple[str, str, list]]:

@@ -2,7 +2,7 @@
 
 Opens the catalog read-only, so any number of searches run side by side. Reading the schema
 and each of the result's queries open the catalog for just that step (attaching it to the
-process's engine takes ~1 ms, see ``connection.py``), so a result kept around never holds it.
+process's engine takes ~1 ms, see ``warm.py``), so a result kept around never holds it.
 """
 
 from __future__ import annotations
@@ -176,10 +176,19 @@ def run_search(catalog, text: str, *, columns: Sequence[str] = (), sort: str | N
         raise UsageError(f"offset must be 0 or more, got {offset}")
     order = _sort(schema, sort)
     if after is not None and any(target != "path" for target, _ in order or ()):
-        raise UsageError(f"'after' pages in the path order only, not with sort '{sort}'",
-                         help="use offset to page a result sorted by a key")
+        _cursor_exists(catalog, after)
     return SearchResult(catalog, text, checked, schema, _columns(schema, columns), order, limit,
                         offset, sample, after)
+
+
+def _cursor_exists(catalog, path: str) -> None:
+    """Sorted by a key, the next page starts after the values of the image at ``after``: it must
+    still be in the catalog (in the path order any path will do)."""
+    with catalog.reading() as con:
+        found = con.execute("SELECT 1 FROM images WHERE path = $1 LIMIT 1", [path]).fetchone()
+    if found is None:
+        raise UsageError(f"'after' names {path!r}, which is not in the catalog (removed since the page was shown?)",
+                         help="start again from the first page, or page with offset")
 
 
 class _Reader:

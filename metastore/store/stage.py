@@ -217,7 +217,7 @@ def _template_sql(parts: list, column) -> str:
         else:
             c = column(text)
             pieces.append(f"trim({c})")
-            conds.append(f"trim({c}) <> ''")
+            conds.append(f"ltrim({c}) <> ''")  # = trim(c) <> '' (same spaces), without building the trimmed text
     return f"CASE WHEN {' AND '.join(conds)} THEN {' || '.join(pieces)} END"
 
 
@@ -251,7 +251,7 @@ def stage_csv(con, stage: Stage, index: int, path: Path, delim: str, id_column, 
             samples = {n: [r[i] for r in rows] for i, n in enumerate(names) if n}
         id_key = R.pick_id_key(names, id_column, str(path), samples)
         c = column(id_key)
-        path_expr = f"CASE WHEN trim({c}) <> '' THEN {c} END"
+        path_expr = f"CASE WHEN ltrim({c}) <> '' THEN {c} END"  # blank: no path (ltrim: as trim, 5x cheaper)
     if paths.prefix:
         path_expr = f"{lit(paths.prefix)} || ({path_expr})"
     select = [f"{index} AS _file", "rowid AS _row", "NULL::VARCHAR AS _src", f"{path_expr} AS _path"]

@@ -103,8 +103,8 @@ class Api:
         """One page of results. No ``count``: counting every match costs as much as the page
         again (a free-text query scans the whole catalog twice), so the page asks ``count``
         separately, in parallel; ``more`` says whether a next page exists (one row more is read).
-        ``after``: in the path order, start after this path (the next page: the last path of
-        this one) — what keeps deep pages fast (see ``Catalog.search``)."""
+        ``after``: start after the image at this path, in the order of ``sort`` (the next page:
+        the last path of this one) — what keeps deep pages fast (see ``Catalog.search``)."""
         if not 0 <= limit <= MAX_PAGE:
             raise UsageError(f"limit must be between 0 and {MAX_PAGE}, got {limit}")
         result = self.catalog.search(q, columns=list(columns), sort=sort or None, limit=limit + 1, offset=offset,

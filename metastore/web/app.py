@@ -43,7 +43,7 @@ _TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; char
 _CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
         "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 TOKEN_HEADER = "x-metastore-token"
-#: How long the server keeps an idle catalog attached (``store.connection.linger``).
+#: How long the server keeps an idle catalog attached (``store.warm.linger``).
 SERVE_LINGER_SECONDS = 600.0
 _CORP = (b"cross-origin-resource-policy", b"same-origin")
 
@@ -316,7 +316,7 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
                          help="pick another port with --port (0 picks a free one)") from None
     sock.listen(128)
     port = sock.getsockname()[1]
-    from ..store.connection import linger
+    from ..store.warm import linger
 
     # the catalog stays attached (DuckDB's cache warm) across the user's pauses, not just 5 s:
     # a search after a pause was 1.4x the same search warm; writers signal and get it at once
