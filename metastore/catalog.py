@@ -87,7 +87,7 @@ class Catalog:
     def export_from(self, record: str | os.PathLike, out: str | os.PathLike, *, force: bool = False):
         """Rebuild the export an ``export.json`` describes into ``out``; ``report.warnings`` says
         when the catalog changed since."""
-        from .export import export_from
+        from .export_record import export_from
 
         return export_from(self, record, out, force=force)
 

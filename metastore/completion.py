@@ -54,9 +54,11 @@ def parser():
         return make_lark()
 
 
-def candidates(text: str, cursor: int | None, stats, *, limit: int = 100, db: str | None = None):
+def candidates(text: str, cursor: int | None, stats, *, limit: int = 100, db: str | None = None,
+               cache: bool = False):
     """The engine's answer; when it completed a value from a key's top values only and more
-    exist, the typed prefix is looked up in the catalog (duckdb, only then) and asked again."""
+    exist, the typed prefix is looked up in the catalog (duckdb, only then) and asked again.
+    ``cache``: a long-lived process keeps the looked-up keys' values in memory (``lookup_values``)."""
     from .query.complete import complete
 
     p = parser()
@@ -67,7 +69,8 @@ def candidates(text: str, cursor: int | None, stats, *, limit: int = 100, db: st
         from .store.stats import lookup_values
 
         try:
-            found = lookup_values(_db(db), result.key, result.typed, contains=result.op == "~", limit=limit)
+            found = lookup_values(_db(db), result.key, result.typed, contains=result.op == "~", limit=limit,
+                                  cached=cache)
         except Exception:
             return result
         k = stats.get(result.key)

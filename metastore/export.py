@@ -18,7 +18,7 @@ Decisions (documented in docs/export.md):
 * Order of operations: query → sample (the N images with the smallest sample hash) → sort
   (default path) → limit → split. A split depends only on the image (or its group), so limit and
   sample never move an image from one split to another.
-* Media go to ``OUT/media/<path>``. Every source is checked before anything is written.
+* Media go to ``OUT/media/<path>`` (``export_media.py``). Every source is checked before anything is written.
 """
 
 from __future__ import annotations
@@ -30,22 +30,19 @@ import json
 import math
 import os
 import re
-import shutil
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Sequence
 
-from . import schema as S
-from . import export_files
+from . import export_files, export_media
 from .errors import ExportError, UsageError
 from .export_files import RECORD, Writes, check_out
+from .export_media import MEDIA_DIR, relative_media_path
 from .types import TYPES as TYPE_TABLE, json_value as value_json, text as value_text
 
 FORMATS = ("csv", "jsonl", "json", "parquet", "paths")
 MEDIA_MODES = ("copy", "symlink", "hardlink")
-MEDIA_DIR = "media"
 RECORD_VERSION = 1
 _SPLIT_NAME = re.compile(r"[A-Za-z0-9_-]+\Z")
 _SHOW = 5  # how many offending paths an error lists
@@ -181,105 +178,6 @@ json_cell = value_json
 
 
 # -- paths and the output folder ---------------------------------------------------------------
-def relative_media_path(path: str) -> PurePosixPath | None:
-    """The image path as a safe relative path, or None when it is absolute or climbs out (``..``)."""
-    if not path or path.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", path):
-        return None
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    if not parts or ".." in parts:
-        return None
-    return PurePosixPath(*parts)
-
-
-def _within(child: str, parent: str) -> bool:
-    return child == parent or child.startswith(parent.rstrip(os.sep) + os.sep)
-
-
-def _plan_media(rows: list[tuple], out: Path, root: Path) -> list[tuple[Path, Path]]:
-    """``(source, destination)`` per row, after refusing unsafe or colliding paths."""
-    unsafe, plan, seen, folded = [], [], {}, {}
-    real_root = os.path.realpath(root)
-    for row in rows:
-        rel = relative_media_path(row[0])
-        if rel is None:
-            unsafe.append(row[0])
-            continue
-        prev = seen.setdefault(rel, row[0])
-        if prev != row[0]:
-            raise ExportError(f"images '{prev}' and '{row[0]}' would both be placed at {MEDIA_DIR}/{rel}")
-        # a.jpg and A.jpg (or NFC/NFD spellings) are one file on macOS and Windows: refuse up front.
-        other = folded.setdefault(unicodedata.normalize("NFC", str(rel)).casefold(), row[0])
-        if other != row[0]:
-            raise ExportError(f"images '{other}' and '{row[0]}' differ only in case or Unicode form: they would "
-                              f"overwrite each other on a case-insensitive file system",
-                              help="rename one of them, or leave one out of the query")
-        src = root.joinpath(*rel.parts)
-        if os.path.islink(src) or os.path.realpath(src.parent) != os.path.join(real_root, *rel.parts[:-1]):
-            if not _within(os.path.realpath(src), real_root):
-                raise ExportError(f"{src} is a symlink leading out of --media-root",
-                                  help="export never copies or links files from outside the media root")
-        plan.append((src, out.joinpath(MEDIA_DIR, *rel.parts)))
-    if unsafe:
-        raise ExportError(
-            f"{len(unsafe):,} image path(s) would escape --out (absolute or containing '..'): "
-            + ", ".join(repr(p) for p in unsafe[:_SHOW]) + (" …" if len(unsafe) > _SHOW else ""),
-            help="media can only be placed for relative paths; export without --media, or narrow the query")
-    return plan
-
-
-def _check_tree(plan: list[tuple[Path, Path]], out: Path, root: Path) -> None:
-    """Refuse writing into the source tree and through symlinked folders that lead out of --out."""
-    real_out, real_root = os.path.realpath(out), os.path.realpath(root)
-    if _within(real_out, real_root) or _within(real_root, real_out):
-        raise ExportError(f"--out {out} and --media-root {root} overlap",
-                          help="export never writes into the source tree: choose --out outside --media-root")
-    if not out.exists():
-        return  # a new folder holds no symlinks
-    media = os.path.join(real_out, MEDIA_DIR)
-    if os.path.lexists(out / MEDIA_DIR) and os.path.realpath(out / MEDIA_DIR) != media:
-        raise ExportError(f"{out / MEDIA_DIR} is a symlink leading out of --out",
-                          help="remove it, or export into a new folder")
-    top = str(out / MEDIA_DIR)
-    checked: set[str] = set()
-    for _, dest in plan:
-        parent = str(dest.parent)
-        if parent in checked:
-            continue
-        checked.add(parent)
-        probe = parent
-        while probe != top and not os.path.lexists(probe):
-            probe = os.path.dirname(probe)
-        if probe != top and not _within(os.path.realpath(probe), media):
-            raise ExportError(f"{probe} is a symlink leading out of --out",
-                              help="remove it, or export into a new folder")
-
-
-def _place(plan: list[tuple[Path, Path]], mode: str, force: bool) -> int:
-    placed = 0
-    made: set[Path] = set()
-    for src, dest in plan:
-        try:
-            if dest.parent not in made:
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                made.add(dest.parent)
-            if os.path.lexists(dest):
-                if not force or dest.is_dir() and not dest.is_symlink():
-                    raise ExportError(f"{dest} already exists", help="pass --force to replace it")
-                dest.unlink()  # never write through an old link into its target
-            if mode == "copy":
-                shutil.copy2(src, dest)
-            elif mode == "symlink":
-                os.symlink(os.path.abspath(src), dest)
-            else:
-                os.link(src, dest)
-        except OSError as exc:
-            hint = "use --media copy or symlink" if mode == "hardlink" and exc.errno == 18 else None
-            raise ExportError(f"placed {placed:,} of {len(plan):,} files, then failed on {src} → {dest}: "
-                              f"{exc.strerror or exc}", help=hint) from None
-        placed += 1
-    return placed
-
-
 # -- manifests ---------------------------------------------------------------------------------
 def _manifest_text(fmt: str, names: list[str], rows: list[list]) -> str:
     if fmt == "paths":
@@ -298,14 +196,6 @@ def _manifest_text(fmt: str, names: list[str], rows: list[list]) -> str:
         else:
             text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
     return text
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 # -- export ------------------------------------------------------------------------------------
@@ -413,7 +303,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
         counts = count_rows(result, split_sql) if ratios else {}
         report = ExportReport(out, manifest, out / RECORD, format, matched, rows,
                               [SplitCount(n, r, counts.get(n, 0)) for n, r in ratios], None, 0, [])
-        _finish(catalog, report, writes, query, now, seed, _sha256(tmp), root, options)
+        _finish(catalog, report, writes, query, now, seed, export_files.sha256(tmp), root, options)
         return report
 
     if legacy:
@@ -432,7 +322,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
     plan: list[tuple[Path, Path]] = []
     missing: list[str] = []
     if media:
-        plan = _plan_media(rows, out or Path("."), root)
+        plan = export_media.plan(rows, out or Path("."), root)
         absent = [i for i, (src, _) in enumerate(plan) if not src.is_file()]
         if absent and not skip_missing:
             shown = ", ".join(str(plan[i][0]) for i in absent[:_SHOW]) + (" …" if len(absent) > _SHOW else "")
@@ -444,7 +334,7 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
             rows = [r for i, r in enumerate(rows) if i not in gone]
             plan = [p for i, p in enumerate(plan) if i not in gone]
         if not dry_run:
-            _check_tree(plan, out, root)
+            export_media.check_tree(plan, out, root)
 
     manifest_rows = [list(r[:width]) for r in rows]
     counts: dict[str, int] = {}
@@ -476,13 +366,13 @@ def export(catalog, query: str, out, *, format: str = "csv", columns: Sequence[s
             raise writes.failed(manifest.name, exc) from None
     else:
         tmp = writes.write_text(manifest.name, _manifest_text(format, names, manifest_rows))
-    manifest_sha = _sha256(tmp)
+    manifest_sha = export_files.sha256(tmp)
     if format == "paths" and ratios:
         for name, _ in ratios:
             writes.write_text(f"manifest.{name}.paths",
                               _manifest_text("paths", names, [m for m in manifest_rows if m[-1] == name]))
     try:
-        placed = _place(plan, media, force) if media else 0
+        placed = export_media.place(plan, media, force) if media else 0
     except ExportError:
         writes.abort()
         raise
@@ -534,94 +424,6 @@ def _check_split_column(name: str, columns: Sequence[str]) -> None:
                          help=f"e.g. --split-column {name}_set (or leave '{name}' out of --columns)")
 
 
-def read_record(record_path) -> dict:
-    path = Path(record_path)
-    if path.is_dir():
-        path = path / RECORD
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ExportError(f"no export record at {path}", help="pass the export.json an earlier export wrote") from None
-    except (OSError, ValueError) as exc:
-        raise ExportError(f"cannot read export record {path}: {exc}") from None
-    if not isinstance(record, dict) or record.get("metastore_export") != RECORD_VERSION:
-        raise ExportError(f"{path} is not a metastore export record (version {RECORD_VERSION})")
-    problem = _record_problem(record)
-    if problem:
-        raise ExportError(f"export record {path} is damaged: {problem}",
-                          help="restore it from the export it came with, or export again with the query and options")
-    return record
-
-
-#: Fields of an export record and what each option may hold (a damaged record is refused, not guessed).
-_OPTION_TYPES = {"format": (str,), "columns": (list,), "media": (str, type(None)), "media_root": (str, type(None)),
-                 "split": (str, type(None)), "group_by": (str, type(None)), "sample": (int, type(None)),
-                 "limit": (int, type(None)), "sort": (str, type(None)), "skip_missing": (bool,),
-                 "split_column": (str,)}
-
-
-def _record_problem(record: dict) -> str | None:
-    if not isinstance(record.get("query", ""), str):
-        return "'query' is not text"
-    if not isinstance(record.get("seed", 0), int) or isinstance(record.get("seed", 0), bool):
-        return "'seed' is not a whole number"
-    if not isinstance(record.get("timezone") or "UTC", str):
-        return "'timezone' is not text"
-    if record.get("hash", LEGACY_HASH) not in HASHES:
-        return f"'hash' is {json.dumps(record.get('hash'))}, not one of {', '.join(HASHES)}"
-    try:
-        datetime.fromisoformat(str(record["now"]).replace("Z", "+00:00"))
-    except (KeyError, ValueError):
-        return "'now' is missing or not an ISO 8601 datetime"
-    opts = record.get("options")
-    if not isinstance(opts, dict):
-        return "'options' is missing or not an object"
-    for key, value in opts.items():
-        types = _OPTION_TYPES.get(key)
-        if types and (not isinstance(value, types) or isinstance(value, bool) and bool not in types):
-            return f"option '{key}' holds {json.dumps(value)}"
-    if not all(isinstance(c, str) for c in opts.get("columns") or []):
-        return "option 'columns' holds a value that is not a key name"
-    for name in ("catalog", "counts", "manifest"):
-        if not isinstance(record.get(name, {}), dict):
-            return f"'{name}' is not an object"
-    return None
-
-
-def export_from(catalog, record_path, out, force: bool = False) -> ExportReport:
-    """Rebuild the export described by an ``export.json`` into ``out``: same query (with the same
-    clock, so relative dates resolve alike), options and seed. Warns (``report.warnings``) when the
-    catalog changed since or the rebuilt manifest differs from the recorded one."""
-    record = read_record(record_path)
-    known = ("format", "columns", "media", "media_root", "split", "group_by", "sample", "limit", "sort",
-             "skip_missing", "split_column")
-    opts = {k: v for k, v in record["options"].items() if k in known}
-    now = datetime.fromisoformat(str(record["now"]).replace("Z", "+00:00"))
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    old_tz = catalog.tz
-    catalog.tz = record.get("timezone") or old_tz
-    try:
-        report = export(catalog, record.get("query", ""), out, force=force, seed=int(record.get("seed", 0)),
-                        now=now, hash=record.get("hash", LEGACY_HASH), **opts)
-    finally:
-        catalog.tz = old_tz
-    from .store.export_rows import catalog_state
-
-    then = {k: v for k, v in (record.get("catalog") or {}).items() if k != "path"}
-    current = catalog_state(catalog)
-    if then != current:
-        changed = [k for k in current if then.get(k) != current[k]]
-        report.warnings.append(
-            f"the catalog changed since this export was made ({', '.join(changed)}: images "
-            f"{then.get('images')} → {current['images']}, last import/edit {then.get('last_source_id')} → "
-            f"{current['last_source_id']})")
-    if _sha256(report.manifest) != (record.get("manifest") or {}).get("sha256"):
-        report.warnings.append(f"the rebuilt {report.manifest.name} differs from the recorded one "
-                               f"({(record.get('counts') or {}).get('rows', '?')} rows then, {report.rows:,} now)")
-    return report
-
-
 __all__ = ["FORMATS", "MEDIA_MODES", "MEDIA_DIR", "RECORD", "HASH", "LEGACY_HASH", "ExportReport", "SplitCount",
-           "export", "export_from", "split_counts", "read_record", "parse_split", "assign_split", "split_bounds",
+           "export", "split_counts", "parse_split", "assign_split", "split_bounds",
            "hash64", "sample_key", "hash01", "relative_media_path"]

@@ -25,6 +25,17 @@ RECORD = "export.json"
 TMP_PREFIX = ".metastore-tmp-"
 
 
+def sha256(path: Path) -> str:
+    """The SHA-256 of a file (hex), read in 1 MB pieces: what ``export.json`` records of the manifest."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def _why(exc: OSError) -> str:
     return exc.strerror or str(exc)
 

@@ -54,7 +54,8 @@ class _QueryCompleter(Completer):
     def get_completions(self, document: Document, complete_event):
         from .completion import candidates
 
-        r = candidates(document.text, document.cursor_position, self.bar.stats, db=str(self.bar.catalog.path))
+        r = candidates(document.text, document.cursor_position, self.bar.stats, db=str(self.bar.catalog.path),
+                       cache=True)
         for c in r.candidates:
             yield Completion(c.text, start_position=r.start - document.cursor_position, display=c.display,
                              display_meta=c.meta)

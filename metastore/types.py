@@ -256,7 +256,8 @@ def _pattern_sql(regex: str) -> dict:
     """The SQL of a text type whose values match ``regex``: the trimmed cell where it matches."""
     return {"cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END",
             "fast": lambda c: f"trim({c})",
-            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})"}
+            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})",
+            "auto_cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END"}
 
 
 # ---------------------------------------------------------------- the table
@@ -296,6 +297,12 @@ class FieldType:
     cast: Callable[[str], str] = lambda c: f"nfc_normalize(trim({c}))"
     fast: Callable[[str], str] | None = None
     auto: Callable[[str], str] | None = None
+    # ``auto_cast``: the value of a text that passes ``auto`` and NULL for one that does not, each
+    # part evaluated once per cell (the import writes a key typed from its first rows with it and
+    # checks each cell as it goes); ``auto_ok``: over that value ``v``, true where the text
+    # passed ``auto`` (a non-empty cell whose ``auto_ok`` is not true does not fit).
+    auto_cast: Callable[[str], str] | None = None
+    auto_ok: Callable[[str], str] = lambda v: f"{v} IS NOT NULL"
     #: ``auto`` in Python: a text → its value when auto-typing gives it this type, else None
     auto_read: Callable[[str], object] | None = None
     from_json: Callable[[str], str] = lambda j: f"json_extract_string({j}, '$')"
@@ -333,6 +340,12 @@ def _datetime_cast(c: str) -> str:
     return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} END"
 
 
+def _number_auto_cast(c: str) -> str:
+    # a text that passes the pattern can still overflow to an infinity ('1e999'): ``auto_ok`` is isfinite
+    t = f"trim({c})"
+    return f"CASE WHEN regexp_full_match({t}, {lit(AUTO_NUMBER_RE)}) THEN TRY_CAST({t} AS DOUBLE) END"
+
+
 def _datetime_auto(c: str) -> str:
     t = f"trim({c})"
     return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} IS NOT NULL ELSE false END"
@@ -352,7 +365,8 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
     FieldType(NUMBER, "DOUBLE", _ORDERED_OPS, "histogram", " is not a number",
               _checked(read_number, " is not a number"), ordered=True, query="number", finite=True,
               json_kind="num", cast=_number_cast, fast=lambda c: f"TRY_CAST(trim({c}) AS DOUBLE)",
-              auto=_number_auto, auto_read=lambda t: read_number(t, auto=True), from_json=_json_as("DOUBLE"),
+              auto=_number_auto, auto_cast=_number_auto_cast, auto_ok=lambda v: f"isfinite({v})",
+              auto_read=lambda t: read_number(t, auto=True), from_json=_json_as("DOUBLE"),
               to_text=lambda c: (f"CASE WHEN isfinite({c}) AND {c} = trunc({c}) AND abs({c}) < {INTEGER_TEXT_BELOW!r} "
                                  f"THEN CAST(CAST({c} AS BIGINT) AS VARCHAR) ELSE CAST({c} AS VARCHAR) END")),
     FieldType(BOOLEAN, "BOOLEAN", _EQUALITY_OPS, "boolean", _NOT_BOOLEAN, _checked(read_boolean, _NOT_BOOLEAN),
@@ -360,12 +374,13 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(TRUE_WORDS, FALSE_WORDS)} END",
               fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
               auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
+              auto_cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
               auto_read=lambda t: read_boolean(t, auto=True),
               from_json=_json_as("BOOLEAN"),
               to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {lit(FALSE_WORDS[0])} END"),
     FieldType(DATETIME, "TIMESTAMP", _ORDERED_OPS, "timeline", _NOT_DATETIME, _checked(read_datetime, _NOT_DATETIME),
               ordered=True, query="datetime", suggest_values=False, published="TIMESTAMPTZ", cast=_datetime_cast, fast=lambda c: _datetime_sql(f"trim({c})"),
-              auto=_datetime_auto, auto_read=read_datetime, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
+              auto=_datetime_auto, auto_cast=_datetime_cast, auto_read=read_datetime, from_json=lambda j: f"CAST(json_extract_string({j}, '$') AS TIMESTAMP)",
               # one strftime (each costs ~0.1 s per million values); '.000000Z' can only be the end
               to_text=lambda c: f"replace(strftime({c}, '%Y-%m-%dT%H:%M:%S.%fZ'), '.000000Z', 'Z')"),
     FieldType(ENUM, "VARCHAR", _EQUALITY_OPS, "options", " does not fit", _parse_option, text_like=True,

@@ -132,10 +132,14 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str) -> None
     for k, f in keys:
         cols += [quote(f.column), quote(f.source_column)]
         exprs += [k.typed_col, f"CASE WHEN {k.typed_col} IS NOT NULL THEN $sid END"]
+    # The sort carries only what varies per row and cannot be derived after it (the typed values,
+    # the path, the row's place): the sources, the media_id and the constants are computed on the
+    # sorted rows (at 1M: -0.3 s CPU of the +1.5 s the sort costs with every column as payload).
+    sorted_ = ", ".join(["_file", "_row", "_path"] + [k.typed_col for k, _ in keys])
     base = last_image_id(con)
     w.images_added = con.execute(
-        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM {TYPED} t WHERE {valid} "
-        f"AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path) ORDER BY t._path",
+        f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM (SELECT {sorted_} FROM {TYPED} t "
+        f"WHERE {valid} AND NOT EXISTS (SELECT 1 FROM images i WHERE i.path = t._path) ORDER BY t._path)",
         {"base": base, "sid": source_id, "offsets": offsets or [0]}).fetchone()[0]
     w.rows_written += w.images_added
     return w

@@ -33,6 +33,17 @@ def fast_cast_expr(c: str, type_: str) -> str:
     return (t.fast or t.cast)(c)
 
 
+def auto_cast_expr(c: str, type_: str) -> str:
+    """Text column ``c`` read as the auto-typed kind ``type_``: the value where the cell passes
+    :func:`auto_checks`' test, else NULL (:func:`auto_ok_expr` tells the two apart)."""
+    return T.TYPES[type_].auto_cast(c)
+
+
+def auto_ok_expr(v: str, type_: str) -> str:
+    """Over ``v`` = :func:`auto_cast_expr` of a non-empty cell: true where the cell fits."""
+    return T.TYPES[type_].auto_ok(v)
+
+
 def cast_expr(c: str, type_: str) -> str:
     """Text column ``c`` read as ``type_``: the typed value, or NULL where the cell does not fit.
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import duckdb
+
 from .. import schema as S
 from ..errors import UsageError
 from . import folders, txn
@@ -20,7 +22,7 @@ from ..readers import records as R
 from .fields import load_fields
 from .apply import STRATEGIES, apply_import, ensure_fields
 from .writes import insert_history, next_id, record_import, refresh_field_stats
-from .plan import KeyPlan, plan_import
+from .plan import KeyPlan, confirm_assumed, is_unverified, plan_import
 from .stage import Issue, build_stage
 from .handoff import ERRS, TYPED
 
@@ -123,6 +125,14 @@ def run_import(con, files: list[Path], opts: ImportOptions, schema: S.Schema, *,
         prep = prepare(con, files, opts, schema, say)
         if not prep.writable:
             return prep.report
+        try:
+            return write(con, prep, opts, detail, say)
+        except duckdb.Error as exc:
+            if not is_unverified(exc):
+                raise
+        # A value past the first rows does not fit the type they gave its key (the write was
+        # rolled back): type those keys from all their values, then write again.
+        confirm_assumed(con, prep.plan)
         return write(con, prep, opts, detail, say)
 
 

@@ -17,7 +17,8 @@ from .. import types as T
 import duckdb
 
 from ..errors import UsageError
-from .codec import auto_checks, auto_kind, cast_expr, fast_cast_expr, lit as codec_lit, reason_expr
+from .codec import (auto_cast_expr, auto_checks, auto_kind, auto_ok_expr, cast_expr, fast_cast_expr,
+                    lit as codec_lit, reason_expr)
 from .stage import Issue, Stage, StageColumn, refuse_too_many_keys
 from .handoff import ERRS, STAGE, TYPED, map_table, typed_column
 
@@ -39,6 +40,10 @@ class KeyPlan:
     note: str | None = None  # why the type is what it is, when that is not obvious
     field: S.Field | None = None
     verified: bool = False  # every value already passed the auto-typing check for ``type``
+    # ``type`` is the one auto-typed kind every value of the first rows fits (:data:`SAMPLE_ROWS`);
+    # the rest are checked as the typed rows are written: a value that does not fit stops the
+    # write with :data:`UNVERIFIED`, and :func:`confirm_assumed` types the key from all values
+    assumed: bool = False
     fmt: str | None = None  # --datetime-format: the strftime form of this datetime key's values
 
     @property
@@ -152,12 +157,25 @@ def plan_import(con, stage: Stage, schema: S.Schema, declared: dict[str, str],
     _check_enums(con, plan)
     _build_typed(con, plan)
     _collect_errors(con, plan)
+    if _rejected_misfits(con, plan):
+        confirm_assumed(con, plan)
     return plan
 
 
 #: Rows a first, cheap pass looks at to rule candidate types out. A type that fails on any of
-#: them cannot fit every value; types that survive are then confirmed on ALL rows.
+#: them cannot fit every value; a type that survives is then confirmed on ALL rows — while the
+#: rows are written (``KeyPlan.assumed``), not in a pass of its own.
 _SAMPLE_ROWS = 2_048
+
+#: The text of the DuckDB error a write stops with when a cell does not fit the type its key was
+#: given from its first rows (``KeyPlan.assumed``); ``importer`` then calls :func:`confirm_assumed`
+#: and writes again. A constant of ours: no user text is in it.
+UNVERIFIED = "metastore: a value does not fit the type assumed from the first rows"
+
+
+def is_unverified(exc: Exception) -> bool:
+    """Whether ``exc`` is a write stopped by a cell that does not fit an assumed type."""
+    return isinstance(exc, duckdb.InvalidInputException) and UNVERIFIED in str(exc)
 
 
 #: Aggregates per statement. DuckDB plans one SELECT of many aggregates in super-linear time
@@ -214,9 +232,11 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     """Infer each new key's type from all of its values (a sample only ever rules types out)."""
     alive: dict[str, list[str]] = {col.col: list(cands) for col, cands in infer_cols}
     sample_fits: dict[tuple[str, str], int] = {}
+    sample_seen: dict[str, int] = {}
     if infer_cols:
         counts = _kind_counts(con, [(col.col, cands) for col, cands in infer_cols], f" WHERE _row <= {_SAMPLE_ROWS}")
         for (col, cands), (seen, *fits) in zip(infer_cols, counts):
+            sample_seen[col.col] = seen
             for t, n in zip(cands, fits):
                 if n < seen:
                     alive[col.col].remove(t)
@@ -226,6 +246,12 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     todo: dict[str, tuple[str, ...]] = {}
     for col, cands in infer_cols:
         left = alive[col.col]
+        if sample_seen.get(col.col) and len(left) == 1:
+            # every value of the first rows is of one kind (the kinds are exclusive: at most one
+            # survives values): assume it, and check the other cells while writing them
+            k = by_col[col.col]
+            k.type, k.assumed = left[0], True
+            continue
         if not left:
             best = max(cands, key=lambda t: sample_fits.get((col.col, t), 0), default=None)
             left = [best] if best and sample_fits.get((col.col, best), 0) > 0 else []
@@ -239,7 +265,7 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
     for col, cands in infer_cols:
         k = by_col[col.col]
         found = fits.get(col.col, {})
-        if k.values == 0:
+        if k.values == 0 or k.assumed:
             continue
         full = [t for t in cands if found.get(t) == k.values]
         if full:
@@ -249,6 +275,38 @@ def _infer(con, plan: Plan, by_col: dict, infer_cols: list) -> None:
             best = max(found, key=lambda t: found[t])
             if found[best] > 0:
                 k.note = _mixed_note(con, k, best, found[best], plan.stage.files)
+
+
+def confirm_assumed(con, plan: Plan) -> None:
+    """Type the keys typed from their first rows (``KeyPlan.assumed``) from ALL their values, as
+    :func:`_infer` does for the others — called when a later value did not fit (a rejected row's,
+    before writing; any other, when the write stopped with :data:`UNVERIFIED`)."""
+    keys = [k for k in plan.keys if k.assumed]
+    if not keys:
+        return
+    counts = _kind_counts(con, [(k.col, (k.type,)) for k in keys])
+    for k, (values, fitting) in zip(keys, counts):
+        k.assumed = False
+        if fitting == values:
+            k.verified = True
+            continue
+        best, k.type = k.type, _FALLBACK
+        if fitting > 0:
+            k.note = _mixed_note(con, k, best, fitting, plan.stage.files)
+    _date_like_notes(con, plan, keys)
+    _build_typed(con, plan)
+
+
+def _rejected_misfits(con, plan: Plan) -> bool:
+    """Whether a row rejected whole holds a value that does not fit its key's assumed type (the
+    write checks the cells of the rows it writes; these it does not write)."""
+    keys = [k for k in plan.keys if k.assumed]
+    if not keys or not plan.failed_rows:
+        return False
+    aggs = [f"count(*) FILTER (WHERE {_nonempty(k.col)} AND NOT coalesce("
+            f"{auto_ok_expr(auto_cast_expr(k.col, k.type), k.type)}, false))" for k in keys]
+    row = _aggregate(con, aggs, f" WHERE (_file, _row) IN (SELECT _file, _row FROM {ERRS} WHERE NOT cell)")
+    return any(row)
 
 
 def _mixed_note(con, k: KeyPlan, best: str, fitting: int, files: list[str]) -> str:
@@ -337,6 +395,11 @@ def _typed_expr(k: KeyPlan) -> str:
         return f"nullif({_map_table(k)}.val, [])"
     if k.type in _MAPPED:
         return f"{_map_table(k)}.val"
+    if k.assumed:
+        # the value (computed once, below) — or, for a cell that does not fit, stop the write
+        v = k.typed_col
+        return (f"CASE WHEN {_nonempty(k.col)} AND NOT coalesce({auto_ok_expr(v, k.type)}, false) "
+                f"THEN error({codec_lit(UNVERIFIED)}) ELSE {v} END")
     expr = fast_cast_expr(k.col, k.type) if k.verified else _cast(k)
     return f"CASE WHEN {_nonempty(k.col)} THEN {expr} END"
 
@@ -345,9 +408,11 @@ def _build_typed(con, plan: Plan) -> None:
     cols = ["_file", "_row", "_src", "_path"] + [f"{_typed_expr(k)} AS {k.typed_col}" for k in plan.keys]
     joins = "".join(f" LEFT JOIN {_map_table(k)} ON {_map_table(k)}.raw = {STAGE}.{k.col}"
                     for k in plan.keys if k.type in _MAPPED)
+    assumed = [f"{auto_cast_expr(k.col, k.type)} AS {k.typed_col}" for k in plan.keys if k.assumed]
+    source = f"(SELECT *, {', '.join(assumed)} FROM {STAGE}) AS {STAGE}" if assumed else STAGE
     # A view, not a table: each use computes only the casts it needs, and the one big use (the
     # insert of new images) streams from the stage to the catalog without another copy.
-    con.execute(f"CREATE TEMP VIEW {TYPED} AS SELECT {', '.join(cols)} FROM {STAGE}{joins}")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW {TYPED} AS SELECT {', '.join(cols)} FROM {source}{joins}")
 
 
 def _misfit(k: KeyPlan) -> str:
@@ -391,25 +456,29 @@ def _collect_errors(con, plan: Plan) -> None:
             src = issue.file if issue.row is None else None
             con.execute(f"INSERT INTO {ERRS} VALUES (?, ?, ?, ?, ?, ?, false, NULL)",
                         [issue.at[0], issue.at[1], src, issue.key, issue.value, issue.reason])
-    checked = [k for k in plan.keys if not k.verified and not T.TYPES[k.type].fits_any]
+    checked = [k for k in plan.keys if not k.verified and not k.assumed and not T.TYPES[k.type].fits_any]
     if checked:
         counts = _aggregate(con, [f"count(*) FILTER (WHERE {_misfit(k)})" for k in checked])
         for k, n in zip(checked, counts):
             if n:
                 con.execute(f"INSERT INTO {ERRS} SELECT _file, _row, _src, ?, left({k.col}, 200), {_reason(k, k.col)}, "
                             f"true, '{k.col}' FROM {STAGE} WHERE {_misfit(k)}", [k.key])
+    # Blank paths: ``ltrim(p) = ''`` is ``trim(p) = ''`` (the same spaces) without building the
+    # trimmed text. (Counting distinct ``hash(_path)`` instead of paths was tried: DuckDB's string
+    # hash collides on near-identical paths — 2 pairs among the benchmark's 1M — which then runs
+    # the costly exact query below for nothing.)
     no_path, dups = con.execute(
-        "SELECT count(*) FILTER (WHERE _path IS NULL OR trim(_path) = ''), count(_path) - count(DISTINCT _path) "
+        "SELECT count(*) FILTER (WHERE _path IS NULL OR ltrim(_path) = ''), count(_path) - count(DISTINCT _path) "
         f"FROM {STAGE}").fetchone()
     if no_path:
         con.execute(
             f"INSERT INTO {ERRS} SELECT _file, _row, _src, NULL, NULL, 'row has no image path', false, NULL "
-            f"FROM {STAGE} WHERE _path IS NULL OR trim(_path) = ''")
+            f"FROM {STAGE} WHERE _path IS NULL OR ltrim(_path) = ''")
     if dups:
         con.execute(
             f"INSERT INTO {ERRS} SELECT _file, _row, _src, NULL, _path, 'duplicate path; first at row ' || first_row, false, NULL "
             "FROM (SELECT _file, _row, _src, _path, first_value(_row) OVER w AS first_row, "
-            f"row_number() OVER w AS n FROM {STAGE} WHERE trim(_path) <> '' "
+            f"row_number() OVER w AS n FROM {STAGE} WHERE ltrim(_path) <> '' "
             "WINDOW w AS (PARTITION BY _path ORDER BY _file, _row)) WHERE n > 1")
     plan.row_errors, plan.failed_rows, plan.failed_cells = con.execute(
         "SELECT count(*), count(DISTINCT (_file, _row)) FILTER (WHERE NOT cell), "

@@ -17,6 +17,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from .. import schema as S
@@ -69,18 +71,36 @@ def completion_stats(db: str | os.PathLike, *, wait: float = 1.0, use_cache: boo
 
 
 def lookup_values(db: str | os.PathLike, key: str, typed: str, *, contains: bool = False,
-                  limit: int = TOP_VALUES, wait: float = 1.0) -> tuple:
+                  limit: int = TOP_VALUES, wait: float = 1.0, cached: bool = False) -> tuple:
     """The most common values of ``key`` that start with (or contain) ``typed``, any case, as
-    (query text, images) pairs — for keys with more values than the cache keeps."""
-    from .connection import open_db, quote
-    from .fields import load_fields
+    (query text, images) pairs — for keys with more values than the cache keeps.
+
+    ``cached``: for a long-lived process (``metastore serve``, the interactive search bar) —
+    the key's values are read once per catalog stamp and kept in memory, most common first
+    (:data:`CACHED_VALUES_PER_KEY` at most per key, :data:`CACHED_VALUES_TOTAL` in all), and
+    each lookup filters that list: the same answer without a scan of the catalog per keypress."""
+    if cached and typed.isascii():  # Python's lower() is DuckDB's on ASCII; other text asks DuckDB
+        values = _key_values(Path(os.path.abspath(db)), key, wait)
+        if values is not None:
+            t = typed.lower()
+            out = []
+            for low, v, n in values:
+                if len(out) >= limit:
+                    break
+                if (t in low) if contains else low.startswith(t):
+                    out.append((v, n))
+            return tuple(out)
+    return _lookup_sql(db, key, typed, contains=contains, limit=limit, wait=wait)
+
+
+def _lookup_sql(db, key: str, typed: str, *, contains: bool, limit: int, wait: float) -> tuple:
+    from .connection import open_db
 
     con = open_db(Path(db), read_only=True, wait=wait)
     try:
-        f = S.Schema(tuple(load_fields(con))).get(key)
-        if f is None or T.TYPES[f.type].facet != "top":  # keys with more values than the cache keeps
+        c = _top_column(con, key)
+        if c is None:
             return ()
-        c = quote(f.column)
         test = "contains(lower(v), lower($t))" if contains else "starts_with(lower(v), lower($t))"
         rows = con.execute(
             f"SELECT v, count(*) AS n FROM (SELECT {c} AS v FROM images WHERE {c} IS NOT NULL) WHERE {test} "
@@ -88,6 +108,62 @@ def lookup_values(db: str | os.PathLike, key: str, typed: str, *, contains: bool
         return tuple((str(v), int(n)) for v, n in rows)
     finally:
         con.close()
+
+
+def _top_column(con, key: str) -> str | None:
+    """The quoted column of ``key`` when completion looks its values up (None: it does not)."""
+    from .connection import quote
+    from .fields import load_fields
+
+    f = S.Schema(tuple(load_fields(con))).get(key)
+    if f is None or T.TYPES[f.type].facet != "top":  # keys with more values than the cache keeps
+        return None
+    return quote(f.column)
+
+
+#: Values of one key :func:`lookup_values` keeps in memory (a key with more is looked up in the
+#: catalog each time), and in all (the least recently used key goes first).
+CACHED_VALUES_PER_KEY = 100_000
+CACHED_VALUES_TOTAL = 400_000
+_values_cache: "OrderedDict[tuple[str, str], tuple[list, tuple | None]]" = OrderedDict()
+_values_lock = threading.Lock()
+
+
+def _key_values(path: Path, key: str, wait: float) -> tuple | None:
+    """Every value of ``key`` as (lower(value), value, images), most common first (then by value)
+    — the order of the lookup's SQL; ``()`` for a key completion does not look up; None when the
+    key has too many values to keep."""
+    before = stamp(path)
+    entry_key = (str(path), key)
+    with _values_lock:
+        hit = _values_cache.get(entry_key)
+        if hit is not None and hit[0] == before:
+            _values_cache.move_to_end(entry_key)
+            return hit[1]
+    from .connection import open_db
+
+    con = open_db(path, read_only=True, wait=wait)
+    try:
+        c = _top_column(con, key)
+        if c is None:
+            values: tuple | None = ()
+        else:
+            rows = con.execute(
+                f"SELECT lower(v), v, count(*) AS n FROM (SELECT {c} AS v FROM images WHERE {c} IS NOT NULL) "
+                f"GROUP BY v ORDER BY n DESC, v LIMIT {CACHED_VALUES_PER_KEY + 1}").fetchall()
+            values = None if len(rows) > CACHED_VALUES_PER_KEY else tuple(
+                (str(low), str(v), int(n)) for low, v, n in rows)
+    finally:
+        con.close()
+    if settled(before) and stamp(path) == before:
+        with _values_lock:
+            _values_cache[entry_key] = (before, values)
+            _values_cache.move_to_end(entry_key)
+            total = sum(len(v or ()) for _, v in _values_cache.values())
+            while total > CACHED_VALUES_TOTAL and len(_values_cache) > 1:
+                _, (_, dropped) = _values_cache.popitem(last=False)
+                total -= len(dropped or ())
+    return values
 
 
 def _write(cfile: Path, data: dict) -> None:
@@ -141,4 +217,4 @@ def compute_stats(con) -> CompletionStats:
 
 
 __all__ = ["completion_stats", "compute_stats", "lookup_values", "cache_dir", "cache_file", "stamp", "query_text",
-           "TOP_VALUES", "RACY_SECONDS"]
+           "TOP_VALUES", "RACY_SECONDS", "CACHED_VALUES_PER_KEY", "CACHED_VALUES_TOTAL"]

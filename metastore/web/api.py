@@ -132,7 +132,7 @@ class Api:
 
         if cursor is not None and not 0 <= cursor <= len(q):
             raise UsageError(f"cursor {cursor} is outside the query (0..{len(q)})")
-        r = candidates(q, cursor, self.stats(), limit=limit, db=str(self.catalog.path))
+        r = candidates(q, cursor, self.stats(), limit=limit, db=str(self.catalog.path), cache=True)
         return {"query": q, "start": r.start, "cursor": r.cursor, "context": r.context, "hint": r.hint,
                 "candidates": [{"text": c.text, "display": c.display, "meta": c.meta, "kind": c.kind,
                                 "query": r.replaced(q, c) + q[r.cursor:]} for c in r.candidates]}
