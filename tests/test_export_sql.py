@@ -80,8 +80,13 @@ def _reference(cat, query, fmt, columns, split=None, seed=0, group_by=None, samp
     {"split": "train=0.6,val=0.3,test=0.1", "seed": 3},
     {"split": "a=0.5,b=0.5", "group_by": "g", "seed": 11, "sample": 120, "limit": 90, "sort": "n:desc"},
     {"split": "a=0.7,b=0.3", "group_by": "m", "columns": ["s"]},
+    {"columns": ["s"], "sort": "t:desc", "limit": 200},  # the sort key is not a manifest column
 ])
-def test_sql_manifest_is_byte_identical_to_the_python_writer(cat, tmp_path, fmt, opts):
+@pytest.mark.parametrize("before_sort", [False, True], ids=["line-after-sort", "line-before-sort"])
+def test_sql_manifest_is_byte_identical_to_the_python_writer(cat, tmp_path, fmt, opts, before_sort, monkeypatch):
+    # both ways of building csv/jsonl lines (after the search's sort, or in its SELECT before
+    # it: chosen by how many images match), forced here whatever the estimate says
+    monkeypatch.setattr(X, "_line_before_sort", lambda result, con: before_sort)
     opts = dict(opts)
     columns = opts.pop("columns", COLUMNS)
     for query in ("", "-n>0", "s:*a*"):
