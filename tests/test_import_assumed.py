@@ -21,7 +21,14 @@ from metastore.store.plan import _SAMPLE_ROWS
 CASES = json.loads((Path(__file__).parent / "cases" / "autotype.json").read_text())["cases"]
 MORE = ["1", "0", "-0", "1e5", "1e999", "-1e999", "007", "+5", ".5", "5.", " 12 ", "2024", "2024-01-01",
         "2024:01:01 10:00:00", "2024-13-45", "yes", "No", " TRUE ", "http://x", "https://2024-01-01",
-        "nan", "inf", "", "   "]
+        "nan", "inf", "", "   ",
+        # padding: SQL's trim takes the Unicode space separators (Zs) off both ends, not tabs
+        " 5", "5 ", "\u00a05\u00a0", "\u30005", " \u2003-1.5e3 ", "\u00a0\u00a0", "\t5", "5\t", "\n5",
+        " yes ", "\u00a0no", "\u2003TRUE\u3000", "\tyes", "yes\n", " http://x ", "\u00a0http://x\u00a0",
+        " 2024-01-01 ", "\u00a02024-01-01T10:00Z"]
+#: Python's str.strip takes tabs and line breaks too: the SQL and Python readers differ there
+#: (before this work as well); the SQL forms are compared among themselves for those.
+_ASCII_CONTROL_SPACE = set("\t\n\r\x0b\x0c")
 
 
 def _py(value):
@@ -44,6 +51,8 @@ def test_assumed_cast_fits_exactly_where_the_auto_check_does(type_):
     for i, auto, ok, value in rows:
         text = texts[i]
         assert ok == auto, (text, type_)
+        if _ASCII_CONTROL_SPACE & set(text):
+            continue
         expected = T.TYPES[type_].auto_read(text)
         assert ok == (expected is not None), (text, type_)
         if ok:
