@@ -131,9 +131,9 @@ def import_(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Import metadata into the catalog (one transaction; bad rows are reported, good rows kept)."""
-    from . import render
+    from . import render_imports
 
-    progress = render.Progress(quiet=state.quiet or as_json)
+    progress = render_imports.Progress(quiet=state.quiet or as_json)
     try:
         report = catalog().import_files(
             sources, types=_parse_types(type_), id_column=id_column, strategy=strategy, strict=strict,
@@ -143,7 +143,7 @@ def import_(
             progress=progress)
     finally:
         progress.close()
-    render.import_report(report, as_json=as_json)
+    render_imports.import_report(report, as_json=as_json)
     raise typer.Exit(report.exit_code)
 
 
@@ -448,17 +448,17 @@ app.add_typer(imports_app, name="imports")
 def imports_list(ctx: typer.Context, as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """List import records (`metastore imports show ID` for one with its errors)."""
     if ctx.invoked_subcommand is None:
-        from . import render
+        from . import render_imports
 
-        render.imports(catalog().imports(), as_json=as_json)
+        render_imports.imports(catalog().imports(), as_json=as_json)
 
 
 @imports_app.command("show")
 def imports_show(import_id: int = typer.Argument(..., metavar="ID"), as_json: bool = typer.Option(False, "--json", help="Print as JSON (for scripts).")) -> None:
     """One import: counts, options and every error it recorded."""
-    from . import render
+    from . import render_imports
 
-    render.import_record(*catalog().import_record(import_id), as_json=as_json)
+    render_imports.import_record(*catalog().import_record(import_id), as_json=as_json)
 
 
 def _assignments(items: List[str]) -> list:
@@ -564,7 +564,7 @@ def quickstart(
     dest: Path = typer.Argument(Path("metastore-sample"), help="Folder for the sample project."),
 ) -> None:
     """Write the bundled sample (48 images, a CSV, sidecars), catalog it and run example searches."""
-    from . import render
+    from . import render, render_imports
     from .sample import SAMPLE_QUERIES, SAMPLE_TYPES, write_sample
     from .catalog import Catalog
 
@@ -577,7 +577,7 @@ def quickstart(
     for label, args, kwargs in (("metadata.csv " + types, ["metadata.csv"], {"types": SAMPLE_TYPES}),
                                 ("images/", ["images"], {})):
         render.message(f"$ metastore import {label}")
-        render.import_report(cat.import_files(args, **kwargs))
+        render_imports.import_report(cat.import_files(args, **kwargs))
     for query in SAMPLE_QUERIES[:3]:
         render.message(f"$ metastore search '{query}' --columns location,temperature,reviewed")
         render.results(cat.search(query, columns=["location", "temperature", "reviewed"]), "table")

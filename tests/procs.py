@@ -15,10 +15,10 @@ from pathlib import Path
 
 DRIVER = """
 import sys
-from metastore import render
+from metastore import render_imports
 def _phase(self, stage):
     sys.stderr.write("phase " + stage + "\\n"); sys.stderr.flush()
-render.Progress.__call__ = _phase
+render_imports.Progress.__call__ = _phase
 from metastore.cli import main
 main()
 """

@@ -80,8 +80,13 @@ def _reference(cat, query, fmt, columns, split=None, seed=0, group_by=None, samp
     {"split": "train=0.6,val=0.3,test=0.1", "seed": 3},
     {"split": "a=0.5,b=0.5", "group_by": "g", "seed": 11, "sample": 120, "limit": 90, "sort": "n:desc"},
     {"split": "a=0.7,b=0.3", "group_by": "m", "columns": ["s"]},
+    {"columns": ["s"], "sort": "t:desc", "limit": 200},  # the sort key is not a manifest column
 ])
-def test_sql_manifest_is_byte_identical_to_the_python_writer(cat, tmp_path, fmt, opts):
+@pytest.mark.parametrize("before_sort", [False, True], ids=["line-after-sort", "line-before-sort"])
+def test_sql_manifest_is_byte_identical_to_the_python_writer(cat, tmp_path, fmt, opts, before_sort, monkeypatch):
+    # both ways of building csv/jsonl lines (after the search's sort, or in its SELECT before
+    # it: chosen by how many images match), forced here whatever the estimate says
+    monkeypatch.setattr(X, "_line_before_sort", lambda result, con: before_sort)
     opts = dict(opts)
     columns = opts.pop("columns", COLUMNS)
     for query in ("", "-n>0", "s:*a*"):
@@ -177,7 +182,8 @@ def _values(type_: str, rng: random.Random) -> list:
         return [base + timedelta(microseconds=rng.randint(-10**16, 10**16)) for _ in range(300)] + [
             datetime(999, 1, 2, 3, 4, 5), datetime(2024, 1, 2), datetime(2024, 1, 2, 0, 0, 0, 1)]
     if type_ == "multi-enum":
-        return [[word() for _ in range(rng.randint(0, 3))] for _ in range(300)]
+        # an item that is the text ',' itself: its JSON "," looks like the separator between items
+        return [[word() for _ in range(rng.randint(0, 3))] for _ in range(300)] + [[","], [",", "x"], ["a,", "b"]]
     return [word() for _ in range(500)] + ["", '"', "\\", "\\u000A", "a,b", "\r", "\n"]
 
 
@@ -198,6 +204,31 @@ def test_every_types_sql_text_and_json_equal_python(type_):
         assert t == (None if x is None else text(x)), (x, t)
         assert j == json.dumps(json_value(x), ensure_ascii=False), (x, j)
         assert c + ",z" == X.csv_line(["" if x is None else text(x), "z"]), (x, c)
+
+
+@pytest.mark.parametrize("type_", sorted(TYPES) + ["uuid"])
+def test_each_types_json_line_parts_equal_python(type_):
+    """The pieces a jsonl line's one concat(…) is built of (key, value, NULL as null) give
+    Python's json.dumps of the same value, for every type and the media id's UUID text."""
+    import uuid
+
+    rng = random.Random(17)
+    values = [str(uuid.UUID(int=rng.getrandbits(128))) for _ in range(50)] if type_ == "uuid" else _values(type_, rng)
+    params = X._Params(0)
+    key = ', "k\u00e9\"": '
+    parts = X.json_parts(None if type_ == "uuid" else TYPES[type_], "x", key, params)
+    sql_type = "VARCHAR" if type_ == "uuid" else SQL_TYPES[type_]
+    con = duckdb.connect()
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute(f"CREATE TABLE v (i INTEGER, x {sql_type})")
+        con.executemany("INSERT INTO v VALUES (?, ?)", [[i, x] for i, x in enumerate(values)] + [[-1, None]])
+        got = con.execute(f"SELECT x, concat({', '.join(parts)}, '}}') FROM v ORDER BY i", params.values).fetchall()
+    finally:
+        con.close()
+    assert len(got) == len(values) + 1
+    for x, line in got:
+        assert line == key + json.dumps(json_value(x), ensure_ascii=False) + "}", (x, line)
 
 
 def test_dry_run_reports_the_export_and_writes_nothing(cat, tmp_path):

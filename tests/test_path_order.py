@@ -169,3 +169,29 @@ def test_optimize_command(old_catalog, run_cli):
     assert r.returncode == 0 and "already in path order: " in r.stdout
     r = run_cli("optimize", db=old_catalog.parent / "missing.duckdb")
     assert r.returncode != 0 and "no catalog at" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow  # mounts a tmpfs, like the other I/O-fault tests (tests/test_io_faults.py)
+def test_optimize_on_a_full_disk_changes_nothing(old_catalog, tmp_path, small_fs):
+    """The rewrite needs room for a second copy of the table; without it, one clear message and
+    the catalog exactly as before (one transaction)."""
+    from metastore import MetastoreError
+
+    fs = small_fs(16 * 1024 * 1024)
+    db = fs / "c.duckdb"
+    shutil.copy(old_catalog, db)
+    before = _tables(db)
+    with open(fs / "filler", "wb") as fh:  # leave less room than the table takes
+        try:
+            while True:
+                fh.write(b"\0" * 65536)
+        except OSError:
+            pass
+    with pytest.raises(MetastoreError) as e:
+        Catalog(db).optimize()
+    assert "No space left on device" in str(e.value) and "nothing was changed" in str(e.value), str(e.value)
+    (fs / "filler").unlink()
+    Catalog(db).close()
+    assert _tables(db) == before
+    assert out_of_order(duckdb.connect(str(db), read_only=True))[1] > 100  # still as it was
+    assert Catalog(db).check().ok

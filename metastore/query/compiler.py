@@ -228,6 +228,7 @@ def compile_select(
     table: str = TABLE,
     sample: tuple[str, int] | None = None,
     after: str | None = None,
+    select: str | None = None,
 ) -> tuple[str, list]:
     """``SELECT path, media_id, <value columns> FROM images WHERE … ORDER BY … LIMIT …``.
 
@@ -240,7 +241,10 @@ def compile_select(
     next page without ``OFFSET`` (an offset past a few thousand rows makes DuckDB sort every match
     instead of keeping the top ones). In the path order that is ``path > after``; sorted by keys,
     the image's own values of those keys are read by a subquery, so the path must be in the
-    catalog (``store.search`` checks)."""
+    catalog (``store.search`` checks).
+    ``select``: the caller's select list instead (export's manifest line, written over the
+    table's columns; its placeholders follow the ones this returns): DuckDB computes it before
+    the sort, which then carries one text per row instead of every column."""
     where, params = compile_where(checked, dialect=dialect)
     counter = _Params(len(params), dialect)
 
@@ -260,6 +264,8 @@ def compile_select(
     if not paths_only:
         cols.append(f"CAST({q('media_id')} AS {FORMS['text'].sql(dialect)}) AS {q('media_id')}")
         cols += [q(f.column) for f in columns]
+    if select is not None:
+        cols = [select]
     order = []
     for target, desc in sort or ():
         if isinstance(target, Field):

@@ -50,6 +50,17 @@ class SearchResult:
         self.count_sql, self.count_params = compile_count(checked)
         self.limit = limit
         self.offset = offset
+        self._select_args = dict(columns=columns, sort=sort, limit=limit, offset=offset, sample=sample, after=after)
+
+    def sql_selecting(self, select: str) -> str:
+        """This search's SQL (same WHERE, order, limit and parameters) with ``select`` as its
+        select list, written over the ``images`` table's columns; placeholders of ``select``
+        follow :attr:`params`."""
+        from ..query import compile_select
+
+        sql, params = compile_select(self.checked, self.schema, select=select, **self._select_args)
+        assert len(params) == len(self.params)
+        return sql
 
     def _connection(self):
         return self.catalog.reading()
