@@ -148,3 +148,36 @@ def test_a_rejected_rows_misfit_is_found_before_the_write(tmp_path):
         prep = prepare(con, [g], ImportOptions(), load_schema(con, with_tags=False), lambda _m: None)
     (key,) = prep.report.keys
     assert (key.type, key.assumed) == ("number", True)
+
+
+def test_ids_when_an_earlier_file_has_no_rows(cat, tmp_path):
+    # The ids are numbered by file and row; a file with only its header once shifted the numbering
+    # table so that every image of the files after it got no id.
+    empty = write(tmp_path / "h.csv", "path,a\n")
+    full = write(tmp_path / "d.csv", "path,a\nx.jpg,1\ny.jpg,2\n")
+    more = write(tmp_path / "e.csv", "path,a\nz.jpg,3\n")
+    report = cat.import_files([empty, full, more])
+    assert report.images_added == 3
+    cat.close()
+    con = duckdb.connect(str(tmp_path / "c.duckdb"), read_only=True)
+    ids = con.execute("SELECT id FROM images ORDER BY path").fetchall()
+    con.close()
+    assert None not in [i for (i,) in ids] and len({i for (i,) in ids}) == 3
+
+
+@pytest.mark.parametrize("sizes,limit", [([10], 4), ([3, 0, 5, 2], 4), ([4, 4], 4), ([1] * 9, 4), ([2, 7], 100)])
+def test_runs_cover_every_row_once_in_file_order(sizes, limit):
+    # _insert_new cuts big imports into sorted runs of at most SORTED_RUN_ROWS rows; each row
+    # (file f, row 1..size) must fall in exactly one run, and runs follow the file order.
+    from metastore.store.apply import _runs
+
+    offsets = [sum(sizes[:f]) for f in range(len(sizes))]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (_file INTEGER, _row BIGINT)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(f, r) for f, n in enumerate(sizes) for r in range(1, n + 1)])
+    seen = []
+    for cond in _runs(sizes, offsets, limit):
+        rows = con.execute(f"SELECT _file, _row FROM t WHERE true{cond} ORDER BY _file, _row").fetchall()
+        assert len(rows) <= limit
+        seen += rows
+    assert seen == sorted(seen) and len(seen) == len(set(seen)) == sum(sizes)
