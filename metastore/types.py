@@ -340,10 +340,23 @@ def _datetime_cast(c: str) -> str:
     return f"CASE WHEN regexp_full_match({t}, {lit(DATETIME_RE)}) THEN {_datetime_sql(t)} END"
 
 
+#: What SQL's ``trim`` removes from either end: the Unicode space separators (category Zs).
+_TRIMMED = r"\p{Zs}*"
+
+
 def _number_auto_cast(c: str) -> str:
-    # a text that passes the pattern can still overflow to an infinity ('1e999'): ``auto_ok`` is isfinite
-    t = f"trim({c})"
-    return f"CASE WHEN regexp_full_match({t}, {lit(AUTO_NUMBER_RE)}) THEN TRY_CAST({t} AS DOUBLE) END"
+    # = CASE WHEN regexp_full_match(trim(c), AUTO_NUMBER_RE) THEN TRY_CAST(trim(c) AS DOUBLE) END,
+    # without trimming every cell (the pattern cannot begin or end with a space, so spaces around it
+    # are what trim takes away; the cast reads ASCII spaces itself, trim is only for the others).
+    # A text that passes can still overflow to an infinity ('1e999'): ``auto_ok`` is isfinite.
+    return (f"CASE WHEN regexp_full_match({c}, {lit(_TRIMMED + '(?:' + AUTO_NUMBER_RE + ')' + _TRIMMED)}) "
+            f"THEN coalesce(TRY_CAST({c} AS DOUBLE), TRY_CAST(trim({c}) AS DOUBLE)) END")
+
+
+def _boolean_auto_cast(c: str) -> str:
+    # = CASE lower(trim(c)) …: the cell as it is first, trimmed only when that reads as no word
+    arms = _boolean_arms(AUTO_TRUE, AUTO_FALSE)
+    return f"CASE lower({c}) {arms} ELSE CASE lower(trim({c})) {arms} END END"
 
 
 def _datetime_auto(c: str) -> str:
@@ -374,7 +387,7 @@ TYPES: dict[str, FieldType] = {t.name: t for t in (
               cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(TRUE_WORDS, FALSE_WORDS)} END",
               fast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
               auto=lambda c: f"lower(trim({c})) IN ({_words(AUTO_TRUE + AUTO_FALSE)})",
-              auto_cast=lambda c: f"CASE lower(trim({c})) {_boolean_arms(AUTO_TRUE, AUTO_FALSE)} END",
+              auto_cast=_boolean_auto_cast,
               auto_read=lambda t: read_boolean(t, auto=True),
               from_json=_json_as("BOOLEAN"),
               to_text=lambda c: f"CASE WHEN {c} THEN {lit(TRUE_WORDS[0])} WHEN NOT {c} THEN {lit(FALSE_WORDS[0])} END"),

@@ -4,7 +4,8 @@ A page of results is ``… WHERE <query> ORDER BY path LIMIT n``. DuckDB answers
 that pushes "``path`` below the current n-th" into the scan, so when the rows are stored in path
 order it skips whole row groups by their ``path`` range, and the query's predicates run on few
 rows (2–5× faster pages on 1M images: benchmarks/README.md, serve_speed). Imports therefore
-insert new images ``ORDER BY path`` (``apply.py``): every import appends one sorted run.
+insert new images ``ORDER BY path`` (``apply.py``): every import appends sorted runs (one per
+``apply.SORTED_RUN_ROWS`` new images, so that each sort stays within the import's memory cap).
 
 Catalogs made before that store images in the order the import read them. :func:`reorder`
 rewrites the table in path order, in one transaction: the same rows, ids, values and sources
