@@ -184,7 +184,9 @@ def _values(type_: str, rng: random.Random) -> list:
     if type_ == "multi-enum":
         # an item that is the text ',' itself: its JSON "," looks like the separator between items
         return [[word() for _ in range(rng.randint(0, 3))] for _ in range(300)] + [[","], [",", "x"], ["a,", "b"]]
-    return [word() for _ in range(500)] + ["", '"', "\\", "\\u000A", "a,b", "\r", "\n"]
+    # a \u that is text next to real escapes: to_json writes \\u001F and \u001F (Python \u001f)
+    return [word() for _ in range(500)] + ["", '"', "\\", "\\u000A", "a,b", "\r", "\n", "\\u001F", "\\\x1f",
+                                           "\x1f\\u000B\x0b", "\\\\u001F\x1e", "\x0e\x0f\x1a\x1b\x1c\x1d"]
 
 
 @pytest.mark.parametrize("type_", sorted(TYPES))

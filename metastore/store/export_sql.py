@@ -67,15 +67,22 @@ _JSON_SHORT = {8: "\\b", 9: "\\t", 10: "\\n", 12: "\\f", 13: "\\r"}
 def json_string_sql(c: str) -> str:
     """A JSON string as Python's ``json.dumps(ensure_ascii=False)`` writes it: only ``"``, ``\\``
     and control characters escaped (``\\n`` … or ``\\u00xx`` in lowercase)."""
-    slow = f"replace(replace({c}, chr(92), {_lit(chr(92) * 2)}), chr(34), {_lit(chr(92) + chr(34))})"
-    for code in range(32):
-        escape = _JSON_SHORT.get(code, "\\u%04x" % code)
-        slow = f"replace({slow}, chr({code}), {_lit(escape)})"
-    # DuckDB's to_json escapes the same characters, but writes \u001F where Python writes
-    # \u001f: its text is kept unless it holds a \u escape (4x faster than a regex test)
+    # DuckDB's to_json escapes the same characters the same way, except that it writes \u001F
+    # where Python writes \u001f: its text is kept unless it holds a \u (4x faster than a regex
+    # test), else those escapes are lowercased -- with every escaped backslash first set aside
+    # as chr(1) (to_json never leaves a control character raw), so a \u that is text stays.
     fast = f"CAST(to_json({c}) AS VARCHAR)"
-    return (f"CASE WHEN {c} IS NULL THEN 'null' WHEN contains({fast}, {_lit(chr(92) + 'u')}) "
-            f"THEN '\"' || {slow} || '\"' ELSE {fast} END")
+    slow = f"replace({fast}, {_lit(chr(92) * 2)}, chr(1))"
+    for code in _UPPER_HEX:
+        upper, lower = _lit(chr(92) + "u%04X" % code), _lit(chr(92) + "u%04x" % code)
+        slow = f"replace({slow}, {upper}, {lower})"
+    slow = f"replace({slow}, chr(1), {_lit(chr(92) * 2)})"
+    return f"CASE WHEN {c} IS NULL THEN 'null' WHEN contains({fast}, {_lit(chr(92) + 'u')}) THEN {slow} ELSE {fast} END"
+
+
+#: Control characters Python escapes as \u00xx with a hex letter (the others are digits only, or
+#: \b \t \n \f \r): where DuckDB's uppercase differs.
+_UPPER_HEX = tuple(code for code in range(32) if code not in _JSON_SHORT and "%04x" % code != "%04X" % code)
 
 
 def _json_number(c: str) -> str:
