@@ -277,6 +277,11 @@ def check_report(r) -> None:
 
 def optimize_report(r) -> None:
     """``metastore optimize``: what it rewrote (stdout)."""
+    if r.shared_prefix is not None:
+        print(f"every path starts with {r.shared_prefix!r}, and DuckDB's row-group statistics keep only a "
+              f"path's first bytes (that many): storing the {r.images:,} images in path order would not make "
+              f"pages faster; nothing was changed (docs/serve.md)")
+        return
     if not r.rewritten:
         print(f"already in path order: {r.images:,} images; nothing to do")
         return

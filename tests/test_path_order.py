@@ -195,3 +195,21 @@ def test_optimize_on_a_full_disk_changes_nothing(old_catalog, tmp_path, small_fs
     assert _tables(db) == before
     assert out_of_order(duckdb.connect(str(db), read_only=True))[1] > 100  # still as it was
     assert Catalog(db).check().ok
+
+
+def test_optimize_does_nothing_when_every_path_starts_with_the_same_8_bytes(tmp_path, run_cli):
+    """DuckDB keeps 8 bytes of a string in its row-group statistics: with a longer common prefix
+    the order cannot prune anything, so the rewrite (and the file growth) is not done."""
+    rnd = random.Random(5)
+    db = tmp_path / "c.duckdb"
+    cat = Catalog(db)
+    cat.import_files([_csv(tmp_path / "a.csv", _paths(rnd, 300, "datasets/coco"), 1)])
+    cat.close()
+    _scramble(db)
+    before = _tables(db)
+    report = Catalog(db).optimize()
+    assert not report.rewritten and report.shared_prefix == "datasets" and report.out_of_order > 100
+    Catalog(db).close()
+    assert _tables(db) == before
+    r = run_cli("optimize", db=db)
+    assert r.returncode == 0 and "every path starts with 'datasets'" in r.stdout and "nothing was changed" in r.stdout

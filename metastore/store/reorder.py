@@ -3,7 +3,7 @@
 A page of results is ``… WHERE <query> ORDER BY path LIMIT n``. DuckDB answers it with a Top-N
 that pushes "``path`` below the current n-th" into the scan, so when the rows are stored in path
 order it skips whole row groups by their ``path`` range, and the query's predicates run on few
-rows (2–5× faster pages on 1M images: benchmarks/README.md, serve_speed). Imports therefore
+rows (1.4–2.9× faster pages on 1M images: benchmarks/README.md, serve_speed). Imports therefore
 insert new images ``ORDER BY path`` (``apply.py``): every import appends sorted runs (one per
 ``apply.SORTED_RUN_ROWS`` new images, so that each sort stays within the import's memory cap).
 
@@ -11,6 +11,10 @@ Catalogs made before that store images in the order the import read them. :func:
 rewrites the table in path order, in one transaction: the same rows, ids, values and sources
 (history and undo name images by id, never by their place in the table), so nothing a user can
 see changes but the speed. Runs of later imports may overlap again; they stay sorted each.
+
+DuckDB's row-group statistics keep only the first :data:`PREFIX_BYTES` bytes of a string, so
+the order prunes nothing when every path starts with the same 8 bytes (``datasets/coco/…``):
+:func:`reorder` then changes nothing and says why (measured: benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ from .connection import bounded_memory
 from .txn import atomic
 
 _TMP = "images_in_path_order"
+#: Leading bytes of a string that DuckDB keeps in a row group's min/max statistics.
+PREFIX_BYTES = 8
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,7 @@ class ReorderReport:
     images: int
     out_of_order: int  # rows stored after a row with a greater path, before the rewrite
     rewritten: bool
+    shared_prefix: str | None = None  # set when every path starts with these PREFIX_BYTES bytes
 
 
 def out_of_order(con) -> tuple[int, int]:
@@ -44,6 +51,11 @@ def reorder(con) -> ReorderReport:
         n, bad = out_of_order(con)
         if not bad:
             return ReorderReport(n, 0, False)
+        prefixes, first = con.execute(
+            f"SELECT count(DISTINCT encode(path)[1:{PREFIX_BYTES}]), min(encode(path)[1:{PREFIX_BYTES}]) "
+            "FROM images").fetchone()
+        if prefixes < 2:  # the row groups' path ranges would all be the same: nothing to gain
+            return ReorderReport(n, bad, False, bytes(first).decode("utf-8", "replace"))
         con.execute(f"CREATE TABLE {_TMP} AS SELECT * FROM images ORDER BY path")
         con.execute("DROP TABLE images")
         con.execute(f"ALTER TABLE {_TMP} RENAME TO images")
