@@ -290,6 +290,14 @@ class Catalog:
         with self.writing(create=False) as con:
             return reorder(con)
 
+    def worth_optimizing(self) -> bool:
+        """Whether ``optimize`` would make pages clearly faster (a large catalog stored mostly out
+        of path order, or in many small runs); reads the paths once (~0.4 s per million images)."""
+        from .store.reorder import worth_optimizing
+
+        with self.reading() as con:
+            return worth_optimizing(con)
+
     # -- fields ------------------------------------------------------------------------------
     def declare_field(self, name: str, type_: str, *, options: Sequence[str] = (), locked: bool = False) -> S.Field:
         from .store.field_edits import declare_field

@@ -436,7 +436,8 @@ def serve(
     from .web.app import serve as run_server
 
     run_server(cat, host=host, port=port, media_root=media_root, allow_edits=allow_edits, open_browser=open_,
-               echo=lambda line: print(line, flush=True))
+               echo=lambda line: print(line, flush=True),
+               note=lambda line: print(line, file=sys.stderr, flush=True))
 
 
 imports_app = typer.Typer(help="Import records: what each import read, wrote and rejected.",

@@ -213,3 +213,37 @@ def test_optimize_does_nothing_when_every_path_starts_with_the_same_8_bytes(tmp_
     assert _tables(db) == before
     r = run_cli("optimize", db=db)
     assert r.returncode == 0 and "every path starts with 'datasets'" in r.stdout and "nothing was changed" in r.stdout
+
+
+def _serve_notes(db) -> list[str]:
+    """What ``metastore serve``'s background warm-up (after the first page) tells its user."""
+    from metastore.web.api import Api
+
+    notes: list[str] = []
+    api = Api(Catalog(db), note=notes.append)
+    api.warm()
+    api._warm_thread.join(120)
+    Catalog(db).close()
+    return notes
+
+
+def test_serve_suggests_optimize_when_it_would_help(old_catalog, tmp_path, monkeypatch):
+    from metastore.store import reorder
+
+    assert _serve_notes(old_catalog) == []  # 500 images: pages are fast in any order
+    monkeypatch.setattr(reorder, "ADVISE_FROM", 100)  # as if the catalog were large
+    notes = _serve_notes(old_catalog)
+    assert len(notes) == 1 and "run 'metastore optimize'" in notes[0], notes
+    Catalog(old_catalog).optimize()
+    assert _serve_notes(old_catalog) == []
+
+    # many small imports interleaving their sorted runs: suggested too, unless the runs are long
+    rnd = random.Random(9)
+    db = tmp_path / "runs.duckdb"
+    cat = Catalog(db)
+    for i in range(3):
+        cat.import_files([_csv(tmp_path / f"r{i}.csv", _paths(rnd, 120, "img"), i)])
+    cat.close()
+    assert _serve_notes(db) and len(_stored(db)) >= 300
+    monkeypatch.setattr(reorder, "SHORT_RUN", 50)
+    assert _serve_notes(db) == []

@@ -45,6 +45,22 @@ def out_of_order(con) -> tuple[int, int]:
     return int(n), int(bad)
 
 
+#: ``metastore serve`` suggests ``metastore optimize`` for a catalog of at least this many
+#: images (two row groups; smaller ones page fast in any order) whose runs of images in path
+#: order average fewer than SHORT_RUN rows (runs shorter than ~1.5 row groups prune little:
+#: benchmarks/README.md, serve_speed third round) — and whose paths differ in their first bytes.
+ADVISE_FROM = 2 * 122_880
+SHORT_RUN = 184_320
+
+
+def worth_optimizing(con) -> bool:
+    """Whether :func:`reorder` would make pages clearly faster (one scan of the paths)."""
+    n, bad = out_of_order(con)
+    if n < ADVISE_FROM or not bad or n / (bad + 1) >= SHORT_RUN:
+        return False
+    return con.execute(f"SELECT count(DISTINCT encode(path)[1:{PREFIX_BYTES}]) >= 2 FROM images").fetchone()[0]
+
+
 def reorder(con) -> ReorderReport:
     """Store ``images`` in path order (nothing else changes); a no-op when it already is."""
     with bounded_memory(con), atomic(con):
@@ -62,4 +78,4 @@ def reorder(con) -> ReorderReport:
     return ReorderReport(n, bad, True)
 
 
-__all__ = ["ReorderReport", "out_of_order", "reorder"]
+__all__ = ["ReorderReport", "out_of_order", "reorder", "worth_optimizing", "PREFIX_BYTES"]

@@ -50,8 +50,10 @@ class Api:
     """One served catalog. Thread-safe: every call opens the catalog for itself (the normal
     read path, so writers in other processes get the lock between requests)."""
 
-    def __init__(self, catalog, *, media_root: str | os.PathLike = ".", allow_edits: bool = False) -> None:
+    def __init__(self, catalog, *, media_root: str | os.PathLike = ".", allow_edits: bool = False,
+                 note=None) -> None:
         self.catalog = catalog
+        self.note = note  # a line for the server's user (stderr), e.g. that optimize would help
         self.media_root = Path(media_root).resolve()
         self.allow_edits = allow_edits
         self._lock = threading.Lock()
@@ -80,7 +82,20 @@ class Api:
             if self._warming:
                 return
             self._warming = True
-        threading.Thread(target=self.stats, name="metastore-stats", daemon=True).start()
+        self._warm_thread = threading.Thread(target=self._warm, name="metastore-stats", daemon=True)
+        self._warm_thread.start()
+
+    def _warm(self) -> None:
+        self.stats()
+        if self.note is None:
+            return
+        try:
+            worth = self.catalog.worth_optimizing()
+        except Exception:  # a note is never worth a failure (a writer holding the catalog, …)
+            return
+        if worth:
+            self.note("note: this catalog stores its images out of path order, which makes pages of results "
+                      "slower; run 'metastore optimize' once (nothing visible changes; docs/serve.md)")
 
     # -- the catalog as a whole ----------------------------------------------------------------
     def info(self) -> dict:

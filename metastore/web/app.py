@@ -294,8 +294,9 @@ def _placeholder(label: str, status: int, reason: str) -> Response:
 
 
 def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str | Path = ".",
-          allow_edits: bool = False, open_browser: bool = False, echo=print) -> None:
-    """Serve ``catalog`` until Ctrl-C. Port 0 picks a free port (the printed URL says which)."""
+          allow_edits: bool = False, open_browser: bool = False, echo=print, note=None) -> None:
+    """Serve ``catalog`` until Ctrl-C. Port 0 picks a free port (the printed URL says which).
+    ``note``: where advice for the user goes (the CLI: stderr), e.g. that ``optimize`` would help."""
     import socket
 
     import uvicorn
@@ -321,7 +322,7 @@ def serve(catalog, *, host: str = "127.0.0.1", port: int = 8765, media_root: str
     # the catalog stays attached (DuckDB's cache warm) across the user's pauses, not just 5 s:
     # a search after a pause was 1.4x the same search warm; writers signal and get it at once
     linger(SERVE_LINGER_SECONDS)
-    api = Api(catalog, media_root=root, allow_edits=allow_edits)
+    api = Api(catalog, media_root=root, allow_edits=allow_edits, note=note)
     app = create_app(api, host=host, port=port)
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{port}/"
