@@ -66,6 +66,22 @@ def test_each_import_stores_its_new_images_in_path_order(tmp_path):
     assert runs[0] != first
 
 
+def test_an_import_whose_paths_share_their_first_8_bytes_is_not_sorted(tmp_path):
+    """DuckDB keeps 8 bytes of a string in a row group's statistics: when every path starts with
+    the same 8 bytes the order prunes nothing, so the import skips the sort (its rows stay in the
+    file's order) — and still sorts when the paths differ within those bytes."""
+    rnd = random.Random(11)
+    shared = _paths(rnd, 300, "datasets/coco")
+    differ = _paths(rnd, 300, "img")
+    cat = Catalog(tmp_path / "c.duckdb")
+    cat.import_files([_csv(tmp_path / "a.csv", shared, 1)])
+    cat.import_files([_csv(tmp_path / "b.csv", differ, 2)])
+    cat.close()
+    stored = _stored(tmp_path / "c.duckdb")
+    assert [p for s, p in stored if s == 1] == shared  # file order
+    assert [p for s, p in stored if s == 2] == sorted(differ)
+
+
 def _scramble(db, seed=3):
     """Store the images in a random order, as a catalog made before imports sorted them."""
     con = duckdb.connect(str(db))
