@@ -254,10 +254,11 @@ def _items_sql(t: str) -> str:
 
 def _pattern_sql(regex: str) -> dict:
     """The SQL of a text type whose values match ``regex``: the trimmed cell where it matches."""
-    return {"cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END",
-            "fast": lambda c: f"trim({c})",
-            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})",
-            "auto_cast": lambda c: f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END"}
+    def cast(c: str) -> str:  # also the auto-typed value: NULL where the text does not match
+        return f"CASE WHEN regexp_full_match(trim({c}), {lit(regex)}) THEN trim({c}) END"
+
+    return {"cast": cast, "fast": lambda c: f"trim({c})",
+            "auto": lambda c: f"regexp_full_match(trim({c}), {lit(regex)})", "auto_cast": cast}
 
 
 # ---------------------------------------------------------------- the table

@@ -13,7 +13,7 @@ from .. import schema as S
 from .connection import quote
 from .handoff import ERRS, INCOMING, STAGE, TYPED
 from .plan import Plan
-from .reorder import PREFIX_BYTES
+from .reorder import differ_early
 from .writes import create_field, insert_history, last_image_id, next_id
 
 STRATEGIES = ("merge", "merge-keep-user", "overwrite", "until-first-change", "append")
@@ -151,20 +151,13 @@ def _runs(sizes: list[int], offsets: list[int], limit: int) -> list[str]:
     return out
 
 
-def _order_prunes(con) -> bool:
-    """Whether storing this import's images in path order can make pages faster: DuckDB keeps the
-    first ``PREFIX_BYTES`` bytes of a string in a row group's statistics, so when every path
-    starts with the same 8 bytes (``datasets/coco/…``) the order prunes nothing and the sort
-    (~1 s CPU per 1M images) is skipped (``reorder.py``; measured in benchmarks/README.md)."""
-    return con.execute(f"SELECT count(DISTINCT encode(_path)[1:{PREFIX_BYTES}]) >= 2 FROM {STAGE}").fetchone()[0]
-
-
 def _insert_new(con, w: Written, keys: list, source_id: int, valid: str, existing: bool = True) -> None:
     """New images: registered with a fresh media_id, every value from this source — stored in
     path order (``ORDER BY``; DuckDB keeps an insert's order): each import appends sorted runs of
     up to :data:`SORTED_RUN_ROWS` rows, so a page's ``ORDER BY path LIMIT n`` skips row groups by
     their path ranges (``reorder.py`` puts older catalogs in one order) — unless the order could
-    not prune (:func:`_order_prunes`). Ids do not depend on it."""
+    not prune: when every path starts with the same 8 bytes (``datasets/coco/…``) the sort (~1 s
+    CPU per 1M images) buys nothing and is skipped (``reorder.differ_early``). Ids do not depend on it."""
     cols = ["id", "path", "media_id", "tags", "edited", "src"]
     # Ids from file and row (unique, and no row_number(): it would serialise the insert).
     # Indexed by file: a file with no staged rows (a header alone) still has its place.
@@ -184,7 +177,7 @@ def _insert_new(con, w: Written, keys: list, source_id: int, valid: str, existin
     new = (f" AND NOT EXISTS (SELECT 1 FROM {INCOMING} x WHERE x._file = t._file AND x._row = t._row)"
            if existing else "")
     base = last_image_id(con)
-    order = " ORDER BY t._path" if _order_prunes(con) else ""
+    order = " ORDER BY t._path" if differ_early(con, STAGE, "_path") else ""
     for run in _runs(sizes, offsets, SORTED_RUN_ROWS):
         w.images_added += con.execute(
             f"INSERT INTO images ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM (SELECT {sorted_} FROM {TYPED} t "

@@ -53,12 +53,18 @@ ADVISE_FROM = 2 * 122_880
 SHORT_RUN = 184_320
 
 
+def differ_early(con, table: str = "images", column: str = "path") -> bool:
+    """Whether the paths in ``table.column`` differ within their first :data:`PREFIX_BYTES` bytes:
+    else every row group's statistics hold the same path range and their order prunes nothing."""
+    return con.execute(f"SELECT count(DISTINCT encode({column})[1:{PREFIX_BYTES}]) >= 2 FROM {table}").fetchone()[0]
+
+
 def worth_optimizing(con) -> bool:
     """Whether :func:`reorder` would make pages clearly faster (one scan of the paths)."""
     n, bad = out_of_order(con)
     if n < ADVISE_FROM or not bad or n / (bad + 1) >= SHORT_RUN:
         return False
-    return con.execute(f"SELECT count(DISTINCT encode(path)[1:{PREFIX_BYTES}]) >= 2 FROM images").fetchone()[0]
+    return differ_early(con)
 
 
 def reorder(con) -> ReorderReport:
@@ -67,10 +73,8 @@ def reorder(con) -> ReorderReport:
         n, bad = out_of_order(con)
         if not bad:
             return ReorderReport(n, 0, False)
-        prefixes, first = con.execute(
-            f"SELECT count(DISTINCT encode(path)[1:{PREFIX_BYTES}]), min(encode(path)[1:{PREFIX_BYTES}]) "
-            "FROM images").fetchone()
-        if prefixes < 2:  # the row groups' path ranges would all be the same: nothing to gain
+        if not differ_early(con):  # the row groups' path ranges would all be the same: nothing to gain
+            first = con.execute(f"SELECT min(encode(path)[1:{PREFIX_BYTES}]) FROM images").fetchone()[0]
             return ReorderReport(n, bad, False, bytes(first).decode("utf-8", "replace"))
         con.execute(f"CREATE TABLE {_TMP} AS SELECT * FROM images ORDER BY path")
         con.execute("DROP TABLE images")
@@ -78,4 +82,4 @@ def reorder(con) -> ReorderReport:
     return ReorderReport(n, bad, True)
 
 
-__all__ = ["ReorderReport", "out_of_order", "reorder", "worth_optimizing", "PREFIX_BYTES"]
+__all__ = ["ReorderReport", "out_of_order", "reorder", "worth_optimizing", "differ_early", "PREFIX_BYTES"]
